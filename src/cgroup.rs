@@ -1,0 +1,511 @@
+//! One cgroup per container, on cgroup v1 or v2.
+//!
+//! `limit_files` is the single table of which file gets which value; the runtime writes
+//! it and the script renderer echoes it. Every function takes the cgroupfs root as a
+//! parameter, so tests run it against a fake tree in a temporary directory.
+//!
+//! Layout: `<root>/gocker/<id>` on v2, `<root>/<controller>/gocker/<id>` on v1. The id is
+//! the pid of the process that created the cgroup (gocker, or the script's shell), so a
+//! later run can tell a leftover (owner gone) from a cgroup in use and sweep only those.
+
+use crate::spec::Limits;
+use anyhow::{Context, Result};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The parent of every container's cgroup; on v2 it holds no processes, because a v2
+/// cgroup with processes cannot enable controllers for its children.
+pub const PARENT: &str = "gocker";
+pub const PROCS: &str = "cgroup.procs";
+pub const SUBTREE_CONTROL: &str = "cgroup.subtree_control";
+pub const CONTROLLERS: &str = "cgroup.controllers";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    V1,
+    V2,
+}
+
+impl Version {
+    pub fn name(self) -> &'static str {
+        match self {
+            Version::V1 => "v1",
+            Version::V2 => "v2",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Controller {
+    Cpu,
+    Memory,
+    Pids,
+}
+
+impl Controller {
+    /// The controller's name: its v1 hierarchy directory and its v2 `+name`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Controller::Cpu => "cpu",
+            Controller::Memory => "memory",
+            Controller::Pids => "pids",
+        }
+    }
+
+    /// The option that needs this controller, for error messages.
+    pub fn option(self) -> &'static str {
+        match self {
+            Controller::Cpu => "--cpus",
+            Controller::Memory => "-m/--memory",
+            Controller::Pids => "--pids-limit",
+        }
+    }
+}
+
+/// One limit: write `value` to `file` in the container's cgroup of `controller`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitFile {
+    pub controller: Controller,
+    pub file: &'static str,
+    pub value: String,
+}
+
+/// The files and values that impose `limits`, in the order they must be written.
+pub fn limit_files(limits: &Limits, version: Version) -> Vec<LimitFile> {
+    let mut out = Vec::new();
+    let mut push = |controller, file, value: String| {
+        out.push(LimitFile {
+            controller,
+            file,
+            value,
+        })
+    };
+    if let Some(cpu) = limits.cpu {
+        match version {
+            // v2 takes quota and period together, so there is no order to get wrong.
+            Version::V2 => push(
+                Controller::Cpu,
+                "cpu.max",
+                format!("{} {}", cpu.quota_us, cpu.period_us),
+            ),
+            // v1 checks each write against the pair in force; the period is already the
+            // kernel default, so quota first always leaves a valid pair.
+            Version::V1 => {
+                push(
+                    Controller::Cpu,
+                    "cpu.cfs_quota_us",
+                    cpu.quota_us.to_string(),
+                );
+                push(
+                    Controller::Cpu,
+                    "cpu.cfs_period_us",
+                    cpu.period_us.to_string(),
+                );
+            }
+        }
+    }
+    if let Some(bytes) = limits.memory_bytes {
+        let file = match version {
+            Version::V1 => "memory.limit_in_bytes",
+            Version::V2 => "memory.max",
+        };
+        push(Controller::Memory, file, bytes.to_string());
+    }
+    if let Some(n) = limits.pids {
+        push(Controller::Pids, "pids.max", n.to_string());
+    }
+    out
+}
+
+/// The controllers `limits` need, each once, in a fixed order.
+pub fn needed_controllers(limits: &Limits) -> Vec<Controller> {
+    let mut c: Vec<Controller> = limit_files(limits, Version::V2)
+        .into_iter()
+        .map(|l| l.controller)
+        .collect();
+    c.dedup();
+    c
+}
+
+/// The file that counts OOM kills in a container's memory cgroup, and its key.
+pub fn oom_counter(version: Version) -> (&'static str, &'static str) {
+    match version {
+        Version::V1 => ("memory.oom_control", "oom_kill"),
+        Version::V2 => ("memory.events", "oom_kill"),
+    }
+}
+
+/// The directories a container's cgroup occupies: one per controller on v1, one on v2.
+pub fn container_dirs(
+    version: Version,
+    root: &Path,
+    controllers: &[Controller],
+    id: &str,
+) -> Vec<PathBuf> {
+    match version {
+        Version::V2 => vec![root.join(PARENT).join(id)],
+        Version::V1 => controllers
+            .iter()
+            .map(|c| root.join(c.name()).join(PARENT).join(id))
+            .collect(),
+    }
+}
+
+fn write(path: &Path, value: &str) -> Result<()> {
+    std::fs::write(path, value).with_context(|| format!("write {value:?} to {}", path.display()))
+}
+
+/// A container's cgroup, removed when dropped (every exit path, errors included).
+#[derive(Debug)]
+pub struct Cgroup {
+    pub version: Version,
+    pub controllers: Vec<Controller>,
+    /// Leaf directories, in `controllers` order on v1; the one leaf on v2.
+    pub dirs: Vec<PathBuf>,
+}
+
+impl Cgroup {
+    /// Create the container's cgroup under `root` with `limits` written, before any
+    /// process is in it. `id` should be the creating process's pid (see `sweep`).
+    pub fn create(version: Version, root: &Path, id: &str, limits: &Limits) -> Result<Cgroup> {
+        let controllers = needed_controllers(limits);
+        let dirs = container_dirs(version, root, &controllers, id);
+        // Built up as directories appear, so a failure half-way removes what exists.
+        let mut cg = Cgroup {
+            version,
+            controllers: controllers.clone(),
+            dirs: Vec::new(),
+        };
+        if version == Version::V2 {
+            // Controllers must be enabled top-down: a child can only use what its
+            // parent's subtree_control hands it.
+            enable_controllers(root, &controllers)?;
+            make_dir(&root.join(PARENT))?;
+            enable_controllers(&root.join(PARENT), &controllers)?;
+        }
+        for dir in &dirs {
+            if let Some(parent) = dir.parent() {
+                make_dir(parent)?;
+            }
+            std::fs::create_dir(dir).with_context(|| format!("create cgroup {}", dir.display()))?;
+            cg.dirs.push(dir.clone());
+        }
+        for l in limit_files(limits, version) {
+            write(&cg.dir_of(l.controller).join(l.file), &l.value)?;
+        }
+        Ok(cg)
+    }
+
+    fn dir_of(&self, c: Controller) -> &Path {
+        match self.version {
+            Version::V2 => &self.dirs[0],
+            Version::V1 => {
+                let i = self.controllers.iter().position(|x| *x == c).unwrap_or(0);
+                &self.dirs[i]
+            }
+        }
+    }
+
+    /// Move `pid` in (before it runs the container's command).
+    pub fn attach(&self, pid: i32) -> Result<()> {
+        let pid = pid.to_string();
+        for d in &self.dirs {
+            write(&d.join(PROCS), &pid)?;
+        }
+        Ok(())
+    }
+
+    /// How many processes the kernel killed for hitting the memory limit.
+    pub fn oom_kills(&self) -> u64 {
+        if !self.controllers.contains(&Controller::Memory) {
+            return 0;
+        }
+        let (file, key) = oom_counter(self.version);
+        let text =
+            std::fs::read_to_string(self.dir_of(Controller::Memory).join(file)).unwrap_or_default();
+        counter(&text, key)
+    }
+
+    /// Remove the cgroup directories. The container's processes are gone by now, but the
+    /// kernel may take a moment to let go of a cgroup (rmdir says EBUSY), so retry briefly.
+    pub fn remove(&mut self) -> Result<()> {
+        let mut first_err = None;
+        for d in std::mem::take(&mut self.dirs) {
+            if let Err(e) = rmdir_retrying(&d) {
+                first_err.get_or_insert(
+                    anyhow::Error::new(e).context(format!("remove cgroup {}", d.display())),
+                );
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+}
+
+impl Drop for Cgroup {
+    fn drop(&mut self) {
+        if let Err(e) = self.remove() {
+            eprintln!("gocker: {}", crate::error::one_line(&e));
+        }
+    }
+}
+
+fn counter(text: &str, key: &str) -> u64 {
+    text.lines()
+        .filter_map(|l| l.split_once(' '))
+        .find(|(k, _)| *k == key)
+        .and_then(|(_, v)| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn make_dir(dir: &Path) -> Result<()> {
+    match std::fs::create_dir(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("create cgroup {}", dir.display())),
+    }
+}
+
+/// Enable `controllers` for the children of `dir` (v2), writing only what is missing.
+fn enable_controllers(dir: &Path, controllers: &[Controller]) -> Result<()> {
+    let file = dir.join(SUBTREE_CONTROL);
+    let current =
+        std::fs::read_to_string(&file).with_context(|| format!("read {}", file.display()))?;
+    for c in controllers {
+        if !current.split_whitespace().any(|w| w == c.name()) {
+            write(&file, &format!("+{}", c.name()))?;
+        }
+    }
+    Ok(())
+}
+
+fn rmdir_retrying(dir: &Path) -> io::Result<()> {
+    let mut delay = std::time::Duration::from_micros(200);
+    for _ in 0..12 {
+        match std::fs::remove_dir(dir) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+                std::thread::sleep(delay);
+                delay *= 2;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    std::fs::remove_dir(dir)
+}
+
+/// Remove leftover container cgroups: those whose owner (the pid in their name) is gone,
+/// and one named after ourselves (a previous owner of our pid). A cgroup that still has
+/// processes cannot be removed (rmdir says EBUSY), so a running container is never hit.
+pub fn sweep(version: Version, root: &Path, self_pid: i32, alive: impl Fn(i32) -> bool) {
+    let parents: Vec<PathBuf> = match version {
+        Version::V2 => vec![root.join(PARENT)],
+        Version::V1 => [Controller::Cpu, Controller::Memory, Controller::Pids]
+            .iter()
+            .map(|c| root.join(c.name()).join(PARENT))
+            .collect(),
+    };
+    for parent in parents {
+        let Ok(entries) = std::fs::read_dir(&parent) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+                continue;
+            };
+            if (pid == self_pid || !alive(pid)) && e.file_type().is_ok_and(|t| t.is_dir()) {
+                let _ = std::fs::remove_dir(e.path());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::CpuLimit;
+    use crate::testutil::TempDir;
+
+    fn limits() -> Limits {
+        Limits {
+            cpu: Some(CpuLimit {
+                quota_us: 50_000,
+                period_us: 100_000,
+            }),
+            memory_bytes: Some(32 << 20),
+            pids: Some(10),
+        }
+    }
+
+    fn pairs(v: Version) -> Vec<(&'static str, String)> {
+        limit_files(&limits(), v)
+            .into_iter()
+            .map(|l| (l.file, l.value))
+            .collect()
+    }
+
+    #[test]
+    fn table_v1_and_v2() {
+        assert_eq!(
+            pairs(Version::V1),
+            [
+                ("cpu.cfs_quota_us", "50000".to_string()),
+                ("cpu.cfs_period_us", "100000".into()),
+                ("memory.limit_in_bytes", "33554432".into()),
+                ("pids.max", "10".into()),
+            ]
+        );
+        assert_eq!(
+            pairs(Version::V2),
+            [
+                ("cpu.max", "50000 100000".to_string()),
+                ("memory.max", "33554432".into()),
+                ("pids.max", "10".into()),
+            ]
+        );
+        assert!(limit_files(&Limits::default(), Version::V2).is_empty());
+        assert_eq!(
+            needed_controllers(&limits()),
+            [Controller::Cpu, Controller::Memory, Controller::Pids]
+        );
+    }
+
+    /// A fake v2 root: the files the kernel would provide, as plain files.
+    fn fake_v2() -> TempDir {
+        let t = TempDir::new("cg2");
+        std::fs::write(t.path().join(CONTROLLERS), "cpuset cpu io memory pids\n").unwrap();
+        std::fs::write(t.path().join(SUBTREE_CONTROL), "").unwrap();
+        t
+    }
+
+    #[test]
+    fn v2_creates_parent_enables_controllers_and_writes_limits() {
+        let t = fake_v2();
+        let root = t.path();
+        // The kernel makes these files on mkdir; fake it by pre-creating the parent.
+        std::fs::create_dir(root.join(PARENT)).unwrap();
+        std::fs::write(root.join(PARENT).join(SUBTREE_CONTROL), "").unwrap();
+        let mut cg = Cgroup::create(Version::V2, root, "4242", &limits()).unwrap();
+        let leaf = root.join("gocker/4242");
+        assert_eq!(cg.dirs, [leaf.clone()]);
+        assert_eq!(
+            std::fs::read_to_string(leaf.join("cpu.max")).unwrap(),
+            "50000 100000"
+        );
+        assert_eq!(
+            std::fs::read_to_string(leaf.join("memory.max")).unwrap(),
+            "33554432"
+        );
+        assert_eq!(
+            std::fs::read_to_string(leaf.join("pids.max")).unwrap(),
+            "10"
+        );
+        // A plain file keeps only the last write; the kernel's file accumulates. What
+        // matters is that each needed controller was written, last one last.
+        assert_eq!(
+            std::fs::read_to_string(root.join(SUBTREE_CONTROL)).unwrap(),
+            "+pids"
+        );
+        cg.attach(77).unwrap();
+        assert_eq!(std::fs::read_to_string(leaf.join(PROCS)).unwrap(), "77");
+        std::fs::write(
+            leaf.join("memory.events"),
+            "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n",
+        )
+        .unwrap();
+        assert_eq!(cg.oom_kills(), 1);
+        // Fake files make the directory non-empty; remove them as the kernel would.
+        for f in ["cpu.max", "memory.max", "pids.max", PROCS, "memory.events"] {
+            std::fs::remove_file(leaf.join(f)).unwrap();
+        }
+        cg.remove().unwrap();
+        assert!(!leaf.exists());
+        assert!(root.join(PARENT).exists(), "the shared parent stays");
+    }
+
+    #[test]
+    fn v2_skips_controllers_already_enabled() {
+        let t = fake_v2();
+        std::fs::write(t.path().join(SUBTREE_CONTROL), "cpu memory pids").unwrap();
+        enable_controllers(t.path(), &[Controller::Cpu, Controller::Memory]).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(t.path().join(SUBTREE_CONTROL)).unwrap(),
+            "cpu memory pids"
+        );
+    }
+
+    #[test]
+    fn v1_one_directory_per_controller() {
+        let t = TempDir::new("cg1");
+        let root = t.path();
+        for c in ["cpu", "memory", "pids"] {
+            std::fs::create_dir(root.join(c)).unwrap();
+        }
+        let only_cpu = Limits {
+            cpu: limits().cpu,
+            ..Default::default()
+        };
+        let mut cg = Cgroup::create(Version::V1, root, "99", &only_cpu).unwrap();
+        assert_eq!(cg.dirs, [root.join("cpu/gocker/99")]);
+        assert!(
+            !root.join("memory/gocker").exists(),
+            "no cgroup where no limit asks"
+        );
+        assert_eq!(
+            std::fs::read_to_string(root.join("cpu/gocker/99/cpu.cfs_quota_us")).unwrap(),
+            "50000"
+        );
+        cg.attach(5).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(root.join("cpu/gocker/99/cgroup.procs")).unwrap(),
+            "5"
+        );
+        for f in ["cpu.cfs_quota_us", "cpu.cfs_period_us", PROCS] {
+            std::fs::remove_file(root.join("cpu/gocker/99").join(f)).unwrap();
+        }
+        drop(cg);
+        assert!(
+            !root.join("cpu/gocker/99").exists(),
+            "dropped means removed"
+        );
+    }
+
+    #[test]
+    fn v1_failure_half_way_leaves_nothing() {
+        let t = TempDir::new("cg1f");
+        let root = t.path();
+        std::fs::create_dir(root.join("cpu")).unwrap();
+        // No memory hierarchy: creation fails after the cpu cgroup exists.
+        let err = Cgroup::create(Version::V1, root, "7", &limits()).unwrap_err();
+        assert!(format!("{err:#}").contains("memory"), "{err:#}");
+        assert!(!root.join("cpu/gocker/7").exists());
+    }
+
+    #[test]
+    fn sweep_removes_only_dead_owners() {
+        let t = TempDir::new("sweep");
+        let root = t.path();
+        for id in ["100", "200", "300", "notapid"] {
+            std::fs::create_dir_all(root.join("gocker").join(id)).unwrap();
+        }
+        // 300 is "still in use": it has a file, as a cgroup with processes refuses rmdir.
+        std::fs::write(root.join("gocker/300/busy"), "").unwrap();
+        sweep(Version::V2, root, 200, |pid| pid == 100 || pid == 200);
+        assert!(root.join("gocker/100").exists(), "owner alive: kept");
+        assert!(
+            !root.join("gocker/200").exists(),
+            "named after us: a leftover"
+        );
+        assert!(root.join("gocker/300").exists(), "busy: rmdir fails, kept");
+        assert!(root.join("gocker/notapid").exists(), "not ours: untouched");
+    }
+
+    #[test]
+    fn oom_counter_parsing() {
+        assert_eq!(
+            counter("oom_kill_disable 0\nunder_oom 0\noom_kill 2\n", "oom_kill"),
+            2
+        );
+        assert_eq!(counter("", "oom_kill"), 0);
+    }
+}

@@ -1,0 +1,331 @@
+//! The command line: clap structures, and the rewrite that lets the lesson's Go-style
+//! flags (`-rootfs=/tmp/busybox`, `-cpus=1`) through unchanged.
+//!
+//! Nothing here is validated beyond its type; `spec::ContainerSpec::from_args` does that.
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "gocker",
+    version,
+    about = "A tiny container runtime that shows what a container really is",
+    long_about = "gocker builds a container from Linux primitives: namespaces (mount, UTS, IPC, \
+PID, network), pivot_root into a root filesystem, a fresh /proc, a hostname, and cgroup limits \
+on CPU, memory and processes (cgroup v1 or v2).\n\n\
+`gocker run` does it natively with system calls; `gocker emit-script` prints the same container \
+as a shell script you can read and run; `gocker check` tells what this host supports.",
+    after_help = "Examples:\n  \
+gocker run -it /bin/sh                          # a shell in a read-only view of this host\n  \
+gocker rootfs busybox /tmp/busybox              # make the lesson's root filesystem\n  \
+gocker run -it -rootfs=/tmp/busybox -cpus=1 /bin/sh   # lesson 18, verbatim\n  \
+gocker emit-script --cpus 0.5 -m 64 /bin/sh     # the same container as a shell script"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a command in a new container
+    #[command(
+        after_help = "Go-style flags from the lesson work too: -it -rootfs=/tmp/busybox -cpus=1 -m=100.\n\
+Everything after COMMAND is passed to it untouched, including arguments that look like flags.\n\n\
+Exit status: the command's own; 128+N if it was killed by signal N (137 when the memory limit \
+was hit); 125 if gocker itself failed; 126 if the command cannot be invoked; 127 if it was not found."
+    )]
+    Run(RunArgs),
+    /// Print a POSIX shell script that builds the same container with host tools
+    #[command(
+        name = "emit-script",
+        after_help = "The script uses util-linux unshare, mount, umount, pivot_root and hostname, and \
+writes cgroup files with echo. Same options, same container as `gocker run`; the same options always \
+print the same bytes."
+    )]
+    EmitScript(EmitArgs),
+    /// Report what this host supports: namespaces, cgroups, tools
+    Check(CheckArgs),
+    /// Make a root filesystem to run containers in
+    #[command(subcommand)]
+    Rootfs(RootfsCommand),
+}
+
+/// The options of `run` (and of `emit-script`, which builds the same container).
+#[derive(Args, Debug, Clone, Default)]
+pub struct RunArgs {
+    /// Keep stdin open and connect it to the container
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+
+    /// Give the container a terminal (use -it for an interactive shell)
+    #[arg(short = 't', long)]
+    pub tty: bool,
+
+    /// Root filesystem directory [default: a read-only view of this host's /usr, /bin, /lib*, /etc]
+    #[arg(long, value_name = "DIR")]
+    pub rootfs: Option<PathBuf>,
+
+    /// CPU limit in CPUs, fractions allowed (0.5 = half of one CPU)
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<String>,
+
+    /// Memory limit: a bare number is MiB (as in the lesson); or with a suffix b, k, m, g
+    #[arg(short = 'm', long, value_name = "SIZE")]
+    pub memory: Option<String>,
+
+    /// Maximum number of processes in the container
+    #[arg(long = "pids-limit", value_name = "N")]
+    pub pids_limit: Option<String>,
+
+    /// Hostname inside the container
+    #[arg(long, value_name = "NAME", default_value = "gocker")]
+    pub hostname: String,
+
+    /// Set an environment variable (repeatable)
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<OsString>,
+
+    /// Working directory inside the container [default: /]
+    #[arg(short = 'w', long = "workdir", value_name = "DIR")]
+    pub workdir: Option<OsString>,
+
+    /// Bind-mount a host path into the container (repeatable; add :ro for read-only)
+    #[arg(short = 'v', long = "volume", value_name = "HOST:CONTAINER[:ro]")]
+    pub volumes: Vec<OsString>,
+
+    /// The command and its arguments, passed exactly as given
+    #[arg(
+        value_name = "COMMAND",
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        num_args = 1..
+    )]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Args, Debug)]
+pub struct EmitArgs {
+    /// Render for this cgroup version [default: this host's]
+    #[arg(long, value_enum, value_name = "VERSION")]
+    pub cgroup: Option<CgroupArg>,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CgroupArg {
+    V1,
+    V2,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Print the facts as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RootfsCommand {
+    /// Lay out a busybox root filesystem in DIR from the host's static busybox
+    Busybox {
+        /// The directory to fill (created if missing)
+        dir: PathBuf,
+    },
+}
+
+/// Rewrites Go-style single-dash long flags (`-rootfs=/x`, `-cpus 1`) to `--rootfs=/x`,
+/// `--cpus 1`, stopping at the command so that its own arguments are never touched.
+pub fn normalize_args(args: Vec<OsString>) -> Vec<OsString> {
+    let cmd = Cli::command();
+    let mut out = Vec::with_capacity(args.len());
+    let mut iter = args.into_iter();
+    // argv[0], then the subcommand name.
+    out.extend(iter.by_ref().take(1));
+    let Some(sub_name) = iter.next() else {
+        return out;
+    };
+    let sub = cmd.find_subcommand(&sub_name).cloned();
+    out.push(sub_name);
+    let Some(sub) = sub else {
+        out.extend(iter);
+        return out;
+    };
+    let long_takes_value = |name: &str| -> Option<bool> {
+        sub.get_arguments()
+            .find(|a| a.get_long() == Some(name))
+            .map(|a| a.get_action().takes_values())
+    };
+    let short_takes_value = |c: char| -> bool {
+        sub.get_arguments()
+            .find(|a| a.get_short() == Some(c))
+            .is_some_and(|a| a.get_action().takes_values())
+    };
+    while let Some(arg) = iter.next() {
+        let Some(s) = arg.to_str().map(str::to_owned) else {
+            // Not UTF-8: cannot be a flag of ours, so it is the command.
+            out.push(arg);
+            break;
+        };
+        if s == "--" || !s.starts_with('-') || s == "-" {
+            out.push(arg);
+            break;
+        }
+        if let Some(long) = s.strip_prefix("--") {
+            let name = long.split('=').next().unwrap_or("");
+            let needs_next = long_takes_value(name) == Some(true) && !long.contains('=');
+            out.push(arg);
+            if needs_next {
+                out.extend(iter.next());
+            }
+            continue;
+        }
+        let body = &s[1..];
+        let name = body.split('=').next().unwrap_or("");
+        if name.chars().count() > 1
+            && let Some(takes) = long_takes_value(name)
+        {
+            out.push(format!("--{body}").into());
+            if takes && !body.contains('=') {
+                out.extend(iter.next());
+            }
+            continue;
+        }
+        // A cluster of short flags such as -it, or -m 64 / -m64 / -m=64 (clap would
+        // take the last two for the command, so the value is split off).
+        let mut needs_next = false;
+        let mut arg = arg;
+        for (i, c) in body.char_indices() {
+            if short_takes_value(c) {
+                let end = i + c.len_utf8();
+                needs_next = end == body.len();
+                let rest = &body[end..];
+                if !rest.is_empty() {
+                    out.push(format!("-{}", &body[..end]).into());
+                    arg = rest.strip_prefix('=').unwrap_or(rest).into();
+                }
+                break;
+            }
+        }
+        out.push(arg);
+        if needs_next {
+            out.extend(iter.next());
+        }
+    }
+    out.extend(iter);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(args: &[&str]) -> Vec<String> {
+        normalize_args(args.iter().map(OsString::from).collect())
+            .into_iter()
+            .map(|s| s.into_string().unwrap())
+            .collect()
+    }
+
+    fn parse(args: &[&str]) -> RunArgs {
+        let v = normalize_args(args.iter().map(OsString::from).collect());
+        match Cli::try_parse_from(v).unwrap().command {
+            Command::Run(r) => r,
+            other => panic!("not run: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn lesson_command_line_verbatim() {
+        let r = parse(&[
+            "gocker",
+            "run",
+            "-it",
+            "-cpus=1",
+            "-rootfs=/tmp/busybox",
+            "/bin/sh",
+        ]);
+        assert!(r.interactive && r.tty);
+        assert_eq!(r.cpus.as_deref(), Some("1"));
+        assert_eq!(r.rootfs, Some(PathBuf::from("/tmp/busybox")));
+        assert_eq!(r.command, vec![OsString::from("/bin/sh")]);
+    }
+
+    #[test]
+    fn go_style_with_separate_value_and_docker_style() {
+        let r = parse(&[
+            "gocker", "run", "-rootfs", "/r", "--cpus", "1", "-m", "100m", "sh",
+        ]);
+        assert_eq!(r.rootfs, Some(PathBuf::from("/r")));
+        assert_eq!(r.memory.as_deref(), Some("100m"));
+        let r = parse(&["gocker", "run", "-m=64", "-pids-limit=5", "true"]);
+        assert_eq!(r.memory.as_deref(), Some("64"));
+        assert_eq!(r.pids_limit.as_deref(), Some("5"));
+    }
+
+    #[test]
+    fn command_arguments_are_never_rewritten() {
+        let got = norm(&[
+            "gocker",
+            "run",
+            "-cpus=1",
+            "ls",
+            "-rootfs=x",
+            "-cpus",
+            "--",
+            "a b",
+        ]);
+        assert_eq!(
+            got,
+            [
+                "gocker",
+                "run",
+                "--cpus=1",
+                "ls",
+                "-rootfs=x",
+                "-cpus",
+                "--",
+                "a b"
+            ]
+        );
+        let r = parse(&["gocker", "run", "echo", "-e", "a  b", "--tty"]);
+        assert_eq!(r.command, ["echo", "-e", "a  b", "--tty"]);
+        assert!(!r.tty);
+    }
+
+    #[test]
+    fn a_value_that_looks_like_a_flag_is_not_rewritten() {
+        let got = norm(&["gocker", "run", "-e", "-cpus=1", "-hostname=h", "sh"]);
+        assert_eq!(
+            got,
+            ["gocker", "run", "-e", "-cpus=1", "--hostname=h", "sh"]
+        );
+    }
+
+    #[test]
+    fn emit_script_takes_the_same_flags() {
+        let v = normalize_args(
+            ["gocker", "emit-script", "-cgroup=v2", "-cpus=1", "/bin/sh"]
+                .iter()
+                .map(OsString::from)
+                .collect(),
+        );
+        match Cli::try_parse_from(v).unwrap().command {
+            Command::EmitScript(e) => {
+                assert_eq!(e.cgroup, Some(CgroupArg::V2));
+                assert_eq!(e.run.cpus.as_deref(), Some("1"));
+            }
+            other => panic!("not emit-script: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,65 @@
+//! gocker: a tiny container runtime that is also a lesson in what a container is.
+//!
+//! clap parses the command line (`cli`), which is validated into one `ContainerSpec`
+//! (`spec`); the native runtime (`runtime`) and the script renderer (`render`) take only
+//! that spec. Host probes (`host`) serve `run`, `emit-script` and `check` alike.
+
+mod cgroup;
+mod check;
+mod cli;
+mod error;
+mod host;
+mod mounts;
+mod render;
+mod rootfs;
+mod runtime;
+mod security;
+mod spec;
+mod sys;
+#[cfg(test)]
+mod testutil;
+
+use clap::Parser;
+use cli::{Cli, Command, RootfsCommand};
+use host::{HostFacts, Roots};
+use spec::ContainerSpec;
+
+fn main() {
+    let args = cli::normalize_args(std::env::args_os().collect());
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            // Docker's convention: a usage error is gocker failing (125); help is not an error.
+            let code = if e.use_stderr() { 125 } else { 0 };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let code = match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("gocker: {}", error::one_line(&e));
+            error::exit_code_of(&e)
+        }
+    };
+    std::process::exit(code);
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+    let roots = Roots::system();
+    match cli.command {
+        Command::Run(args) => {
+            let spec = ContainerSpec::from_args(&args, &HostFacts::probe(&roots))?;
+            runtime::run(&spec, &roots)
+        }
+        Command::EmitScript(args) => {
+            let spec = ContainerSpec::from_args(&args.run, &HostFacts::probe(&roots))?;
+            render::emit(&spec, args.cgroup, &args.run, &roots)
+        }
+        Command::Check(args) => check::report(&roots, args.json),
+        Command::Rootfs(RootfsCommand::Busybox { dir }) => {
+            rootfs::busybox(&dir, roots.path.as_ref())?;
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,424 @@
+//! The new root's mounts as data: what is mounted where, with which flags, and why.
+//!
+//! One `Mount` becomes one or two kernel calls (`MountCall`); the native runtime passes
+//! them to mount(2) and the script renderer prints them as mount(8) commands, so the two
+//! cannot drift. Targets are paths inside the container; each backend prefixes its root.
+
+use crate::sys::ms;
+use std::path::{Path, PathBuf};
+
+/// One step of building the new root, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mount {
+    pub kind: MountKind,
+    /// Where, inside the container.
+    pub target: PathBuf,
+    /// Mount flags (`sys::ms`): RDONLY, NOSUID, NODEV, NOEXEC, REC.
+    pub flags: u64,
+    /// Skip this step when the target does not exist (kernel-dependent /proc files).
+    pub optional: bool,
+    /// For comments in scripts and docs.
+    pub why: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MountKind {
+    /// A host path bound into the container; `dir` says which mountpoint to create.
+    Bind { source: PathBuf, dir: bool },
+    /// A path already inside the new root, bound onto itself to change its flags.
+    Rebind,
+    /// A new filesystem instance.
+    Fs {
+        fstype: &'static str,
+        source: &'static str,
+        data: Option<&'static str>,
+    },
+    /// Not a mount: a symlink the root needs (`/dev/fd`, or `/bin -> usr/bin` in the host view).
+    Symlink { to: String },
+}
+
+/// Flag names, as mount(8) spells them; the one table both backends use.
+pub const FLAG_NAMES: [(u64, &str); 4] = [
+    (ms::RDONLY, "ro"),
+    (ms::NOSUID, "nosuid"),
+    (ms::NODEV, "nodev"),
+    (ms::NOEXEC, "noexec"),
+];
+
+const PER_MOUNT_FLAGS: u64 = ms::RDONLY | ms::NOSUID | ms::NODEV | ms::NOEXEC;
+
+/// One mount(2) call. `source` and `target` are container paths except for a bind's
+/// host source; the backend prefixes the container ones with its root.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MountCall {
+    pub source: Option<CallSource>,
+    pub target: PathBuf,
+    pub fstype: Option<&'static str>,
+    pub flags: u64,
+    pub data: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallSource {
+    Host(PathBuf),
+    /// A path inside the container (a bind onto itself).
+    Container(PathBuf),
+    /// A filesystem's source name ("proc", "tmpfs").
+    Name(&'static str),
+}
+
+impl Mount {
+    pub fn volume(source: PathBuf, target: PathBuf, dir: bool, readonly: bool) -> Mount {
+        Mount {
+            kind: MountKind::Bind { source, dir },
+            target,
+            flags: ms::REC | if readonly { ms::RDONLY } else { 0 },
+            optional: false,
+            why: "volume (-v)",
+        }
+    }
+
+    pub fn is_readonly(&self) -> bool {
+        self.flags & ms::RDONLY != 0
+    }
+
+    /// The mountpoint to create when missing: `Some(true)` a directory, `Some(false)` a file.
+    pub fn mountpoint_is_dir(&self) -> Option<bool> {
+        match &self.kind {
+            MountKind::Bind { dir, .. } => Some(*dir),
+            MountKind::Fs { .. } => Some(true),
+            MountKind::Rebind | MountKind::Symlink { .. } => None,
+        }
+    }
+
+    /// The kernel calls this step makes. A bind ignores per-mount flags, so a read-only
+    /// (or nosuid, ...) bind is a bind followed by a remount of that bind (mount(2)).
+    pub fn calls(&self) -> Vec<MountCall> {
+        let per_mount = self.flags & PER_MOUNT_FLAGS;
+        let bind = |source: CallSource| {
+            let mut v = vec![MountCall {
+                source: Some(source),
+                target: self.target.clone(),
+                fstype: None,
+                flags: ms::BIND | (self.flags & ms::REC),
+                data: None,
+            }];
+            if per_mount != 0 {
+                v.push(MountCall {
+                    source: None,
+                    target: self.target.clone(),
+                    fstype: None,
+                    flags: ms::REMOUNT | ms::BIND | per_mount,
+                    data: None,
+                });
+            }
+            v
+        };
+        match &self.kind {
+            MountKind::Bind { source, .. } => bind(CallSource::Host(source.clone())),
+            MountKind::Rebind => bind(CallSource::Container(self.target.clone())),
+            MountKind::Fs {
+                fstype,
+                source,
+                data,
+            } => vec![MountCall {
+                source: Some(CallSource::Name(source)),
+                target: self.target.clone(),
+                fstype: Some(fstype),
+                flags: per_mount,
+                data: *data,
+            }],
+            MountKind::Symlink { .. } => vec![],
+        }
+    }
+}
+
+impl MountCall {
+    /// The mount(8) arguments that make the same call, with `root` prefixed to container
+    /// paths (the script passes `"$root"`-style text; see `render`).
+    pub fn mount_args(&self, root: &str) -> Vec<String> {
+        let inside = |p: &Path| format!("{root}{}", p.display());
+        let target = inside(&self.target);
+        let names: Vec<&str> = FLAG_NAMES
+            .iter()
+            .filter(|(f, _)| self.flags & f != 0)
+            .map(|(_, n)| *n)
+            .collect();
+        if self.flags & ms::REMOUNT != 0 {
+            let mut o = vec!["remount", "bind"];
+            o.extend(&names);
+            return vec!["-o".into(), o.join(","), target];
+        }
+        match (&self.source, self.fstype) {
+            (Some(src), None) => {
+                let src = match src {
+                    CallSource::Host(p) => p.display().to_string(),
+                    CallSource::Container(p) => inside(p),
+                    CallSource::Name(n) => n.to_string(),
+                };
+                let op = if self.flags & ms::REC != 0 {
+                    "--rbind"
+                } else {
+                    "--bind"
+                };
+                vec![op.into(), src, target]
+            }
+            (src, fstype) => {
+                let mut v = vec!["-t".to_string(), fstype.unwrap_or("none").to_string()];
+                let mut o: Vec<&str> = names;
+                if let Some(d) = self.data {
+                    o.push(d);
+                }
+                if !o.is_empty() {
+                    v.push("-o".into());
+                    v.push(o.join(","));
+                }
+                v.push(match src {
+                    Some(CallSource::Name(n)) => n.to_string(),
+                    _ => "none".into(),
+                });
+                v.push(target);
+                v
+            }
+        }
+    }
+}
+
+/// A host system directory as the host view sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HostDir {
+    Dir(PathBuf),
+    /// `/bin -> usr/bin` on merged-/usr systems: recreated as the same symlink.
+    Link(PathBuf, String),
+}
+
+/// Top-level host directories the default root shows read-only.
+pub const HOST_VIEW_DIRS: [&str; 8] = [
+    "usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc",
+];
+
+pub fn host_view_mounts(dirs: &[HostDir]) -> Vec<Mount> {
+    dirs.iter()
+        .map(|d| match d {
+            HostDir::Dir(p) => Mount {
+                kind: MountKind::Bind {
+                    source: p.clone(),
+                    dir: true,
+                },
+                target: p.clone(),
+                flags: ms::REC | ms::RDONLY | ms::NOSUID | ms::NODEV,
+                optional: false,
+                why: "host system directory, read-only (the default root)",
+            },
+            HostDir::Link(p, to) => Mount {
+                kind: MountKind::Symlink { to: to.clone() },
+                target: p.clone(),
+                flags: 0,
+                optional: false,
+                why: "same symlink as on the host (the default root)",
+            },
+        })
+        .collect()
+}
+
+fn fs(
+    target: &str,
+    fstype: &'static str,
+    flags: u64,
+    data: Option<&'static str>,
+    why: &'static str,
+) -> Mount {
+    Mount {
+        kind: MountKind::Fs {
+            fstype,
+            source: fstype,
+            data,
+        },
+        target: target.into(),
+        flags,
+        optional: false,
+        why,
+    }
+}
+
+fn link(target: &str, to: &str, why: &'static str) -> Mount {
+    Mount {
+        kind: MountKind::Symlink { to: to.into() },
+        target: target.into(),
+        flags: 0,
+        optional: false,
+        why,
+    }
+}
+
+/// Device nodes a program expects; bound from the host's /dev (no mknod needed).
+pub const DEVICES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
+
+/// /proc entries that would let a container change or read the host kernel: made
+/// read-only, as Docker and runc do.
+pub const PROC_READONLY: [&str; 5] = [
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+/// /proc files that leak host information: hidden behind /dev/null, as Docker does.
+pub const PROC_MASKED: [&str; 5] = [
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/sched_debug",
+];
+
+/// /proc, /dev and the /proc masks: every container gets these, in this order.
+pub fn standard_mounts(tty: bool) -> Vec<Mount> {
+    let mut v = vec![fs(
+        "/proc",
+        "proc",
+        ms::NOSUID | ms::NODEV | ms::NOEXEC,
+        None,
+        "a fresh /proc: ps sees only this PID namespace",
+    )];
+    for p in PROC_READONLY {
+        v.push(Mount {
+            kind: MountKind::Rebind,
+            target: p.into(),
+            flags: ms::REC | ms::RDONLY | ms::NOSUID | ms::NODEV | ms::NOEXEC,
+            optional: true,
+            why: "host kernel settings, read-only",
+        });
+    }
+    for p in PROC_MASKED {
+        v.push(Mount {
+            kind: MountKind::Bind {
+                source: "/dev/null".into(),
+                dir: false,
+            },
+            target: p.into(),
+            flags: 0,
+            optional: true,
+            why: "host kernel information, masked",
+        });
+    }
+    v.push(fs(
+        "/dev",
+        "tmpfs",
+        ms::NOSUID | ms::NOEXEC,
+        Some("mode=755,size=64k"),
+        "a minimal /dev of its own",
+    ));
+    for d in DEVICES {
+        v.push(Mount {
+            kind: MountKind::Bind {
+                source: Path::new("/dev").join(d),
+                dir: false,
+            },
+            target: Path::new("/dev").join(d),
+            flags: 0,
+            optional: false,
+            why: "device node from the host",
+        });
+    }
+    for (name, to) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
+        v.push(link(&format!("/dev/{name}"), to, "standard /dev link"));
+    }
+    if tty {
+        v.push(fs(
+            "/dev/pts",
+            "devpts",
+            ms::NOSUID | ms::NOEXEC,
+            Some("newinstance,ptmxmode=0666,mode=0620"),
+            "pseudo-terminals of its own (-t)",
+        ));
+        v.push(link(
+            "/dev/ptmx",
+            "pts/ptmx",
+            "pseudo-terminal multiplexer (-t)",
+        ));
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_is_one_call_with_the_lesson_flags() {
+        let m = &standard_mounts(false)[0];
+        let calls = m.calls();
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].flags, ms::NOSUID | ms::NODEV | ms::NOEXEC);
+        assert_eq!(
+            calls[0].mount_args("$r"),
+            ["-t", "proc", "-o", "nosuid,nodev,noexec", "proc", "$r/proc"]
+        );
+    }
+
+    #[test]
+    fn readonly_bind_is_bind_then_remount() {
+        let m = Mount::volume("/src".into(), "/data".into(), true, true);
+        let calls = m.calls();
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[0].flags, ms::BIND | ms::REC);
+        assert_eq!(calls[1].flags, ms::REMOUNT | ms::BIND | ms::RDONLY);
+        assert_eq!(calls[0].mount_args("R"), ["--rbind", "/src", "R/data"]);
+        assert_eq!(
+            calls[1].mount_args("R"),
+            ["-o", "remount,bind,ro", "R/data"]
+        );
+        let rw = Mount::volume("/src".into(), "/data".into(), true, false);
+        assert_eq!(rw.calls().len(), 1);
+    }
+
+    #[test]
+    fn proc_sys_rebinds_onto_itself() {
+        let m = standard_mounts(false)
+            .into_iter()
+            .find(|m| m.target == Path::new("/proc/sys"))
+            .unwrap();
+        let c = m.calls();
+        assert_eq!(
+            c[0].mount_args("R"),
+            ["--rbind", "R/proc/sys", "R/proc/sys"]
+        );
+        assert_eq!(
+            c[1].mount_args("R"),
+            ["-o", "remount,bind,ro,nosuid,nodev,noexec", "R/proc/sys"]
+        );
+    }
+
+    #[test]
+    fn pts_only_with_a_terminal() {
+        let has_pts = |tty| {
+            standard_mounts(tty)
+                .iter()
+                .any(|m| m.target == Path::new("/dev/pts"))
+        };
+        assert!(has_pts(true));
+        assert!(!has_pts(false));
+    }
+
+    #[test]
+    fn host_view_links_stay_links() {
+        let m = host_view_mounts(&[
+            HostDir::Link("/bin".into(), "usr/bin".into()),
+            HostDir::Dir("/usr".into()),
+        ]);
+        assert_eq!(
+            m[0].kind,
+            MountKind::Symlink {
+                to: "usr/bin".into()
+            }
+        );
+        assert!(m[0].calls().is_empty());
+        assert!(m[1].is_readonly());
+    }
+}

@@ -1,0 +1,255 @@
+//! The container's side: everything between clone and execve, in the new namespaces.
+//!
+//! This is the lesson's `InitCommand` without the re-exec: private propagation, the new
+//! root and its mounts, pivot_root, hostname, loopback, dropped privileges, then the
+//! command itself as PID 1. It never returns: it execs, or reports and exits.
+
+use super::channel::ChildEnds;
+use crate::error::Failure;
+use crate::mounts::{CallSource, MountCall, MountKind};
+use crate::spec::{ContainerSpec, Process, Root};
+use crate::sys::{self, ms};
+use anyhow::{Context, Result};
+use std::ffi::{CString, OsStr};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// What the child needs besides the spec.
+pub struct ChildSetup<'a> {
+    pub spec: &'a ContainerSpec,
+    /// Where the new root is assembled: the rootfs, or the host view's staging directory.
+    pub root: &'a Path,
+    /// The pseudo-terminal's slave end, with -t.
+    pub tty: Option<OwnedFd>,
+    pub signal_mask: &'a sys::SigSet,
+}
+
+pub fn run(setup: ChildSetup, ends: ChildEnds) -> ! {
+    // If gocker dies, so does the container: the kernel sends SIGKILL. The parent may
+    // already be gone before this line; then `go` reads EOF below and we quit.
+    let _ = sys::set_parent_death_signal(libc::SIGKILL);
+    if !ends.wait_for_go() {
+        sys::exit_now(125);
+    }
+    match setup_and_exec(&setup) {
+        Ok(never) => match never {},
+        Err(e) => {
+            let code = crate::error::exit_code_of(&e);
+            ends.report_and_exit(code, &crate::error::one_line(&e))
+        }
+    }
+}
+
+enum Never {}
+
+fn setup_and_exec(s: &ChildSetup) -> Result<Never> {
+    let spec = s.spec;
+    // A session of its own: terminal signals reach the container only through its
+    // own terminal (-t) or through gocker's forwarding, never twice.
+    sys::setsid().context("setsid")?;
+    stdio(&spec.process, s.tty.as_ref())?;
+
+    // Lesson 18 fails here on hosts with shared propagation (systemd's default): a
+    // pivot_root whose mounts would propagate back to the host is refused with EINVAL.
+    sys::mount(None, Path::new("/"), None, ms::REC | ms::PRIVATE, None)
+        .context("make / private (mount --make-rprivate /)")?;
+    prepare_root(spec, s.root)?;
+    for m in &spec.mounts {
+        let target = inside(s.root, &m.target);
+        if m.optional && std::fs::symlink_metadata(&target).is_err() {
+            continue;
+        }
+        if let MountKind::Symlink { to } = &m.kind {
+            sys::symlink(to, &target)
+                .with_context(|| format!("create symlink {} -> {to}", target.display()))?;
+            continue;
+        }
+        if let Some(dir) = m.mountpoint_is_dir() {
+            make_mountpoint(&target, dir)?;
+        }
+        for call in m.calls() {
+            do_mount(s.root, &call)?;
+        }
+    }
+    pivot(s.root)?;
+    sys::sethostname(&spec.hostname).with_context(|| format!("sethostname {}", spec.hostname))?;
+    // A new network namespace has only `lo`, and it starts down.
+    sys::interface_up("lo").context("bring up lo")?;
+    enter_workdir(&spec.process.cwd)?;
+    let (path, argv, env) = resolve_command(&spec.process)?;
+    drop_privileges()?;
+    sys::reset_signal_handlers();
+    sys::set_signal_mask(s.signal_mask).context("restore the signal mask")?;
+    let err = sys::execve(&path, &argv, &env);
+    let name = spec.process.argv[0].to_string_lossy();
+    let failure = if err.raw_os_error() == Some(libc::ENOENT) {
+        Failure::NotFound
+    } else {
+        Failure::CannotInvoke
+    };
+    Err(failure.with(format!("exec {name}: {}", crate::error::os_reason(&err))))
+}
+
+fn inside(root: &Path, p: &Path) -> PathBuf {
+    root.join(p.strip_prefix("/").unwrap_or(p))
+}
+
+fn stdio(p: &Process, tty: Option<&OwnedFd>) -> Result<()> {
+    if let Some(t) = tty {
+        sys::set_controlling_tty(t.as_raw_fd()).context("make the pseudo-terminal controlling")?;
+        for fd in 0..3 {
+            sys::dup2(t.as_raw_fd(), fd).context("connect the pseudo-terminal")?;
+        }
+    } else if !p.stdin {
+        let null = sys::open(Path::new("/dev/null"), libc::O_RDONLY).context("open /dev/null")?;
+        sys::dup2(null.as_raw_fd(), 0).context("connect stdin to /dev/null")?;
+    }
+    Ok(())
+}
+
+fn prepare_root(spec: &ContainerSpec, root: &Path) -> Result<()> {
+    match &spec.root {
+        // pivot_root needs the new root to be a mount point; binding the directory onto
+        // itself makes it one (the lesson's MS_BIND|MS_REC).
+        Root::Dir(_) => sys::mount(Some(root), root, None, ms::BIND | ms::REC, None).map_err(|e| {
+            let hint = if e.raw_os_error() == Some(libc::EINVAL) {
+                " (the filesystem cannot be bind-mounted onto itself)"
+            } else {
+                ""
+            };
+            anyhow::Error::new(e)
+                .context(format!("bind rootfs {} onto itself{hint}", root.display()))
+        }),
+        Root::HostView => sys::mount(
+            Some(Path::new("tmpfs")),
+            root,
+            Some("tmpfs"),
+            ms::NOSUID | ms::NODEV,
+            Some("mode=755"),
+        )
+        .with_context(|| format!("mount tmpfs root on {}", root.display())),
+    }
+}
+
+fn make_mountpoint(target: &Path, dir: bool) -> Result<()> {
+    if std::fs::symlink_metadata(target).is_ok() {
+        return Ok(());
+    }
+    let made = if dir {
+        std::fs::create_dir_all(target)
+    } else {
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).ok();
+        }
+        std::fs::File::create(target).map(drop)
+    };
+    made.with_context(|| {
+        format!(
+            "create mount point {} (is the rootfs read-only? create it in the image)",
+            target.display()
+        )
+    })
+}
+
+fn do_mount(root: &Path, c: &MountCall) -> Result<()> {
+    let target = inside(root, &c.target);
+    let source = c.source.as_ref().map(|s| match s {
+        CallSource::Host(p) => p.clone(),
+        CallSource::Container(p) => inside(root, p),
+        CallSource::Name(n) => PathBuf::from(n),
+    });
+    sys::mount(source.as_deref(), &target, c.fstype, c.flags, c.data).with_context(|| {
+        let what = match (&source, c.fstype) {
+            _ if c.flags & ms::REMOUNT != 0 => "remount".to_string(),
+            (Some(s), None) => format!("bind {}", s.display()),
+            (_, Some(t)) => format!("mount {t}"),
+            (None, None) => "mount".into(),
+        };
+        format!("{what} on {}", target.display())
+    })
+}
+
+/// pivot_root(".", "."): the old root ends up stacked on the new one, and a detached
+/// unmount of "." removes it. No `.pivot_root` directory is made, so none can be left.
+fn pivot(root: &Path) -> Result<()> {
+    sys::chdir(root).with_context(|| format!("chdir {}", root.display()))?;
+    sys::pivot_root(Path::new("."), Path::new("."))
+        .with_context(|| format!("pivot_root into {}", root.display()))?;
+    sys::umount_detach(Path::new(".")).context("detach the old root")?;
+    sys::chdir(Path::new("/")).context("chdir /")
+}
+
+fn enter_workdir(cwd: &Path) -> Result<()> {
+    if cwd != Path::new("/") && !cwd.is_dir() {
+        std::fs::create_dir_all(cwd)
+            .with_context(|| format!("create workdir {}", cwd.display()))?;
+    }
+    sys::chdir(cwd).with_context(|| format!("chdir {}", cwd.display()))
+}
+
+/// Find the command the way a shell would, but with the container's PATH and inside
+/// the container's root.
+fn resolve_command(p: &Process) -> Result<(CString, Vec<CString>, Vec<CString>)> {
+    let name = &p.argv[0];
+    let path = if name.as_bytes().contains(&b'/') {
+        PathBuf::from(name)
+    } else {
+        let search = p
+            .env
+            .iter()
+            .rev()
+            .find_map(|e| e.as_bytes().strip_prefix(b"PATH="))
+            .unwrap_or(crate::spec::DEFAULT_PATH.as_bytes());
+        let mut denied = None;
+        let found = search.split(|&b| b == b':').find_map(|dir| {
+            let cand = Path::new(OsStr::from_bytes(dir)).join(name);
+            let meta = std::fs::metadata(&cand).ok()?;
+            if meta.is_file()
+                && std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o111 != 0
+            {
+                Some(cand)
+            } else {
+                denied.get_or_insert(cand);
+                None
+            }
+        });
+        match (found, denied) {
+            (Some(f), _) => f,
+            (None, Some(d)) => {
+                return Err(Failure::CannotInvoke.with(format!(
+                    "exec {}: {} is not an executable file",
+                    name.to_string_lossy(),
+                    d.display()
+                )));
+            }
+            (None, None) => {
+                return Err(Failure::NotFound.with(format!(
+                    "exec {}: executable file not found in PATH={}",
+                    name.to_string_lossy(),
+                    String::from_utf8_lossy(search)
+                )));
+            }
+        }
+    };
+    if path.is_dir() {
+        return Err(Failure::CannotInvoke.with(format!("exec {}: is a directory", path.display())));
+    }
+    let c = |s: &OsStr| sys::cstr(s).context("command line");
+    let argv = p.argv.iter().map(|a| c(a)).collect::<Result<Vec<_>>>()?;
+    let env = p.env.iter().map(|a| c(a)).collect::<Result<Vec<_>>>()?;
+    Ok((c(path.as_os_str())?, argv, env))
+}
+
+fn drop_privileges() -> Result<()> {
+    for cap in crate::security::dropped_caps(sys::last_cap()) {
+        // EINVAL: a capability this kernel does not have; nothing to drop.
+        match sys::drop_bounding_cap(cap) {
+            Err(e) if e.raw_os_error() != Some(libc::EINVAL) => {
+                return Err(e).with_context(|| format!("drop capability {cap}"));
+            }
+            _ => {}
+        }
+    }
+    sys::set_no_new_privs().context("set no_new_privs")
+}

@@ -1,0 +1,221 @@
+//! The native runtime: `gocker run`, built from raw system calls.
+//!
+//! Order matters and fixes three of the lesson's bugs: the cgroup exists with its
+//! limits before the clone, the child is in it before it runs anything (clone3 with
+//! CLONE_INTO_CGROUP on v2, an attach-then-release handshake on v1), and it is removed
+//! on every way out (the `Cgroup` guard).
+
+mod channel;
+mod child;
+mod parent;
+
+use crate::cgroup::{self, Cgroup, Version};
+use crate::error::{Failure, fail};
+use crate::host::{CgroupHost, Roots};
+use crate::spec::{ContainerSpec, Root};
+use crate::sys;
+use anyhow::{Context, Result};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+/// Signals gocker handles itself while the container runs: forwarded (TERM, INT, HUP,
+/// QUIT), the child's exit (CHLD), terminal resizes (WINCH).
+const HANDLED: [libc::c_int; 6] = [
+    libc::SIGTERM,
+    libc::SIGINT,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGCHLD,
+    libc::SIGWINCH,
+];
+
+/// Refuse early what this host cannot do, before anything is created.
+pub fn preflight(spec: &ContainerSpec, roots: &Roots) -> Result<Option<CgroupHost>> {
+    if sys::geteuid() != 0 {
+        fail(
+            Failure::Host,
+            "gocker run needs root: creating namespaces, mounting and pivot_root need CAP_SYS_ADMIN (try sudo)",
+        )?;
+    }
+    let needed = cgroup::needed_controllers(&spec.limits);
+    if needed.is_empty() {
+        return Ok(None);
+    }
+    let Some(host) = CgroupHost::probe(&roots.cgroup) else {
+        return fail(
+            Failure::Host,
+            format!(
+                "no cgroup filesystem at {}: limits ({}) need one; mount cgroup2 there or drop the limits",
+                roots.cgroup.display(),
+                needed
+                    .iter()
+                    .map(|c| c.option())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    };
+    if let Some((c, why)) = host.missing(&needed) {
+        return fail(
+            Failure::Host,
+            format!(
+                "{} needs the {} cgroup controller, which this host lacks: {why}; run without {} or enable the controller (gocker check explains)",
+                c.option(),
+                c.name(),
+                c.option()
+            ),
+        );
+    }
+    Ok(Some(host))
+}
+
+/// Run the container; returns its exit status (128+N for signal N).
+pub fn run(spec: &ContainerSpec, roots: &Roots) -> Result<i32> {
+    let cg_host = preflight(spec, roots)?;
+    let me = sys::getpid();
+    let cgroup = match &cg_host {
+        Some(h) => {
+            cgroup::sweep(h.version(), &h.root, me, sys::process_exists);
+            Some(Cgroup::create(
+                h.version(),
+                &h.root,
+                &me.to_string(),
+                &spec.limits,
+            )?)
+        }
+        None => None,
+    };
+    let staging = match &spec.root {
+        Root::Dir(p) => Staging::Rootfs(p.clone()),
+        Root::HostView => Staging::new_temp()?,
+    };
+    let status = start_and_wait(spec, staging, cgroup.as_ref())?;
+    if let Some(cg) = &cgroup {
+        let kills = cg.oom_kills();
+        if kills > 0 {
+            eprintln!(
+                "gocker: the memory limit ({} MiB) was hit: the kernel's OOM killer killed {kills} process(es) in the container",
+                spec.limits.memory_bytes.unwrap_or(0) >> 20
+            );
+        }
+    }
+    if let Some(mut cg) = cgroup {
+        cg.remove()?;
+    }
+    Ok(match status {
+        sys::WaitStatus::Exited(code) => code,
+        sys::WaitStatus::Signaled(sig) => 128 + sig,
+    })
+}
+
+fn start_and_wait(
+    spec: &ContainerSpec,
+    staging: Staging,
+    cgroup: Option<&Cgroup>,
+) -> Result<sys::WaitStatus> {
+    let root = staging.path();
+    let tty = if spec.process.terminal {
+        Some(sys::openpty().context("open a pseudo-terminal (-t)")?)
+    } else {
+        None
+    };
+    // The v2 leaf as a directory fd: clone3 starts the child inside it.
+    let cgroup_fd = match cgroup {
+        Some(cg) if cg.version == Version::V2 => Some(
+            sys::open(&cg.dirs[0], libc::O_RDONLY | libc::O_DIRECTORY)
+                .with_context(|| format!("open cgroup {}", cg.dirs[0].display()))?,
+        ),
+        _ => None,
+    };
+    let (parent_ends, child_ends) = channel::channels()?;
+    // Blocked before the clone so that no signal is lost between clone and the loop
+    // that handles them; the child restores the old mask before exec.
+    let old_mask = sys::block_signals(&sys::SigSet::of(&HANDLED)).context("block signals")?;
+    let flags = spec.namespaces.iter().fold(0, |f, ns| f | ns.clone_flag());
+    let mut clone_args = sys::CloneArgs {
+        flags,
+        cgroup: cgroup_fd.as_ref().map(|f| f.as_raw_fd()),
+    };
+    let mut attach_needed = cgroup.is_some() && cgroup_fd.is_none();
+    let pid = match sys::clone(&clone_args) {
+        // Kernels before 5.7 lack clone3 or CLONE_INTO_CGROUP: attach after clone instead.
+        Err(e)
+            if clone_args.cgroup.is_some()
+                && matches!(
+                    e.raw_os_error(),
+                    Some(libc::ENOSYS | libc::E2BIG | libc::EINVAL)
+                ) =>
+        {
+            clone_args.cgroup = None;
+            attach_needed = true;
+            sys::clone(&clone_args)
+        }
+        r => r,
+    }
+    .context("clone the container process with new namespaces")?;
+    if pid == 0 {
+        drop(parent_ends);
+        let (master, slave) = match tty {
+            Some((m, s)) => (Some(m), Some(s)),
+            None => (None, None),
+        };
+        drop(master);
+        child::run(
+            child::ChildSetup {
+                spec,
+                root,
+                tty: slave,
+                signal_mask: &old_mask,
+            },
+            child_ends,
+        );
+    }
+    drop(child_ends);
+    drop(cgroup_fd);
+    let mut guard = parent::ChildGuard::new(pid);
+    if attach_needed && let Some(cg) = cgroup {
+        cg.attach(pid)?;
+    }
+    parent_ends.release()?;
+    let master = tty.map(|(m, s)| {
+        drop(s);
+        m
+    });
+    parent_ends.wait_started()?;
+    // The child has pivoted away from the staging directory: nothing uses it any more.
+    drop(staging);
+    let status = parent::supervise(pid, master, spec.process.stdin)?;
+    guard.reaped();
+    let _ = sys::set_signal_mask(&old_mask);
+    Ok(status)
+}
+
+/// Where the new root is assembled. The host view needs an empty directory to mount its
+/// tmpfs on; once the child has pivoted, nothing uses it, and it is removed.
+enum Staging {
+    Rootfs(PathBuf),
+    Temp(PathBuf),
+}
+
+impl Staging {
+    fn new_temp() -> Result<Staging> {
+        let template = std::env::temp_dir().join("gocker-root.XXXXXX");
+        sys::mkdtemp(&template)
+            .map(Staging::Temp)
+            .with_context(|| format!("create staging directory {}", template.display()))
+    }
+
+    fn path(&self) -> &Path {
+        match self {
+            Staging::Rootfs(p) | Staging::Temp(p) => p,
+        }
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if let Staging::Temp(p) = self {
+            let _ = std::fs::remove_dir(p);
+        }
+    }
+}

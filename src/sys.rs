@@ -1,0 +1,537 @@
+//! The syscall layer: every kernel call gocker makes, one small function each.
+//!
+//! This is the only module with `unsafe`. Each function is one syscall; a `-1` return
+//! becomes `io::Error::last_os_error()`, and callers add the operation and path as context.
+
+use std::ffi::{CStr, CString, OsStr};
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+pub use libc::pid_t;
+
+fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
+    if ret == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+fn check_long(ret: libc::c_long) -> io::Result<libc::c_long> {
+    if ret == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// A path or string as a C string; an interior NUL is an input error, not a panic.
+pub fn cstr<S: AsRef<OsStr> + ?Sized>(s: &S) -> io::Result<CString> {
+    CString::new(s.as_ref().as_bytes()).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "contains a NUL byte, which no path or argument can hold",
+        )
+    })
+}
+
+/// Mount flags, in the kernel's encoding (mount(2)).
+pub mod ms {
+    pub const RDONLY: u64 = libc::MS_RDONLY;
+    pub const NOSUID: u64 = libc::MS_NOSUID;
+    pub const NODEV: u64 = libc::MS_NODEV;
+    pub const NOEXEC: u64 = libc::MS_NOEXEC;
+    pub const REMOUNT: u64 = libc::MS_REMOUNT;
+    pub const BIND: u64 = libc::MS_BIND;
+    pub const REC: u64 = libc::MS_REC;
+    pub const PRIVATE: u64 = libc::MS_PRIVATE;
+}
+
+/// mount(2). `source`/`fstype`/`data` may be absent, as for propagation changes.
+pub fn mount(
+    source: Option<&Path>,
+    target: &Path,
+    fstype: Option<&str>,
+    flags: u64,
+    data: Option<&str>,
+) -> io::Result<()> {
+    let source = source.map(cstr).transpose()?;
+    let target = cstr(target)?;
+    let fstype = fstype.map(cstr).transpose()?;
+    let data = data.map(cstr).transpose()?;
+    let opt = |c: &Option<CString>| c.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
+    // SAFETY: all pointers are NUL-terminated strings that outlive the call, or NULL (mount(2)).
+    check(unsafe {
+        libc::mount(
+            opt(&source),
+            target.as_ptr(),
+            opt(&fstype),
+            flags as libc::c_ulong,
+            opt(&data) as *const libc::c_void,
+        )
+    })
+    .map(drop)
+}
+
+/// umount2(2) with MNT_DETACH: the mount disappears from the tree now, and is freed
+/// when its last user goes away.
+pub fn umount_detach(target: &Path) -> io::Result<()> {
+    let target = cstr(target)?;
+    // SAFETY: target is a valid C string (umount2(2)).
+    check(unsafe { libc::umount2(target.as_ptr(), libc::MNT_DETACH) }).map(drop)
+}
+
+/// pivot_root(2); glibc has no wrapper, so it is a raw syscall.
+pub fn pivot_root(new_root: &Path, put_old: &Path) -> io::Result<()> {
+    let new_root = cstr(new_root)?;
+    let put_old = cstr(put_old)?;
+    // SAFETY: both arguments are valid C strings (pivot_root(2)).
+    check_long(unsafe { libc::syscall(libc::SYS_pivot_root, new_root.as_ptr(), put_old.as_ptr()) })
+        .map(drop)
+}
+
+pub fn chdir(path: &Path) -> io::Result<()> {
+    let path = cstr(path)?;
+    // SAFETY: path is a valid C string (chdir(2)).
+    check(unsafe { libc::chdir(path.as_ptr()) }).map(drop)
+}
+
+pub fn sethostname(name: &str) -> io::Result<()> {
+    // SAFETY: the pointer and length describe `name`'s bytes (sethostname(2)).
+    check(unsafe { libc::sethostname(name.as_ptr().cast(), name.len()) }).map(drop)
+}
+
+/// A directory under `dir` with a fresh unique name (mkdtemp(3)).
+pub fn mkdtemp(template: &Path) -> io::Result<std::path::PathBuf> {
+    let mut buf = cstr(template)?.into_bytes_with_nul();
+    // SAFETY: buf is a writable NUL-terminated template ending in XXXXXX (mkdtemp(3)).
+    let ret = unsafe { libc::mkdtemp(buf.as_mut_ptr().cast()) };
+    if ret.is_null() {
+        return Err(io::Error::last_os_error());
+    }
+    buf.pop();
+    let s: std::ffi::OsString = std::os::unix::ffi::OsStringExt::from_vec(buf);
+    Ok(s.into())
+}
+
+pub fn symlink(target: &str, link: &Path) -> io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+/// Which namespaces a clone creates, and whether the child starts in a cgroup.
+pub struct CloneArgs {
+    pub flags: u64,
+    /// A cgroup v2 directory fd for CLONE_INTO_CGROUP (clone3 only).
+    pub cgroup: Option<RawFd>,
+}
+
+pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+#[repr(C)]
+#[derive(Default)]
+struct Clone3Args {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+/// Fork-like clone: returns 0 in the child and the child's pid in the parent.
+///
+/// Uses clone3 when a cgroup is given (CLONE_INTO_CGROUP exists only there, since 5.7);
+/// otherwise plain clone, which every kernel has. The caller must be single-threaded,
+/// as with fork(2): the child continues on a copy of this stack.
+pub fn clone(args: &CloneArgs) -> io::Result<pid_t> {
+    let ret = if let Some(fd) = args.cgroup {
+        let mut ca = Clone3Args {
+            flags: args.flags | CLONE_INTO_CGROUP,
+            exit_signal: libc::SIGCHLD as u64,
+            cgroup: fd as u64,
+            ..Default::default()
+        };
+        // SAFETY: ca is a valid clone_args of the size passed; stack 0 means fork-like
+        // semantics (clone3(2)); the caller guarantees it is single-threaded.
+        unsafe {
+            libc::syscall(
+                libc::SYS_clone3,
+                &mut ca as *mut Clone3Args,
+                std::mem::size_of::<Clone3Args>(),
+            )
+        }
+    } else {
+        // SAFETY: a NULL stack makes clone behave as fork in a copy of the address space
+        // (clone(2)); the caller guarantees it is single-threaded.
+        unsafe {
+            libc::syscall(
+                libc::SYS_clone,
+                (args.flags | libc::SIGCHLD as u64) as libc::c_ulong,
+                0usize,
+                0usize,
+                0usize,
+                0usize,
+            )
+        }
+    };
+    check_long(ret).map(|pid| pid as pid_t)
+}
+
+pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: fds has room for the two descriptors pipe2(2) writes.
+    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
+    // SAFETY: pipe2 just returned these two descriptors, which nothing else owns.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+pub fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        // SAFETY: buf is valid for writes of buf.len() bytes (read(2)).
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+pub fn write_all(fd: RawFd, mut buf: &[u8]) -> io::Result<()> {
+    while !buf.is_empty() {
+        // SAFETY: buf is valid for reads of buf.len() bytes (write(2)).
+        let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        buf = &buf[n as usize..];
+    }
+    Ok(())
+}
+
+pub fn dup2(from: RawFd, to: RawFd) -> io::Result<()> {
+    // SAFETY: dup2 only manipulates the descriptor table (dup2(2)).
+    check(unsafe { libc::dup2(from, to) }).map(drop)
+}
+
+pub fn open(path: &Path, flags: libc::c_int) -> io::Result<OwnedFd> {
+    let p = cstr(path)?;
+    // SAFETY: p is a valid C string; mode is only read with O_CREAT (open(2)).
+    let fd = check(unsafe { libc::open(p.as_ptr(), flags | libc::O_CLOEXEC, 0o644) })?;
+    // SAFETY: open just returned this descriptor, which nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// execve(2); returns only on failure.
+pub fn execve(path: &CStr, argv: &[CString], envp: &[CString]) -> io::Error {
+    let mut a: Vec<*const libc::c_char> = argv.iter().map(|s| s.as_ptr()).collect();
+    a.push(std::ptr::null());
+    let mut e: Vec<*const libc::c_char> = envp.iter().map(|s| s.as_ptr()).collect();
+    e.push(std::ptr::null());
+    // SAFETY: path, argv and envp are NUL-terminated arrays of valid C strings (execve(2)).
+    unsafe { libc::execve(path.as_ptr(), a.as_ptr(), e.as_ptr()) };
+    io::Error::last_os_error()
+}
+
+/// Exit at once, without running atexit handlers or flushing stdio buffers the
+/// parent also holds copies of (_exit(2)).
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit never returns and touches no Rust state.
+    unsafe { libc::_exit(code) }
+}
+
+pub fn getpid() -> pid_t {
+    // SAFETY: getpid cannot fail (getpid(2)).
+    unsafe { libc::getpid() }
+}
+
+pub fn geteuid() -> u32 {
+    // SAFETY: geteuid cannot fail (geteuid(2)).
+    unsafe { libc::geteuid() }
+}
+
+/// Whether a process exists (kill(2) with signal 0; EPERM still means it exists).
+pub fn process_exists(pid: pid_t) -> bool {
+    // SAFETY: signal 0 checks for existence and sends nothing (kill(2)).
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+pub fn kill(pid: pid_t, sig: libc::c_int) -> io::Result<()> {
+    // SAFETY: kill only sends a signal (kill(2)).
+    check(unsafe { libc::kill(pid, sig) }).map(drop)
+}
+
+/// How a child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitStatus {
+    Exited(i32),
+    Signaled(i32),
+}
+
+/// waitpid(2); `None` with `nohang` when the child is still running.
+pub fn waitpid(pid: pid_t, nohang: bool) -> io::Result<Option<WaitStatus>> {
+    let mut status = 0;
+    loop {
+        let flags = if nohang { libc::WNOHANG } else { 0 };
+        // SAFETY: status is a valid out-pointer (waitpid(2)).
+        let r = unsafe { libc::waitpid(pid, &mut status, flags) };
+        if r == -1 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if r == 0 {
+            return Ok(None);
+        }
+        break;
+    }
+    if libc::WIFEXITED(status) {
+        Ok(Some(WaitStatus::Exited(libc::WEXITSTATUS(status))))
+    } else if libc::WIFSIGNALED(status) {
+        Ok(Some(WaitStatus::Signaled(libc::WTERMSIG(status))))
+    } else {
+        Ok(None)
+    }
+}
+
+/// A set of signals, for blocking and for signalfd.
+pub struct SigSet(libc::sigset_t);
+
+impl SigSet {
+    pub fn of(signals: &[libc::c_int]) -> SigSet {
+        // SAFETY: sigset_t is plain data; sigemptyset initialises it (sigsetops(3)).
+        let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+        // SAFETY: set is a valid sigset_t and each signal number is a valid signal.
+        unsafe {
+            libc::sigemptyset(&mut set);
+            for &s in signals {
+                libc::sigaddset(&mut set, s);
+            }
+        }
+        SigSet(set)
+    }
+}
+
+/// sigprocmask(2): block `set`, returning the previous mask to restore later.
+pub fn block_signals(set: &SigSet) -> io::Result<SigSet> {
+    // SAFETY: zeroed sigset_t is a valid out-buffer.
+    let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are valid sigset_t (sigprocmask(2)).
+    check(unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set.0, &mut old) })?;
+    Ok(SigSet(old))
+}
+
+pub fn set_signal_mask(set: &SigSet) -> io::Result<()> {
+    // SAFETY: set is a valid sigset_t (sigprocmask(2)).
+    check(unsafe { libc::sigprocmask(libc::SIG_SETMASK, &set.0, std::ptr::null_mut()) }).map(drop)
+}
+
+/// Put every signal back to its default action, so the container's command starts clean.
+pub fn reset_signal_handlers() {
+    for sig in 1..libc::SIGRTMAX() {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        // SAFETY: SIG_DFL is always a valid disposition; failures (reserved signals) are harmless.
+        unsafe { libc::signal(sig, libc::SIG_DFL) };
+    }
+}
+
+pub fn signalfd(set: &SigSet) -> io::Result<OwnedFd> {
+    // SAFETY: set is a valid sigset_t; -1 asks for a new descriptor (signalfd(2)).
+    let fd = check(unsafe { libc::signalfd(-1, &set.0, libc::SFD_CLOEXEC) })?;
+    // SAFETY: signalfd just returned this descriptor, which nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Read one signal number from a signalfd.
+pub fn read_signal(fd: &OwnedFd) -> io::Result<i32> {
+    // SAFETY: signalfd_siginfo is plain data.
+    let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+    // SAFETY: info is a valid buffer of its own size (signalfd(2)).
+    let buf = unsafe {
+        std::slice::from_raw_parts_mut(
+            (&mut info as *mut libc::signalfd_siginfo).cast::<u8>(),
+            std::mem::size_of::<libc::signalfd_siginfo>(),
+        )
+    };
+    read(fd.as_raw_fd(), buf)?;
+    Ok(info.ssi_signo as i32)
+}
+
+/// Whether `fd` can be read from right now, without waiting.
+pub fn poll_ready_now(fd: RawFd) -> io::Result<bool> {
+    poll(&[fd], 0).map(|r| r[0])
+}
+
+/// poll(2) on `fds` for readability, waiting as long as it takes.
+pub fn poll_readable(fds: &[RawFd]) -> io::Result<Vec<bool>> {
+    poll(fds, -1)
+}
+
+/// poll(2) for readability; returns which are ready (or hung up).
+fn poll(fds: &[RawFd], timeout_ms: libc::c_int) -> io::Result<Vec<bool>> {
+    let mut p: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    loop {
+        // SAFETY: p is a valid array of p.len() pollfd (poll(2)).
+        let r = unsafe { libc::poll(p.as_mut_ptr(), p.len() as libc::nfds_t, timeout_ms) };
+        if r >= 0 {
+            break;
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+    Ok(p.iter().map(|p| p.revents != 0).collect())
+}
+
+/// prctl(PR_SET_PDEATHSIG): the kernel sends `sig` to us when our parent dies.
+pub fn set_parent_death_signal(sig: libc::c_int) -> io::Result<()> {
+    // SAFETY: PR_SET_PDEATHSIG takes a signal number (prctl(2)).
+    check(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) }).map(drop)
+}
+
+/// prctl(PR_SET_NO_NEW_PRIVS): execve can no longer grant privileges (setuid, file caps).
+pub fn set_no_new_privs() -> io::Result<()> {
+    // SAFETY: PR_SET_NO_NEW_PRIVS takes 1 and zeros (prctl(2)).
+    check(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }).map(drop)
+}
+
+/// prctl(PR_CAPBSET_DROP): remove one capability from the bounding set.
+pub fn drop_bounding_cap(cap: u32) -> io::Result<()> {
+    // SAFETY: PR_CAPBSET_DROP takes a capability number (prctl(2)).
+    check(unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) }).map(drop)
+}
+
+/// The highest capability number this kernel knows (capabilities(7)).
+pub fn last_cap() -> u32 {
+    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(40)
+}
+
+pub fn setsid() -> io::Result<()> {
+    // SAFETY: setsid takes no arguments (setsid(2)).
+    check(unsafe { libc::setsid() }).map(drop)
+}
+
+/// Make `fd` (a terminal) our controlling terminal (TIOCSCTTY, ioctl_tty(2)).
+pub fn set_controlling_tty(fd: RawFd) -> io::Result<()> {
+    // SAFETY: TIOCSCTTY takes an int argument; 0 means do not steal it.
+    check(unsafe { libc::ioctl(fd, libc::TIOCSCTTY, 0) }).map(drop)
+}
+
+/// Open a new pseudo-terminal pair: (master, path of the slave).
+pub fn openpty() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut master = 0;
+    let mut slave = 0;
+    // SAFETY: master/slave are valid out-pointers; name/termp/winp may be NULL (openpty(3)).
+    check(unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    })?;
+    // SAFETY: openpty just returned these two descriptors, which nothing else owns.
+    let (m, s) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    for fd in [m.as_raw_fd(), s.as_raw_fd()] {
+        // SAFETY: FD_CLOEXEC on a descriptor we own (fcntl(2)).
+        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
+    Ok((m, s))
+}
+
+pub fn isatty(fd: RawFd) -> bool {
+    // SAFETY: isatty only queries the descriptor (isatty(3)).
+    unsafe { libc::isatty(fd) == 1 }
+}
+
+pub type Termios = libc::termios;
+
+pub fn tcgetattr(fd: RawFd) -> io::Result<Termios> {
+    // SAFETY: termios is plain data filled by tcgetattr(3).
+    let mut t: Termios = unsafe { std::mem::zeroed() };
+    // SAFETY: t is a valid out-pointer (tcgetattr(3)).
+    check(unsafe { libc::tcgetattr(fd, &mut t) })?;
+    Ok(t)
+}
+
+pub fn tcsetattr(fd: RawFd, t: &Termios) -> io::Result<()> {
+    // SAFETY: t is a valid termios (tcsetattr(3)).
+    check(unsafe { libc::tcsetattr(fd, libc::TCSANOW, t) }).map(drop)
+}
+
+pub fn make_raw(t: &mut Termios) {
+    // SAFETY: cfmakeraw only edits the struct (termios(3)).
+    unsafe { libc::cfmakeraw(t) }
+}
+
+/// Copy the window size of terminal `from` to terminal `to` (TIOCGWINSZ/TIOCSWINSZ).
+pub fn copy_winsize(from: RawFd, to: RawFd) -> io::Result<()> {
+    // SAFETY: winsize is plain data.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    // SAFETY: TIOCGWINSZ fills a winsize (ioctl_tty(2)).
+    check(unsafe { libc::ioctl(from, libc::TIOCGWINSZ, &mut ws) })?;
+    // SAFETY: TIOCSWINSZ reads a winsize (ioctl_tty(2)).
+    check(unsafe { libc::ioctl(to, libc::TIOCSWINSZ, &ws) }).map(drop)
+}
+
+/// Bring a network interface up (SIOCSIFFLAGS with IFF_UP, netdevice(7)).
+pub fn interface_up(name: &str) -> io::Result<()> {
+    // SAFETY: socket() takes no pointers (socket(2)).
+    let sock =
+        check(unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) })?;
+    // SAFETY: the socket was just created and is owned here.
+    let sock = unsafe { OwnedFd::from_raw_fd(sock) };
+    // SAFETY: ifreq is plain data.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    let bytes = name.as_bytes();
+    if bytes.len() >= req.ifr_name.len() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "interface name too long",
+        ));
+    }
+    for (d, s) in req.ifr_name.iter_mut().zip(bytes) {
+        *d = *s as libc::c_char;
+    }
+    // SAFETY: SIOCGIFFLAGS fills ifr_flags of a valid ifreq (netdevice(7)).
+    check(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) })?;
+    // SAFETY: reading and writing the flags member of the union SIOCGIFFLAGS just filled.
+    unsafe { req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short };
+    // SAFETY: SIOCSIFFLAGS reads a valid ifreq (netdevice(7)).
+    check(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req) }).map(drop)
+}
+
+/// Number of CPUs this process may run on (sched_getaffinity(2)).
+pub fn online_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
