@@ -1,0 +1,129 @@
+//! Shared helpers for the end-to-end tests: the gocker binary, temporary directories,
+//! a busybox root filesystem, and the root requirement.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub fn gocker() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_gocker"))
+}
+
+/// A fresh directory under the system temp dir, removed (recursively) when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "gocker-e2e-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("create temp dir");
+        TempDir(p)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// True when running as root. In CI (CI=true) a test that needs root must not skip:
+/// this panics there instead of returning false.
+pub fn need_root(test: &str) -> bool {
+    // SAFETY-free check: /proc/self/status Uid line, effective uid is the second field.
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let euid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or("");
+    if euid == "0" {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("{test} needs root, and CI must run it: run the suite as root");
+    }
+    eprintln!("SKIPPED {test}: needs root (run the suite as root; CI does)");
+    false
+}
+
+/// A busybox root filesystem made by `gocker rootfs busybox`, removed when dropped.
+pub fn busybox_rootfs() -> TempDir {
+    let t = TempDir::new("rootfs");
+    let out = gocker()
+        .args(["rootfs", "busybox"])
+        .arg(t.path())
+        .output()
+        .expect("run gocker rootfs");
+    assert!(
+        out.status.success(),
+        "gocker rootfs busybox failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    t
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Run `gocker run --rootfs ROOT ARGS...` and return its output.
+pub fn run_in(root: &Path, args: &[&str]) -> Output {
+    gocker()
+        .arg("run")
+        .arg("--rootfs")
+        .arg(root)
+        .args(args)
+        .output()
+        .expect("run gocker")
+}
+
+/// The host's mount table, for before/after comparisons.
+pub fn mountinfo() -> Vec<String> {
+    let s = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mut v: Vec<String> = s
+        .lines()
+        // Mount ids change; compare what is mounted where.
+        .map(|l| l.split_whitespace().skip(3).take(2).collect::<Vec<_>>().join(" "))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Every container cgroup directory gocker could have left on this host.
+pub fn gocker_cgroups() -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    for parent in ["/sys/fs/cgroup/gocker", "/sys/fs/cgroup/cpu/gocker", "/sys/fs/cgroup/memory/gocker", "/sys/fs/cgroup/pids/gocker", "/sys/fs/cgroup/unified/gocker"] {
+        if let Ok(rd) = std::fs::read_dir(parent) {
+            for e in rd.flatten() {
+                if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                    v.push(e.path());
+                }
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+/// The cgroup directories a gocker (or script) process with `pid` would own.
+pub fn cgroups_of(pid: u32) -> Vec<PathBuf> {
+    gocker_cgroups()
+        .into_iter()
+        .filter(|p| p.file_name().and_then(|n| n.to_str()) == Some(&pid.to_string()))
+        .collect()
+}
