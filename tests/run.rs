@@ -38,7 +38,10 @@ fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
         if let Some(v) = f() {
             return v;
         }
-        assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "timed out waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -62,7 +65,10 @@ fn cgroup_dir(pid: u32, controller: &str) -> Option<std::path::PathBuf> {
 }
 
 fn read_trim(p: impl AsRef<std::path::Path>) -> String {
-    std::fs::read_to_string(p).unwrap_or_default().trim().to_string()
+    std::fs::read_to_string(p)
+        .unwrap_or_default()
+        .trim()
+        .to_string()
 }
 
 #[test]
@@ -71,14 +77,21 @@ fn command_is_pid_1_with_hostname_and_lo_up() {
     let r = busybox_rootfs();
     let o = run_in(
         r.path(),
-        &["/bin/sh", "-c", "echo $$; hostname; cat /sys/class/net/lo/operstate 2>/dev/null || ip link show lo"],
+        &[
+            "/bin/sh",
+            "-c",
+            "echo $$; hostname; cat /sys/class/net/lo/operstate 2>/dev/null || ip link show lo",
+        ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "1", "the command is PID 1");
     assert_eq!(lines[1], "gocker", "default hostname");
-    assert!(out.contains("UP") || out.contains("unknown"), "lo is up: {out}");
+    assert!(
+        out.contains("UP") || out.contains("unknown"),
+        "lo is up: {out}"
+    );
 
     let o = run_in(r.path(), &["--hostname", "box-1", "hostname"]);
     assert_eq!(stdout(&o).trim(), "box-1");
@@ -90,7 +103,11 @@ fn ps_sees_only_the_container() {
     let r = busybox_rootfs();
     let o = run_in(r.path(), &["/bin/sh", "-c", "sleep 1 & ps -o pid,comm"]);
     let out = stdout(&o);
-    let pids: Vec<&str> = out.lines().skip(1).map(|l| l.split_whitespace().next().unwrap_or("")).collect();
+    let pids: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().next().unwrap_or(""))
+        .collect();
     assert!(pids.contains(&"1"), "{out}");
     assert!(pids.len() <= 3, "only sh, sleep and ps: {out}");
     assert!(!out.contains("cargo") && !out.contains("gocker"), "{out}");
@@ -160,8 +177,13 @@ fn killed_by_signal_gives_128_plus_n() {
     let gpid = child.id();
     let cpid = wait_for("container pid", || container_pid(gpid));
     // Wait until it has exec'd sleep (its comm is no longer gocker's).
-    wait_for("exec", || (read_trim(format!("/proc/{cpid}/comm")) == "sleep").then_some(()));
-    Command::new("kill").args(["-KILL", &cpid.to_string()]).status().unwrap();
+    wait_for("exec", || {
+        (read_trim(format!("/proc/{cpid}/comm")) == "sleep").then_some(())
+    });
+    Command::new("kill")
+        .args(["-KILL", &cpid.to_string()])
+        .status()
+        .unwrap();
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(137));
 }
@@ -170,7 +192,20 @@ fn killed_by_signal_gives_128_plus_n() {
 fn argv_is_passed_exactly() {
     root_or_skip!("argv_is_passed_exactly");
     let r = busybox_rootfs();
-    let args = ["a b", "", "  two  spaces ", "$(echo no)", "`id`", "'q'", "\"dq\"", "*", "line\nbreak", "héllo", "-rootfs=x", "--cpus"];
+    let args = [
+        "a b",
+        "",
+        "  two  spaces ",
+        "$(echo no)",
+        "`id`",
+        "'q'",
+        "\"dq\"",
+        "*",
+        "line\nbreak",
+        "héllo",
+        "-rootfs=x",
+        "--cpus",
+    ];
     let mut cmd = vec!["/bin/busybox", "printf", "[%s]\\n"];
     cmd.extend(args);
     let o = run_in(r.path(), &cmd);
@@ -190,14 +225,30 @@ fn env_workdir_and_volumes() {
     let o = run_in(
         r.path(),
         &[
-            "-e", "GREETING=hello world", "-e", "EMPTY=", "-w", "/work/dir", "-v", &spec, "-v", &ro,
-            "/bin/sh", "-c",
+            "-e",
+            "GREETING=hello world",
+            "-e",
+            "EMPTY=",
+            "-w",
+            "/work/dir",
+            "-v",
+            &spec,
+            "-v",
+            &ro,
+            "/bin/sh",
+            "-c",
             "echo \"$GREETING|$EMPTY|$HOSTNAME\"; pwd; cat /data/in.txt; echo; echo out > /data/out.txt; touch /ro/x 2>/dev/null && echo rw || echo ro",
         ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(stdout(&o), "hello world||gocker\n/work/dir\nfrom host\nro\n");
-    assert_eq!(std::fs::read_to_string(vol.path().join("out.txt")).unwrap(), "out\n");
+    assert_eq!(
+        stdout(&o),
+        "hello world||gocker\n/work/dir\nfrom host\nro\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(vol.path().join("out.txt")).unwrap(),
+        "out\n"
+    );
     // The workdir was made inside the container's root; the volume's mount point too.
     assert!(r.path().join("work/dir").is_dir());
 }
@@ -214,7 +265,11 @@ fn default_root_is_a_read_only_host_view() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "1\nusr\nro\nroot-writable\n");
     assert!(!std::path::Path::new("/scratch").exists());
-    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "staging directory removed");
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "staging directory removed"
+    );
 }
 
 #[test]
@@ -222,14 +277,25 @@ fn limits_are_in_the_cgroup_files_while_it_runs() {
     root_or_skip!("limits_are_in_the_cgroup_files_while_it_runs");
     let r = busybox_rootfs();
     let child = gocker()
-        .args(["run", "--cpus", "0.5", "-m", "64", "--pids-limit", "20", "--rootfs"])
+        .args([
+            "run",
+            "--cpus",
+            "0.5",
+            "-m",
+            "64",
+            "--pids-limit",
+            "20",
+            "--rootfs",
+        ])
         .arg(r.path())
         .args(["sleep", "3"])
         .spawn()
         .unwrap();
     let gpid = child.id();
     let cpid = wait_for("container pid", || container_pid(gpid));
-    let cpu = wait_for("cpu cgroup", || cgroup_dir(cpid, "cpu").filter(|d| d.to_string_lossy().contains(&format!("gocker/{gpid}"))));
+    let cpu = wait_for("cpu cgroup", || {
+        cgroup_dir(cpid, "cpu").filter(|d| d.to_string_lossy().contains(&format!("gocker/{gpid}")))
+    });
     let mem = cgroup_dir(cpid, "memory").unwrap();
     let pids = cgroup_dir(cpid, "pids").unwrap();
     if cpu.join("cpu.max").exists() {
@@ -238,12 +304,19 @@ fn limits_are_in_the_cgroup_files_while_it_runs() {
     } else {
         assert_eq!(read_trim(cpu.join("cpu.cfs_quota_us")), "50000");
         assert_eq!(read_trim(cpu.join("cpu.cfs_period_us")), "100000");
-        assert_eq!(read_trim(mem.join("memory.limit_in_bytes")), (64u64 << 20).to_string());
+        assert_eq!(
+            read_trim(mem.join("memory.limit_in_bytes")),
+            (64u64 << 20).to_string()
+        );
     }
     assert_eq!(read_trim(pids.join("pids.max")), "20");
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success());
-    assert!(cgroups_of(gpid).is_empty(), "cgroups removed: {:?}", cgroups_of(gpid));
+    assert!(
+        cgroups_of(gpid).is_empty(),
+        "cgroups removed: {:?}",
+        cgroups_of(gpid)
+    );
 }
 
 #[test]
@@ -251,10 +324,14 @@ fn limits_apply_from_the_first_instruction() {
     root_or_skip!("limits_apply_from_the_first_instruction");
     let r = busybox_rootfs();
     // The command's very first act is to read its own cgroup: already the container's.
-    let o = run_in(r.path(), &["--pids-limit", "50", "cat", "/proc/self/cgroup"]);
+    let o = run_in(
+        r.path(),
+        &["--pids-limit", "50", "cat", "/proc/self/cgroup"],
+    );
     let out = stdout(&o);
     assert!(
-        out.lines().any(|l| (l.contains(":pids:") || l.starts_with("0::")) && l.contains("/gocker/")),
+        out.lines()
+            .any(|l| (l.contains(":pids:") || l.starts_with("0::")) && l.contains("/gocker/")),
         "{out}"
     );
 }
@@ -280,15 +357,36 @@ fn memory_limit_kills_an_oversized_allocation() {
     let _serial = TIMING.lock().unwrap_or_else(|e| e.into_inner());
     let r = busybox_rootfs();
     // tail holds a newline-free 60 MB line in memory: over a 32 MiB limit.
-    let o = run_in(r.path(), &["-m", "32", "/bin/sh", "-c", "head -c 60m /dev/zero | tail >/dev/null; exit $?"]);
+    let o = run_in(
+        r.path(),
+        &[
+            "-m",
+            "32",
+            "/bin/sh",
+            "-c",
+            "head -c 60m /dev/zero | tail >/dev/null; exit $?",
+        ],
+    );
     // The shell (PID 1) survives and reports its killed child's status.
     assert_eq!(o.status.code(), Some(137), "{}", stderr(&o));
     assert!(stderr(&o).contains("memory limit"), "{}", stderr(&o));
     // As PID 1 itself: gocker returns 137 too.
-    let o = run_in(r.path(), &["-m", "32", "/bin/sh", "-c", "exec tail /dev/zero"]);
+    let o = run_in(
+        r.path(),
+        &["-m", "32", "/bin/sh", "-c", "exec tail /dev/zero"],
+    );
     assert_eq!(o.status.code(), Some(137), "{}", stderr(&o));
     // Under the limit, the same pipeline succeeds.
-    let o = run_in(r.path(), &["-m", "32", "/bin/sh", "-c", "head -c 8m /dev/zero | tail >/dev/null"]);
+    let o = run_in(
+        r.path(),
+        &[
+            "-m",
+            "32",
+            "/bin/sh",
+            "-c",
+            "head -c 8m /dev/zero | tail >/dev/null",
+        ],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
@@ -298,10 +396,19 @@ fn pids_limit_stops_forks() {
     let r = busybox_rootfs();
     let o = run_in(
         r.path(),
-        &["--pids-limit", "4", "/bin/sh", "-c", "for i in 1 2 3 4 5 6; do sleep 2 & done 2>&1; wait; echo done"],
+        &[
+            "--pids-limit",
+            "4",
+            "/bin/sh",
+            "-c",
+            "for i in 1 2 3 4 5 6; do sleep 2 & done 2>&1; wait; echo done",
+        ],
     );
     let all = stdout(&o) + &stderr(&o);
-    assert!(all.contains("fork") || all.contains("resource"), "fork refused: {all}");
+    assert!(
+        all.contains("fork") || all.contains("resource"),
+        "fork refused: {all}"
+    );
 }
 
 #[test]
@@ -331,7 +438,11 @@ fn nothing_is_left_behind() {
             .unwrap();
         let pid = child.id();
         child.wait_with_output().unwrap();
-        assert!(cgroups_of(pid).is_empty(), "{args:?} left {:?}", cgroups_of(pid));
+        assert!(
+            cgroups_of(pid).is_empty(),
+            "{args:?} left {:?}",
+            cgroups_of(pid)
+        );
     }
     assert_eq!(mountinfo(), before_mounts, "host mount table changed");
     assert_eq!(tree(r.path()), before_tree, "rootfs changed");
@@ -344,7 +455,11 @@ fn signals_are_forwarded_to_the_container() {
     let child = gocker()
         .args(["run", "--rootfs"])
         .arg(r.path())
-        .args(["/bin/sh", "-c", "trap 'echo got-term; exit 42' TERM; echo ready; sleep 30 & wait"])
+        .args([
+            "/bin/sh",
+            "-c",
+            "trap 'echo got-term; exit 42' TERM; echo ready; sleep 30 & wait",
+        ])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -355,7 +470,10 @@ fn signals_are_forwarded_to_the_container() {
             .ok()
             .filter(|s| !s.trim().is_empty())
     });
-    Command::new("kill").args(["-TERM", &gpid.to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &gpid.to_string()])
+        .status()
+        .unwrap();
     let o = child.wait_with_output().unwrap();
     assert_eq!(stdout(&o), "ready\ngot-term\n");
     assert_eq!(o.status.code(), Some(42));
@@ -374,10 +492,14 @@ fn container_dies_with_gocker_and_leftovers_are_swept() {
         .unwrap();
     let gpid = child.id();
     let cpid = wait_for("container pid", || container_pid(gpid));
-    wait_for("exec", || (read_trim(format!("/proc/{cpid}/comm")) == "sleep").then_some(()));
+    wait_for("exec", || {
+        (read_trim(format!("/proc/{cpid}/comm")) == "sleep").then_some(())
+    });
     child.kill().unwrap();
     child.wait().unwrap();
-    wait_for("container to die", || (!std::path::Path::new(&format!("/proc/{cpid}")).exists()).then_some(()));
+    wait_for("container to die", || {
+        (!std::path::Path::new(&format!("/proc/{cpid}")).exists()).then_some(())
+    });
     // A SIGKILLed gocker cannot clean up; the next run with limits sweeps (possibly a
     // run of another test, in parallel: either way it must be gone after ours).
     let o = run_in(r.path(), &["--pids-limit", "10", "true"]);
@@ -389,14 +511,26 @@ fn container_dies_with_gocker_and_leftovers_are_swept() {
 fn tty_gives_a_terminal_and_ctrl_c_reaches_the_container() {
     root_or_skip!("tty_gives_a_terminal_and_ctrl_c_reaches_the_container");
     let r = busybox_rootfs();
-    let o = run_in(r.path(), &["-t", "/bin/sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo is-a-tty"]);
+    let o = run_in(
+        r.path(),
+        &[
+            "-t",
+            "/bin/sh",
+            "-c",
+            "[ -t 0 ] && [ -t 1 ] && echo is-a-tty",
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("is-a-tty"), "{:?}", stdout(&o));
 
     let mut child = gocker()
         .args(["run", "-it", "--rootfs"])
         .arg(r.path())
-        .args(["/bin/sh", "-c", "trap 'echo got-int; exit 5' INT; echo ready; sleep 30 & wait"])
+        .args([
+            "/bin/sh",
+            "-c",
+            "trap 'echo got-int; exit 5' INT; echo ready; sleep 30 & wait",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()

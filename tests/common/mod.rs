@@ -98,7 +98,13 @@ pub fn mountinfo() -> Vec<String> {
     let mut v: Vec<String> = s
         .lines()
         // Mount ids change; compare what is mounted where.
-        .map(|l| l.split_whitespace().skip(3).take(2).collect::<Vec<_>>().join(" "))
+        .map(|l| {
+            l.split_whitespace()
+                .skip(3)
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect();
     v.sort();
     v
@@ -107,7 +113,13 @@ pub fn mountinfo() -> Vec<String> {
 /// Every container cgroup directory gocker could have left on this host.
 pub fn gocker_cgroups() -> Vec<PathBuf> {
     let mut v = Vec::new();
-    for parent in ["/sys/fs/cgroup/gocker", "/sys/fs/cgroup/cpu/gocker", "/sys/fs/cgroup/memory/gocker", "/sys/fs/cgroup/pids/gocker", "/sys/fs/cgroup/unified/gocker"] {
+    for parent in [
+        "/sys/fs/cgroup/gocker",
+        "/sys/fs/cgroup/cpu/gocker",
+        "/sys/fs/cgroup/memory/gocker",
+        "/sys/fs/cgroup/pids/gocker",
+        "/sys/fs/cgroup/unified/gocker",
+    ] {
         if let Ok(rd) = std::fs::read_dir(parent) {
             for e in rd.flatten() {
                 if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {

@@ -1,0 +1,156 @@
+//! Faults: the container or gocker dies, is signalled, or cannot start; each is
+//! reported, and nothing is left on the host.
+
+mod common;
+
+use common::*;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|s| s.parse().ok())
+        .collect()
+}
+
+/// Start `gocker run ARGS` and wait until the container's PID 1 has a child (the
+/// scripts below start `sleep` once their traps are set).
+fn start_ready(root: &std::path::Path, args: &[&str]) -> (std::process::Child, u32) {
+    let child = gocker()
+        .args(["run", "--rootfs"])
+        .arg(root)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let gpid = child.id();
+    let cpid = wait_for("container", || children(gpid).first().copied());
+    wait_for("its child", || children(cpid).first().copied());
+    (child, cpid)
+}
+
+#[test]
+fn sigint_and_sigterm_are_forwarded_and_cleanup_done() {
+    if !need_root("sigint_and_sigterm_are_forwarded_and_cleanup_done") {
+        return;
+    }
+    let r = busybox_rootfs();
+    for (sig, name) in [("-INT", "INT"), ("-TERM", "TERM"), ("-HUP", "HUP")] {
+        let script = format!("trap 'echo caught {name}; exit 7' {name}; sleep 30 & wait");
+        let (child, _) = start_ready(r.path(), &["-m", "64", "/bin/sh", "-c", &script]);
+        let gpid = child.id();
+        Command::new("kill")
+            .args([sig, &gpid.to_string()])
+            .status()
+            .unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(stdout(&o), format!("caught {name}\n"));
+        assert_eq!(o.status.code(), Some(7), "{name}");
+        assert!(cgroups_of(gpid).is_empty(), "{name}: cgroup left");
+    }
+}
+
+#[test]
+fn a_signal_pid_1_does_not_handle_is_ignored_as_for_any_init() {
+    if !need_root("a_signal_pid_1_does_not_handle_is_ignored_as_for_any_init") {
+        return;
+    }
+    // PID 1 of a namespace gets only the signals it has handlers for (pid_namespaces(7)),
+    // as under Docker without --init: SIGTERM to a bare `sleep` does nothing, and a
+    // SIGKILL to gocker still ends everything.
+    let r = busybox_rootfs();
+    let mut child = gocker()
+        .args(["run", "--rootfs"])
+        .arg(r.path())
+        .args(["sleep", "30"])
+        .spawn()
+        .unwrap();
+    let gpid = child.id();
+    let cpid = wait_for("container", || children(gpid).first().copied());
+    wait_for("exec", || {
+        (std::fs::read_to_string(format!("/proc/{cpid}/comm"))
+            .unwrap_or_default()
+            .trim()
+            == "sleep")
+            .then_some(())
+    });
+    Command::new("kill")
+        .args(["-TERM", &gpid.to_string()])
+        .status()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "sleep as PID 1 ignores SIGTERM"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    wait_for("container gone", || {
+        (!std::path::Path::new(&format!("/proc/{cpid}")).exists()).then_some(())
+    });
+}
+
+#[test]
+fn oom_kill_is_reported() {
+    if !need_root("oom_kill_is_reported") {
+        return;
+    }
+    let r = busybox_rootfs();
+    let child = gocker()
+        .args(["run", "-m", "16", "--rootfs"])
+        .arg(r.path())
+        .args(["/bin/sh", "-c", "exec tail /dev/zero"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let gpid = child.id();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(137));
+    let err = stderr(&o);
+    assert!(err.contains("memory limit (16 MiB)"), "{err}");
+    assert!(cgroups_of(gpid).is_empty());
+}
+
+#[test]
+fn read_only_rootfs() {
+    if !need_root("read_only_rootfs") {
+        return;
+    }
+    let r = busybox_rootfs();
+    let ro = TempDir::new("ro");
+    // A read-only view of the rootfs, made in a private mount namespace of its own so
+    // the host's table is untouched even if this test fails half-way.
+    let script = format!(
+        "mount --bind {src} {ro} && mount -o remount,bind,ro {ro} && \
+         {g} run --rootfs {ro} /bin/sh -c 'echo ok; touch /x 2>/dev/null || echo ro'; echo rc=$?; \
+         {g} run --rootfs {ro} -w /new/dir true; echo rc=$?",
+        src = r.path().display(),
+        ro = ro.path().display(),
+        g = env!("CARGO_BIN_EXE_gocker"),
+    );
+    let o = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    assert_eq!(out, "ok\nro\nrc=0\nrc=125\n", "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("/new") && err.contains("read-only"), "{err}");
+}
