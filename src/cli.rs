@@ -47,6 +47,9 @@ print the same bytes."
     )]
     EmitScript(EmitArgs),
     /// Report what this host supports: namespaces, cgroups, tools
+    #[command(
+        after_help = "Exit status: 0 when gocker run can work on this host; 1 when it cannot (the first line names what is missing)."
+    )]
     Check(CheckArgs),
     /// Make a root filesystem to run containers in
     #[command(subcommand)]

@@ -1,13 +1,19 @@
-//! Probes of the running host: cgroup mode and controllers, namespaces, tools, CPUs and
-//! memory. `run`, `emit-script` and `check` all ask these, so they always agree.
+//! Probes of the running host: privileges, kernel, namespaces, cgroup mode and
+//! controllers, script tools, CPUs and memory. `run`, `emit-script` and `check` all ask
+//! these (and `refuse_unsupported` turns them into early refusals), so they always agree.
 //!
-//! Each probe takes its roots (`/proc`, `/sys/fs/cgroup`, `PATH`) as parameters, so
+//! Each probe takes its roots (`/proc`, `/sys/fs/cgroup`, `PATH`, `/`) as parameters, so
 //! tests run it against fake trees.
 
-use crate::cgroup::{CONTROLLERS, Controller, PROCS, Version};
+use crate::cgroup::{CONTROLLERS, Controller, PARENT, PROCS, SUBTREE_CONTROL, Version};
+use crate::error::{Failure, fail};
 use crate::mounts::{HOST_VIEW_DIRS, HostDir};
+use crate::spec::{ContainerSpec, Namespace};
+use anyhow::Result;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// Where the probes look. `Roots::system()` is the real host.
 #[derive(Debug, Clone)]
@@ -16,7 +22,8 @@ pub struct Roots {
     pub cgroup: PathBuf,
     /// The search path for tools (`PATH`).
     pub path: Option<OsString>,
-    /// The directory holding the host-view system directories (`/`).
+    /// The host's `/`: where the host-view system directories are, and the sbin
+    /// directories searched for tools that are not on `PATH`.
     pub fs: PathBuf,
 }
 
@@ -79,38 +86,383 @@ pub fn cgroup_mode(root: &Path) -> Option<CgroupMode> {
     }
 }
 
-/// Whether a controller can be used here, and if not, why.
+/// Whether something can be used here, and if not, why and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Availability {
     Available,
-    Missing(String),
+    Missing(Lack),
+}
+
+/// Why something is missing (`why`) and the one-line fix (`fix`), both for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lack {
+    pub why: String,
+    pub fix: String,
+}
+
+impl Availability {
+    fn missing(why: impl Into<String>, fix: impl Into<String>) -> Availability {
+        Availability::Missing(Lack {
+            why: why.into(),
+            fix: fix.into(),
+        })
+    }
+
+    pub fn is_available(&self) -> bool {
+        matches!(self, Availability::Available)
+    }
+
+    pub fn lack(&self) -> Option<&Lack> {
+        match self {
+            Availability::Available => None,
+            Availability::Missing(l) => Some(l),
+        }
+    }
+}
+
+// ------------------------------------------------------------------ privileges
+
+/// A capability `gocker run` uses: its bit in `CapEff` (capabilities(7)), name and use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunCap {
+    pub bit: u32,
+    pub name: &'static str,
+    pub why: &'static str,
+}
+
+/// The capabilities `gocker run` needs in its effective set. root has them all, unless it
+/// is itself inside a container that took them away (Docker without --privileged).
+pub const RUN_CAPS: [RunCap; 3] = [
+    RunCap {
+        bit: 21,
+        name: "CAP_SYS_ADMIN",
+        why: "new namespaces, mount, pivot_root, sethostname",
+    },
+    RunCap {
+        bit: 12,
+        name: "CAP_NET_ADMIN",
+        why: "bring up lo in the new network namespace",
+    },
+    RunCap {
+        bit: 8,
+        name: "CAP_SETPCAP",
+        why: "drop capabilities from the container's bounding set",
+    },
+];
+
+/// Who this process is, from `<proc>/self/status` (`None`: that file could not be read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Privileges {
+    pub euid: Option<u32>,
+    /// The effective capability set, one bit per capability.
+    pub cap_eff: Option<u64>,
+}
+
+impl Privileges {
+    pub fn is_root(&self) -> bool {
+        self.euid == Some(0)
+    }
+
+    /// The `RUN_CAPS` this process lacks.
+    pub fn missing_caps(&self) -> Vec<&'static str> {
+        RUN_CAPS
+            .iter()
+            .filter(|c| self.cap_eff.is_none_or(|set| set & (1 << c.bit) == 0))
+            .map(|c| c.name)
+            .collect()
+    }
+
+    /// Can `gocker run` create a container? That is decided by the capabilities, not by
+    /// the uid: root without CAP_SYS_ADMIN cannot, and whoever has them can.
+    pub fn sufficient(&self) -> bool {
+        self.missing_caps().is_empty()
+    }
+
+    /// "root (euid 0)", "euid 1000 (not root)".
+    pub fn user(&self) -> String {
+        match self.euid {
+            Some(0) => "root (euid 0)".into(),
+            Some(n) => format!("euid {n} (not root)"),
+            None => "unknown".into(),
+        }
+    }
+
+    /// Why `run` cannot work, and the fix; `None` when it can.
+    pub fn lack(&self, proc: &Path) -> Option<Lack> {
+        if self.sufficient() {
+            return None;
+        }
+        if self.cap_eff.is_none() {
+            let status = proc.join("self/status");
+            return Some(Lack {
+                why: format!("cannot read {}", status.display()),
+                fix: format!("mount proc on {} (mount -t proc proc {0})", proc.display()),
+            });
+        }
+        let missing = self.missing_caps().join(", ");
+        Some(if self.is_root() {
+            Lack {
+                why: format!(
+                    "euid 0 lacks {missing} (probably inside a container that dropped it)"
+                ),
+                fix: "run gocker on the host, or in a container started with --privileged".into(),
+            }
+        } else {
+            let who = self
+                .euid
+                .map_or("this user".into(), |u| format!("euid {u}"));
+            Lack {
+                why: format!("{who} is not root and lacks {missing}"),
+                fix: "run as root: sudo gocker run ...".into(),
+            }
+        })
+    }
+}
+
+/// The euid and effective capabilities of this process.
+pub fn privileges(proc: &Path) -> Privileges {
+    let status = std::fs::read_to_string(proc.join("self/status")).unwrap_or_default();
+    let field = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(str::trim)
+    };
+    Privileges {
+        // Uid: real, effective, saved, filesystem.
+        euid: field("Uid:")
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|s| s.parse().ok()),
+        cap_eff: field("CapEff:").and_then(|s| u64::from_str_radix(s, 16).ok()),
+    }
+}
+
+// ------------------------------------------------------------------ kernel
+
+/// The running kernel's release (`uname -r`).
+pub fn kernel_release(proc: &Path) -> Option<String> {
+    std::fs::read_to_string(proc.join("sys/kernel/osrelease"))
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+// ------------------------------------------------------------------ namespaces
+
+/// A namespace type: its name under /proc/self/ns, the kernel option that builds it in,
+/// and what it gives a container its own copy of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NsKind {
+    pub name: &'static str,
+    pub config: &'static str,
+    pub isolates: &'static str,
+}
+
+/// Every namespace type `check` reports, the lesson's five first.
+pub const NAMESPACES: [NsKind; 8] = [
+    NsKind {
+        name: "mnt",
+        config: "CONFIG_NAMESPACES",
+        isolates: "mount points",
+    },
+    NsKind {
+        name: "uts",
+        config: "CONFIG_UTS_NS",
+        isolates: "hostname",
+    },
+    NsKind {
+        name: "ipc",
+        config: "CONFIG_IPC_NS",
+        isolates: "System V IPC and POSIX message queues",
+    },
+    NsKind {
+        name: "pid",
+        config: "CONFIG_PID_NS",
+        isolates: "process ids",
+    },
+    NsKind {
+        name: "net",
+        config: "CONFIG_NET_NS",
+        isolates: "network devices, addresses and ports",
+    },
+    NsKind {
+        name: "user",
+        config: "CONFIG_USER_NS",
+        isolates: "user and group ids",
+    },
+    NsKind {
+        name: "cgroup",
+        config: "CONFIG_CGROUPS",
+        isolates: "the view of the cgroup tree",
+    },
+    NsKind {
+        name: "time",
+        config: "CONFIG_TIME_NS",
+        isolates: "the monotonic and boot-time clocks",
+    },
+];
+
+/// Is namespace `name` (as under /proc/self/ns) available to new processes? The entry
+/// exists when the kernel has the namespace type; `user.max_<name>_namespaces` of 0 then
+/// forbids creating one all the same.
+pub fn namespace(proc: &Path, name: &str) -> Availability {
+    let entry = proc.join("self/ns").join(name);
+    let config = NAMESPACES
+        .iter()
+        .find(|k| k.name == name)
+        .map_or("CONFIG_NAMESPACES", |k| k.config);
+    if std::fs::symlink_metadata(&entry).is_err() {
+        return Availability::missing(
+            format!(
+                "{} is absent: the kernel was built without it",
+                entry.display()
+            ),
+            format!("use a kernel built with {config} (distribution kernels have it)"),
+        );
+    }
+    let max = proc.join(format!("sys/user/max_{name}_namespaces"));
+    match std::fs::read_to_string(&max)
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+    {
+        Some(0) => Availability::missing(
+            format!("{} is 0: creating one is forbidden", max.display()),
+            format!("allow it: sysctl -w user.max_{name}_namespaces=10000"),
+        ),
+        _ => Availability::Available,
+    }
+}
+
+// ------------------------------------------------------------------ cgroups
+
+/// The controllers `check` reports: the three gocker's limits use, then two it does not.
+pub const REPORTED_CONTROLLERS: [&str; 5] = ["cpu", "memory", "pids", "cpuset", "io"];
+
+/// The kernel option behind each controller, for hints.
+fn controller_config(name: &str) -> &'static str {
+    match name {
+        "cpu" => "CONFIG_CFS_BANDWIDTH",
+        "memory" => "CONFIG_MEMCG",
+        "pids" => "CONFIG_CGROUP_PIDS",
+        "cpuset" => "CONFIG_CPUSETS",
+        "io" => "CONFIG_BLK_CGROUP",
+        _ => "CONFIG_CGROUPS",
+    }
+}
+
+/// The words of a cgroup list file (`cgroup.controllers`, `cgroup.subtree_control`).
+fn words(file: &Path) -> Vec<String> {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn has_processes(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join(PROCS)).is_ok_and(|s| !s.trim().is_empty())
 }
 
 /// Can containers use controller `name` (cpu, memory, pids, cpuset, io) on this host?
 pub fn controller(root: &Path, mode: CgroupMode, name: &str) -> Availability {
     match mode {
-        CgroupMode::V2 => {
-            let file = root.join(CONTROLLERS);
-            let list = std::fs::read_to_string(&file).unwrap_or_default();
-            if list.split_whitespace().any(|c| c == name) {
-                Availability::Available
-            } else {
-                Availability::Missing(format!(
-                    "not offered in {} (disabled on the kernel command line, not compiled in, or not delegated to this cgroup)",
-                    file.display()
-                ))
-            }
-        }
-        CgroupMode::V1 | CgroupMode::Hybrid => {
-            // v1 calls the io controller blkio.
-            let dir = root.join(if name == "io" { "blkio" } else { name });
-            if dir.join(PROCS).is_file() {
-                Availability::Available
-            } else {
-                Availability::Missing(format!("no v1 hierarchy mounted at {}", dir.display()))
-            }
-        }
+        CgroupMode::V2 => v2_controller(root, name),
+        CgroupMode::V1 | CgroupMode::Hybrid => v1_controller(root, mode, name),
     }
+}
+
+fn v2_controller(root: &Path, name: &str) -> Availability {
+    let offered = root.join(CONTROLLERS);
+    // Only a non-root cgroup has cgroup.type: then /sys/fs/cgroup is a delegated subtree
+    // (a container's, a cgroup namespace's), and the rules for non-root cgroups apply.
+    let delegated = root.join("cgroup.type").exists();
+    if !words(&offered).iter().any(|c| c == name) {
+        let fix = if delegated {
+            format!(
+                "{} is a delegated cgroup: whoever created it must enable {name} in its parent's {SUBTREE_CONTROL} (systemd: Delegate=yes)",
+                root.display()
+            )
+        } else {
+            format!(
+                "the kernel does not offer it: look for cgroup_disable= in /proc/cmdline, or use a kernel with {}",
+                controller_config(name)
+            )
+        };
+        return Availability::missing(format!("not offered in {}", offered.display()), fix);
+    }
+    // v2's no-internal-process rule: a non-root cgroup with processes in it cannot enable
+    // controllers for its children. gocker enables them top-down (root, then gocker/).
+    let enabled = |dir: &Path| words(&dir.join(SUBTREE_CONTROL)).iter().any(|c| c == name);
+    if delegated && !enabled(root) && has_processes(root) {
+        return Availability::missing(
+            format!(
+                "{} holds processes and is not the root cgroup, so it cannot enable {name} for its children (no-internal-process rule)",
+                root.display()
+            ),
+            format!(
+                "move its processes into a child cgroup (mkdir {0}/init; echo PID > {0}/init/{PROCS} for each), then gocker can enable {name}",
+                root.display()
+            ),
+        );
+    }
+    let parent = root.join(PARENT);
+    if parent.is_dir() && !enabled(&parent) && has_processes(&parent) {
+        return Availability::missing(
+            format!(
+                "{} holds processes, so it cannot enable {name} for the containers below it (no-internal-process rule)",
+                parent.display()
+            ),
+            format!(
+                "move them out: for p in $(cat {}/{PROCS}); do echo $p > {}/{PROCS}; done",
+                parent.display(),
+                root.display()
+            ),
+        );
+    }
+    Availability::Available
+}
+
+fn v1_controller(root: &Path, mode: CgroupMode, name: &str) -> Availability {
+    // v1 calls the io controller blkio.
+    let v1_name = if name == "io" { "blkio" } else { name };
+    let dir = root.join(v1_name);
+    if dir.join(PROCS).is_file() {
+        return Availability::Available;
+    }
+    // Mounted together with others (cpu,cpuacct) but without the usual symlink.
+    let comounted = std::fs::read_dir(root).ok().and_then(|rd| {
+        rd.flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .find(|n| n.contains(',') && n.split(',').any(|c| c == v1_name))
+    });
+    if let Some(together) = comounted {
+        return Availability::missing(
+            format!(
+                "mounted at {} but not at {}",
+                root.join(&together).display(),
+                dir.display()
+            ),
+            format!("link it: ln -s {together} {}", dir.display()),
+        );
+    }
+    let unified = root.join("unified");
+    if mode == CgroupMode::Hybrid && words(&unified.join(CONTROLLERS)).iter().any(|c| c == name) {
+        return Availability::missing(
+            format!(
+                "bound to the cgroup2 hierarchy at {}, but on a hybrid host limits use v1",
+                unified.display()
+            ),
+            "boot with systemd.unified_cgroup_hierarchy=1 to put every controller on v2",
+        );
+    }
+    Availability::missing(
+        format!("no v1 hierarchy mounted at {}", dir.display()),
+        format!(
+            "mount it: mkdir -p {0} && mount -t cgroup -o {v1_name} cgroup {0} (needs a kernel with {1})",
+            dir.display(),
+            controller_config(name)
+        ),
+    )
 }
 
 /// The host's cgroup facts a container needs.
@@ -132,52 +484,349 @@ impl CgroupHost {
         self.mode.limits_version()
     }
 
-    /// The first controller in `needed` that this host lacks, with the reason.
-    pub fn missing(&self, needed: &[Controller]) -> Option<(Controller, String)> {
+    /// The first controller in `needed` that this host lacks, with the reason and fix.
+    pub fn first_missing(&self, needed: &[Controller]) -> Option<(Controller, Lack)> {
         needed
             .iter()
             .find_map(|c| match controller(&self.root, self.mode, c.name()) {
                 Availability::Available => None,
-                Availability::Missing(why) => Some((*c, why)),
+                Availability::Missing(lack) => Some((*c, lack)),
             })
     }
 }
 
-/// Is namespace `name` (as under /proc/self/ns) available to new processes?
-pub fn namespace(proc: &Path, name: &str) -> Availability {
-    if !proc.join("self/ns").join(name).exists() {
-        return Availability::Missing(format!(
-            "{} is absent: the kernel was built without it",
-            proc.join("self/ns").join(name).display()
-        ));
-    }
-    let limit_name = match name {
-        "mnt" => "mnt",
-        "uts" => "uts",
-        "ipc" => "ipc",
-        "pid" => "pid",
-        "net" => "net",
-        "user" => "user",
-        "cgroup" => "cgroup",
-        "time" => "time",
-        _ => return Availability::Available,
-    };
-    let max = proc.join(format!("sys/user/max_{limit_name}_namespaces"));
-    match std::fs::read_to_string(&max)
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-    {
-        Some(0) => {
-            Availability::Missing(format!("{} is 0: creating one is forbidden", max.display()))
-        }
-        _ => Availability::Available,
-    }
+/// A cgroup filesystem in the mount table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CgroupMount {
+    /// `cgroup` (v1) or `cgroup2`.
+    pub fstype: String,
+    pub path: PathBuf,
+    /// For v1, the controllers (or `name=` of a named hierarchy) it carries.
+    pub controllers: Vec<String>,
+}
+
+/// The cgroup filesystems mounted in this process's mount namespace, from
+/// `<proc>/self/mounts`: where the controllers really are, whatever the files look like.
+pub fn cgroup_mounts(proc: &Path) -> Vec<CgroupMount> {
+    const MOUNT_OPTIONS: [&str; 8] = [
+        "rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec", "seclabel",
+    ];
+    std::fs::read_to_string(proc.join("self/mounts"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let (path, fstype, options) = (f.get(1)?, f.get(2)?, f.get(3)?);
+            if *fstype != "cgroup" && *fstype != "cgroup2" {
+                return None;
+            }
+            let controllers = if *fstype == "cgroup" {
+                options
+                    .split(',')
+                    .filter(|o| !MOUNT_OPTIONS.contains(o) && !o.contains("release_agent"))
+                    .map(str::to_owned)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Some(CgroupMount {
+                fstype: fstype.to_string(),
+                // The mount table escapes spaces as \040.
+                path: path.replace("\\040", " ").into(),
+                controllers,
+            })
+        })
+        .collect()
+}
+
+// ------------------------------------------------------------------ tools
+
+/// A host tool the emitted scripts use: its name, what the script uses it to do (a verb
+/// phrase: "the script uses it to <why>"), and the Debian/Ubuntu package that provides it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScriptTool {
+    pub name: &'static str,
+    pub why: &'static str,
+    pub package: &'static str,
+    /// A script cannot work without it; an optional tool's step is skipped when missing.
+    pub required: bool,
+}
+
+/// The tools an emitted script may call, in the order it first calls them. The one list:
+/// `check` reports it, `refuse_unsupported` refuses on it, `render` names it.
+pub const SCRIPT_TOOLS: [ScriptTool; 8] = [
+    ScriptTool {
+        name: "sh",
+        why: "run the script",
+        package: "dash",
+        required: true,
+    },
+    ScriptTool {
+        name: "unshare",
+        why: "create the namespaces (--mount --uts --ipc --pid --net --fork)",
+        package: "util-linux",
+        required: true,
+    },
+    ScriptTool {
+        name: "mount",
+        why: "make mounts private, bind the root, mount /proc, /dev and volumes",
+        package: "mount",
+        required: true,
+    },
+    ScriptTool {
+        name: "pivot_root",
+        why: "swap the root filesystem",
+        package: "util-linux",
+        required: true,
+    },
+    ScriptTool {
+        name: "umount",
+        why: "detach the old root after pivot_root",
+        package: "mount",
+        required: true,
+    },
+    ScriptTool {
+        name: "hostname",
+        why: "set the container's hostname",
+        package: "hostname",
+        required: true,
+    },
+    ScriptTool {
+        name: "setpriv",
+        why: "drop capabilities and set no_new_privs before exec",
+        package: "util-linux",
+        required: true,
+    },
+    ScriptTool {
+        name: "ip",
+        why: "bring up lo in the new network namespace",
+        package: "iproute2",
+        required: false,
+    },
+];
+
+pub fn script_tool(name: &str) -> Option<&'static ScriptTool> {
+    SCRIPT_TOOLS.iter().find(|t| t.name == name)
 }
 
 /// The full path of tool `name` on `path`, if any.
 pub fn tool(path: Option<&OsString>, name: &str) -> Option<PathBuf> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
     which::which_in(name, path.cloned(), cwd).ok()
+}
+
+/// Where a tool was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolPath {
+    pub path: PathBuf,
+    /// False when it is only in an sbin directory that `PATH` lacks (common for a normal
+    /// user: pivot_root lives in /usr/sbin). `sudo` searches those, so scripts still work.
+    pub on_path: bool,
+}
+
+/// The sbin directories under `fs` that sudo's secure_path adds.
+const SBIN_DIRS: [&str; 3] = ["usr/local/sbin", "usr/sbin", "sbin"];
+
+/// Find tool `name`: on `PATH`, else in the sbin directories under `fs`.
+pub fn find_tool(roots: &Roots, name: &str) -> Option<ToolPath> {
+    if let Some(path) = tool(roots.path.as_ref(), name) {
+        return Some(ToolPath {
+            path,
+            on_path: true,
+        });
+    }
+    let sbin = std::env::join_paths(SBIN_DIRS.iter().map(|d| roots.fs.join(d))).ok()?;
+    tool(Some(&sbin), name).map(|path| ToolPath {
+        path,
+        on_path: false,
+    })
+}
+
+/// How long a tool may take to print its version before it is given up on.
+const VERSION_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The tool's version, from the first line of `--version` (`ip -V`). `sh` is not asked:
+/// dash has no version option (the link target, e.g. `dash`, says more). A busybox
+/// applet is asked through busybox, whose applets mostly lack `--version`.
+pub fn tool_version(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_string_lossy().into_owned();
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let (exe, args): (&Path, &[&str]) = if real.file_name().is_some_and(|n| n == "busybox") {
+        (&real, &["--help"])
+    } else {
+        match name.as_str() {
+            "sh" => return None,
+            "ip" => (path, &["-V"]),
+            _ => (path, &["--version"]),
+        }
+    };
+    let out = output_within(Command::new(exe).args(args), VERSION_TIMEOUT)?;
+    let line = out.lines().map(str::trim).find(|l| !l.is_empty())?;
+    // "mount from util-linux 2.38.1 (libmount ...)": the parenthesis is build detail.
+    let line = line.split(" (").next().unwrap_or(line);
+    let line = line.split(" multi-call").next().unwrap_or(line);
+    Some(line.chars().take(80).collect())
+}
+
+/// The stdout of `cmd` if it exits 0 within `limit`; killed otherwise. stdin is
+/// /dev/null so that a tool that reads it cannot hang the probe.
+fn output_within(cmd: &mut Command, limit: Duration) -> Option<String> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let start = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => break,
+            Ok(Some(_)) | Err(_) => return None,
+            Ok(None) if start.elapsed() > limit => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+    let mut out = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut()?, &mut out).ok()?;
+    Some(out)
+}
+
+/// The hint for a missing script tool.
+pub fn tool_fix(t: &ScriptTool) -> String {
+    format!(
+        "install it: apt-get install {} (or your distribution's equivalent)",
+        t.package
+    )
+}
+
+// ------------------------------------------------------------------ early refusal
+
+/// What a container needs from the host. `run` and `emit-script` build one from the spec
+/// and pass it to `refuse_unsupported` before doing anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Needs {
+    /// The command, for messages: "gocker run", "gocker emit-script".
+    pub command: &'static str,
+    /// The capabilities of `RUN_CAPS` (the script is run later, by someone else).
+    pub privileges: bool,
+    pub namespaces: Vec<Namespace>,
+    pub controllers: Vec<Controller>,
+    /// Tools that must be found (names from `SCRIPT_TOOLS`).
+    pub tools: Vec<&'static str>,
+}
+
+impl Needs {
+    /// What `gocker run` with `spec` needs: privileges, the namespaces, the controllers.
+    pub fn run(spec: &ContainerSpec) -> Needs {
+        Needs {
+            command: "gocker run",
+            privileges: true,
+            namespaces: spec.namespaces.clone(),
+            controllers: crate::cgroup::needed_controllers(&spec.limits),
+            tools: Vec::new(),
+        }
+    }
+
+    /// What a script for `spec` needs on this host: the same namespaces and controllers,
+    /// and the required script tools. Drop `controllers` when rendering for another
+    /// cgroup version than this host's (the script is then for another host).
+    pub fn script(spec: &ContainerSpec) -> Needs {
+        Needs {
+            command: "gocker emit-script",
+            privileges: false,
+            tools: SCRIPT_TOOLS
+                .iter()
+                .filter(|t| t.required)
+                .map(|t| t.name)
+                .collect(),
+            ..Needs::run(spec)
+        }
+    }
+}
+
+/// Refuse (exit 125, naming what is missing and the fix) what this host cannot do, before
+/// anything is created. Returns the cgroup host when `needs` has controllers.
+pub fn refuse_unsupported(needs: &Needs, roots: &Roots) -> Result<Option<CgroupHost>> {
+    let cmd = needs.command;
+    if needs.privileges
+        && let Some(lack) = privileges(&roots.proc).lack(&roots.proc)
+    {
+        let caps: Vec<&str> = RUN_CAPS.iter().map(|c| c.name).collect();
+        return fail(
+            Failure::Host,
+            format!(
+                "{cmd} needs root ({}): {}; {}",
+                caps.join(", "),
+                lack.why,
+                lack.fix
+            ),
+        );
+    }
+    for ns in &needs.namespaces {
+        if let Availability::Missing(lack) = namespace(&roots.proc, ns.proc_name()) {
+            return fail(
+                Failure::Host,
+                format!(
+                    "{cmd} needs the {} namespace ({}), which this host lacks: {}; {}",
+                    ns.proc_name(),
+                    ns.clone_flag_name(),
+                    lack.why,
+                    lack.fix
+                ),
+            );
+        }
+    }
+    for name in &needs.tools {
+        if find_tool(roots, name).is_none() {
+            let (why, fix) = match script_tool(name) {
+                Some(t) => (format!(" (to {})", t.why), tool_fix(t)),
+                None => (String::new(), format!("install {name}")),
+            };
+            return fail(
+                Failure::Host,
+                format!("{cmd}: the script needs {name}{why}, which is not on PATH; {fix}"),
+            );
+        }
+    }
+    if needs.controllers.is_empty() {
+        return Ok(None);
+    }
+    let options = || {
+        needs
+            .controllers
+            .iter()
+            .map(|c| c.option())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let Some(host) = CgroupHost::probe(&roots.cgroup) else {
+        return fail(
+            Failure::Host,
+            format!(
+                "no cgroup filesystem at {}: limits ({}) need one; mount cgroup2 there or drop the limits",
+                roots.cgroup.display(),
+                options()
+            ),
+        );
+    };
+    if let Some((c, lack)) = host.first_missing(&needs.controllers) {
+        return fail(
+            Failure::Host,
+            format!(
+                "{} needs the {} cgroup controller, which this host lacks: {}; {}, or run without {}",
+                c.option(),
+                c.name(),
+                lack.why,
+                lack.fix,
+                c.option()
+            ),
+        );
+    }
+    Ok(Some(host))
 }
 
 /// What validation checks limits and defaults against.
@@ -272,6 +921,59 @@ pub mod fake {
         touch(&t.path().join("cgroup.procs"), "");
         t
     }
+
+    /// A v2 tree that is a delegated, non-root cgroup (as inside a container): it has
+    /// `cgroup.type`, offers `offered`, has `enabled` in its subtree_control, and holds
+    /// `procs`.
+    pub fn v2_delegated(offered: &[&str], enabled: &[&str], procs: &str) -> TempDir {
+        let t = v2(offered);
+        touch(&t.path().join("cgroup.type"), "domain\n");
+        touch(&t.path().join("cgroup.subtree_control"), &enabled.join(" "));
+        touch(&t.path().join("cgroup.procs"), procs);
+        t
+    }
+
+    /// A fake /proc: this process's status (euid, CapEff), the namespaces in `ns`, their
+    /// `max_*_namespaces` (0 for those in `forbidden`), the kernel release and mounts.
+    pub fn proc(euid: u32, cap_eff: u64, ns: &[&str], forbidden: &[&str]) -> TempDir {
+        let t = TempDir::new("proc");
+        let p = t.path();
+        touch(
+            &p.join("self/status"),
+            &format!(
+                "Name:\tgocker\nUid:\t{euid}\t{euid}\t{euid}\t{euid}\nCapInh:\t0000000000000000\nCapEff:\t{cap_eff:016x}\n"
+            ),
+        );
+        for n in ns {
+            touch(&p.join("self/ns").join(n), "");
+            let max = if forbidden.contains(n) { "0" } else { "15000" };
+            touch(&p.join(format!("sys/user/max_{n}_namespaces")), max);
+        }
+        touch(&p.join("sys/kernel/osrelease"), "6.1.0-test\n");
+        touch(&p.join("self/mounts"), "");
+        t
+    }
+
+    /// root with every capability (CapEff of a 41-capability kernel).
+    pub const ALL_CAPS: u64 = 0x1ff_ffff_ffff;
+
+    /// Executables in a fresh directory, each printing "NAME from util-linux 2.99" for
+    /// --version.
+    pub fn tools(names: &[&str]) -> TempDir {
+        let t = TempDir::new("bin");
+        for n in names {
+            let exe = t.path().join(n);
+            touch(
+                &exe,
+                &format!(
+                    "#!/bin/sh\n[ \"$1\" = --version ] && echo '{n} from util-linux 2.99 (test)'\nexit 0\n"
+                ),
+            );
+            std::fs::set_permissions(&exe, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                .unwrap();
+        }
+        t
+    }
 }
 
 #[cfg(test)]
@@ -299,8 +1001,11 @@ mod tests {
         let v1 = fake::hybrid(&["cpu", "pids", "blkio"]);
         let h = CgroupHost::probe(v1.path()).unwrap();
         assert_eq!(controller(v1.path(), h.mode, "io"), Availability::Available);
-        assert_eq!(h.missing(&[Controller::Cpu, Controller::Pids]), None);
-        let (c, why) = h.missing(&[Controller::Cpu, Controller::Memory]).unwrap();
+        assert_eq!(h.first_missing(&[Controller::Cpu, Controller::Pids]), None);
+        let (c, lack) = h
+            .first_missing(&[Controller::Cpu, Controller::Memory])
+            .unwrap();
+        let why = lack.why;
         assert_eq!(c, Controller::Memory);
         assert!(why.contains("memory"), "{why}");
 
@@ -308,10 +1013,10 @@ mod tests {
         let h = CgroupHost::probe(v2.path()).unwrap();
         assert_eq!(h.version(), Version::V2);
         assert_eq!(
-            h.missing(&[Controller::Memory]).unwrap().0,
+            h.first_missing(&[Controller::Memory]).unwrap().0,
             Controller::Memory
         );
-        assert_eq!(h.missing(&[Controller::Cpu]), None);
+        assert_eq!(h.first_missing(&[Controller::Cpu]), None);
     }
 
     #[test]
@@ -323,7 +1028,7 @@ mod tests {
         fake::touch(&t.path().join("sys/user/max_pid_namespaces"), "1000\n");
         assert_eq!(namespace(t.path(), "pid"), Availability::Available);
         assert!(
-            matches!(namespace(t.path(), "user"), Availability::Missing(w) if w.contains("is 0"))
+            matches!(namespace(t.path(), "user"), Availability::Missing(l) if l.why.contains("is 0") && l.fix.contains("sysctl"))
         );
         assert!(matches!(
             namespace(t.path(), "time"),
@@ -361,5 +1066,358 @@ mod tests {
         let path = Some(OsString::from(t.path()));
         assert_eq!(tool(path.as_ref(), "unshare"), Some(exe));
         assert_eq!(tool(path.as_ref(), "pivot_root"), None);
+    }
+
+    fn spec(cpus: Option<&str>, memory: Option<&str>, pids: Option<&str>) -> ContainerSpec {
+        let args = crate::cli::RunArgs {
+            hostname: "gocker".into(),
+            command: vec!["true".into()],
+            cpus: cpus.map(str::to_owned),
+            memory: memory.map(str::to_owned),
+            pids_limit: pids.map(str::to_owned),
+            ..Default::default()
+        };
+        let facts = HostFacts {
+            cpus: 2,
+            memory_bytes: 1 << 30,
+            ..Default::default()
+        };
+        ContainerSpec::from_args(&args, &facts).unwrap()
+    }
+
+    const LESSON_NS: [&str; 5] = ["mnt", "uts", "ipc", "pid", "net"];
+
+    /// Roots on fake trees; `bin` is the only directory on PATH.
+    fn roots(proc: &TempDir, cgroup: &TempDir, bin: &TempDir) -> Roots {
+        Roots {
+            proc: proc.path().into(),
+            cgroup: cgroup.path().into(),
+            path: Some(bin.path().into()),
+            fs: bin.path().join("no-such-fs"),
+        }
+    }
+
+    fn refusal(r: Result<Option<CgroupHost>>) -> String {
+        let e = r.expect_err("should be refused");
+        assert_eq!(crate::error::exit_code_of(&e), 125, "{e:#}");
+        crate::error::one_line(&e)
+    }
+
+    #[test]
+    fn privileges_from_status() {
+        let root = fake::proc(0, fake::ALL_CAPS, &[], &[]);
+        let p = privileges(root.path());
+        assert_eq!(p.euid, Some(0));
+        assert!(p.is_root() && p.sufficient());
+        assert_eq!(p.lack(root.path()), None);
+
+        // root inside a container that took CAP_SYS_ADMIN away.
+        let boxed = fake::proc(0, fake::ALL_CAPS & !(1 << 21), &[], &[]);
+        let p = privileges(boxed.path());
+        assert_eq!(p.missing_caps(), ["CAP_SYS_ADMIN"]);
+        assert!(
+            p.lack(boxed.path())
+                .unwrap()
+                .why
+                .starts_with("euid 0 lacks CAP_SYS_ADMIN")
+        );
+
+        // A user holding the capabilities can; one without cannot.
+        let caps = RUN_CAPS.iter().fold(0, |m, c| m | 1 << c.bit);
+        assert!(privileges(fake::proc(1000, caps, &[], &[]).path()).sufficient());
+        let user = fake::proc(1000, 0, &[], &[]);
+        let lack = privileges(user.path()).lack(user.path()).unwrap();
+        assert_eq!(
+            lack.why,
+            "euid 1000 is not root and lacks CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_SETPCAP"
+        );
+        assert!(lack.fix.contains("sudo"));
+
+        let none = TempDir::new("noproc");
+        assert!(
+            privileges(none.path())
+                .lack(none.path())
+                .unwrap()
+                .why
+                .contains("cannot read")
+        );
+    }
+
+    #[test]
+    fn kernel_release_from_proc() {
+        let p = fake::proc(0, 0, &[], &[]);
+        assert_eq!(kernel_release(p.path()).as_deref(), Some("6.1.0-test"));
+        assert_eq!(kernel_release(TempDir::new("empty").path()), None);
+    }
+
+    #[test]
+    fn namespace_hints_name_the_kernel_option_or_sysctl() {
+        let p = fake::proc(0, 0, &["mnt", "net"], &["net"]);
+        assert!(namespace(p.path(), "mnt").is_available());
+        let net = namespace(p.path(), "net");
+        assert!(net.lack().unwrap().fix.contains("user.max_net_namespaces"));
+        let time = namespace(p.path(), "time");
+        assert!(
+            time.lack().unwrap().fix.contains("CONFIG_TIME_NS"),
+            "{time:?}"
+        );
+    }
+
+    #[test]
+    fn v2_root_cgroup_offers_or_not() {
+        let t = fake::v2(&["cpu", "memory", "pids"]);
+        assert!(controller(t.path(), CgroupMode::V2, "memory").is_available());
+        let io = controller(t.path(), CgroupMode::V2, "io");
+        let lack = io.lack().unwrap();
+        assert!(lack.why.contains("not offered in"), "{lack:?}");
+        assert!(lack.fix.contains("CONFIG_BLK_CGROUP"), "{lack:?}");
+        // The true root may hold processes and still enable controllers.
+        fake::touch(&t.path().join(PROCS), "1\n2\n");
+        assert!(controller(t.path(), CgroupMode::V2, "pids").is_available());
+    }
+
+    #[test]
+    fn v2_delegated_without_and_with_controllers() {
+        // Delegated, empty, offering memory: gocker can enable it itself.
+        let ok = fake::v2_delegated(&["cpu", "memory", "pids"], &[], "");
+        assert!(controller(ok.path(), CgroupMode::V2, "memory").is_available());
+        // Not delegated: the fix names the delegating side.
+        let not = fake::v2_delegated(&["cpu"], &[], "");
+        let lack = controller(not.path(), CgroupMode::V2, "memory");
+        assert!(
+            lack.lack().unwrap().fix.contains("Delegate=yes"),
+            "{lack:?}"
+        );
+        // Delegated but holding processes: the no-internal-process rule.
+        let busy = fake::v2_delegated(&["cpu", "memory"], &["cpu"], "1\n");
+        assert!(controller(busy.path(), CgroupMode::V2, "cpu").is_available());
+        let lack = controller(busy.path(), CgroupMode::V2, "memory");
+        assert!(
+            lack.lack().unwrap().why.contains("no-internal-process"),
+            "{lack:?}"
+        );
+    }
+
+    #[test]
+    fn v2_gocker_parent_with_processes_is_reported() {
+        let t = fake::v2(&["cpu", "memory"]);
+        fake::touch(&t.path().join("gocker/cgroup.procs"), "4242\n");
+        fake::touch(&t.path().join("gocker/cgroup.subtree_control"), "");
+        let lack = controller(t.path(), CgroupMode::V2, "cpu");
+        let lack = lack.lack().unwrap();
+        assert!(lack.why.contains("gocker holds processes"), "{lack:?}");
+        assert!(lack.fix.contains("move them out"), "{lack:?}");
+        // Empty again: fine.
+        fake::touch(&t.path().join("gocker/cgroup.procs"), "");
+        assert!(controller(t.path(), CgroupMode::V2, "cpu").is_available());
+    }
+
+    #[test]
+    fn v1_missing_comounted_and_bound_to_v2() {
+        let t = fake::hybrid(&["cpu,cpuacct", "memory"]);
+        fake::touch(&t.path().join("unified/cgroup.controllers"), "pids\n");
+        let cpu = controller(t.path(), CgroupMode::Hybrid, "cpu");
+        assert!(
+            cpu.lack()
+                .unwrap()
+                .fix
+                .starts_with("link it: ln -s cpu,cpuacct"),
+            "{cpu:?}"
+        );
+        let pids = controller(t.path(), CgroupMode::Hybrid, "pids");
+        assert!(
+            pids.lack().unwrap().why.contains("limits use v1"),
+            "{pids:?}"
+        );
+        let io = controller(t.path(), CgroupMode::Hybrid, "io");
+        let lack = io.lack().unwrap();
+        assert!(lack.why.contains("blkio"), "{lack:?}");
+        assert!(lack.fix.contains("mount -t cgroup -o blkio"), "{lack:?}");
+    }
+
+    #[test]
+    fn cgroup_mounts_from_the_mount_table() {
+        let p = fake::proc(0, 0, &[], &[]);
+        fake::touch(
+            &p.path().join("self/mounts"),
+            "proc /proc proc rw 0 0\n\
+             cgroup2 /sys/fs/cgroup/unified cgroup2 rw,nosuid,relatime 0 0\n\
+             cgroup /sys/fs/cgroup/cpu,cpuacct cgroup rw,nosuid,relatime,cpu,cpuacct 0 0\n\
+             cgroup /sys/fs/cgroup/systemd cgroup rw,xattr,name=systemd 0 0\n",
+        );
+        let m = cgroup_mounts(p.path());
+        assert_eq!(m.len(), 3);
+        assert_eq!(m[0].fstype, "cgroup2");
+        assert!(m[0].controllers.is_empty());
+        assert_eq!(m[1].controllers, ["cpu", "cpuacct"]);
+        assert_eq!(m[2].path, Path::new("/sys/fs/cgroup/systemd"));
+    }
+
+    #[test]
+    fn script_tools_list_is_complete_and_unique() {
+        for name in [
+            "unshare",
+            "mount",
+            "umount",
+            "pivot_root",
+            "hostname",
+            "setpriv",
+            "sh",
+        ] {
+            assert!(script_tool(name).is_some_and(|t| t.required), "{name}");
+        }
+        let mut names: Vec<_> = SCRIPT_TOOLS.iter().map(|t| t.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), SCRIPT_TOOLS.len());
+    }
+
+    #[test]
+    fn tools_off_path_are_found_in_sbin_and_versions_read() {
+        let bin = fake::tools(&[]);
+        let fs = fake::tools(&["pivot_root"]);
+        let sbin = fs.path().join("usr/sbin");
+        std::fs::create_dir_all(&sbin).unwrap();
+        std::fs::rename(fs.path().join("pivot_root"), sbin.join("pivot_root")).unwrap();
+        let roots = Roots {
+            proc: "/nonexistent".into(),
+            cgroup: "/nonexistent".into(),
+            path: Some(bin.path().into()),
+            fs: fs.path().into(),
+        };
+        let found = find_tool(&roots, "pivot_root").unwrap();
+        assert_eq!(found.path, sbin.join("pivot_root"));
+        assert!(!found.on_path);
+        assert_eq!(find_tool(&roots, "unshare"), None);
+        assert_eq!(
+            tool_version(&found.path).as_deref(),
+            Some("pivot_root from util-linux 2.99")
+        );
+    }
+
+    #[test]
+    fn a_tool_that_fails_or_hangs_has_no_version() {
+        let t = TempDir::new("bad");
+        let fails = t.path().join("fails");
+        fake::touch(&fails, "#!/bin/sh\necho oops\nexit 1\n");
+        let hangs = t.path().join("hangs");
+        fake::touch(&hangs, "#!/bin/sh\nexec sleep 30\n");
+        for exe in [&fails, &hangs] {
+            std::fs::set_permissions(exe, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                .unwrap();
+        }
+        assert_eq!(tool_version(&fails), None);
+        let start = Instant::now();
+        assert_eq!(tool_version(&hangs), None);
+        assert!(start.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn needs_from_the_spec() {
+        let s = spec(Some("1"), None, Some("10"));
+        let run = Needs::run(&s);
+        assert!(run.privileges && run.tools.is_empty());
+        assert_eq!(run.controllers, [Controller::Cpu, Controller::Pids]);
+        assert_eq!(run.namespaces, Namespace::LESSON);
+        let script = Needs::script(&s);
+        assert!(!script.privileges);
+        assert!(script.tools.contains(&"pivot_root") && !script.tools.contains(&"ip"));
+        assert_eq!(script.controllers, run.controllers);
+    }
+
+    #[test]
+    fn refuse_nothing_when_the_host_has_everything() {
+        let p = fake::proc(0, fake::ALL_CAPS, &LESSON_NS, &[]);
+        let cg = fake::v2(&["cpu", "memory", "pids"]);
+        let bin = fake::tools(&SCRIPT_TOOLS.map(|t| t.name));
+        let r = roots(&p, &cg, &bin);
+        let s = spec(Some("1"), Some("64"), Some("10"));
+        let host = refuse_unsupported(&Needs::run(&s), &r).unwrap().unwrap();
+        assert_eq!(host.mode, CgroupMode::V2);
+        assert!(
+            refuse_unsupported(&Needs::script(&s), &r)
+                .unwrap()
+                .is_some()
+        );
+        // No limits: no cgroup needed.
+        let none = spec(None, None, None);
+        assert_eq!(refuse_unsupported(&Needs::run(&none), &r).unwrap(), None);
+    }
+
+    #[test]
+    fn refuse_a_missing_controller_only_when_asked_for() {
+        let p = fake::proc(0, fake::ALL_CAPS, &LESSON_NS, &[]);
+        let bin = fake::tools(&[]);
+        for cg in [
+            fake::v1(&["cpu", "memory"]),
+            fake::hybrid(&["cpu", "memory"]),
+            fake::v2(&["cpu", "memory"]),
+        ] {
+            let r = roots(&p, &cg, &bin);
+            let msg = refusal(refuse_unsupported(
+                &Needs::run(&spec(None, None, Some("5"))),
+                &r,
+            ));
+            assert!(
+                msg.starts_with("--pids-limit needs the pids cgroup controller"),
+                "{msg}"
+            );
+            assert!(msg.contains("or run without --pids-limit"), "{msg}");
+            // Options that need nothing missing still work.
+            let ok = refuse_unsupported(&Needs::run(&spec(Some("1"), Some("64"), None)), &r);
+            assert!(ok.unwrap().is_some());
+        }
+        let empty = TempDir::new("nocgroup");
+        let r = roots(&p, &empty, &bin);
+        let msg = refusal(refuse_unsupported(
+            &Needs::run(&spec(None, Some("64"), None)),
+            &r,
+        ));
+        assert!(msg.starts_with("no cgroup filesystem at"), "{msg}");
+        assert!(refuse_unsupported(&Needs::run(&spec(None, None, None)), &r).is_ok());
+    }
+
+    #[test]
+    fn refuse_missing_privileges_namespace_and_tool() {
+        let cg = fake::v2(&[]);
+        let bin = fake::tools(&["sh", "unshare", "mount", "umount", "hostname", "setpriv"]);
+        let s = spec(None, None, None);
+
+        let user = fake::proc(1000, 0, &LESSON_NS, &[]);
+        let msg = refusal(refuse_unsupported(
+            &Needs::run(&s),
+            &roots(&user, &cg, &bin),
+        ));
+        assert!(msg.starts_with("gocker run needs root"), "{msg}");
+        assert!(msg.contains("sudo"), "{msg}");
+        // The script is run later, by root: emit-script does not need privileges.
+        let msg = refusal(refuse_unsupported(
+            &Needs::script(&s),
+            &roots(&user, &cg, &bin),
+        ));
+        assert!(msg.contains("needs pivot_root"), "{msg}");
+        assert!(msg.contains("apt-get install util-linux"), "{msg}");
+
+        let no_pid = fake::proc(0, fake::ALL_CAPS, &["mnt", "uts", "ipc", "net"], &[]);
+        let msg = refusal(refuse_unsupported(
+            &Needs::run(&s),
+            &roots(&no_pid, &cg, &bin),
+        ));
+        assert!(
+            msg.contains("needs the pid namespace (CLONE_NEWPID)"),
+            "{msg}"
+        );
+        assert!(msg.contains("CONFIG_PID_NS"), "{msg}");
+
+        let no_net = fake::proc(0, fake::ALL_CAPS, &LESSON_NS, &["net"]);
+        let msg = refusal(refuse_unsupported(
+            &Needs::script(&s),
+            &roots(&no_net, &cg, &bin),
+        ));
+        assert!(
+            msg.contains("gocker emit-script needs the net namespace"),
+            "{msg}"
+        );
+        assert!(msg.contains("sysctl -w user.max_net_namespaces="), "{msg}");
     }
 }

@@ -10,7 +10,6 @@ mod child;
 mod parent;
 
 use crate::cgroup::{self, Cgroup, Version};
-use crate::error::{Failure, fail};
 use crate::host::{CgroupHost, Roots};
 use crate::spec::{ContainerSpec, Root};
 use crate::sys;
@@ -29,44 +28,10 @@ const HANDLED: [libc::c_int; 6] = [
     libc::SIGWINCH,
 ];
 
-/// Refuse early what this host cannot do, before anything is created.
+/// Refuse early what this host cannot do, before anything is created: the same probes
+/// `gocker check` reports (privileges, namespaces, cgroup controllers).
 pub fn preflight(spec: &ContainerSpec, roots: &Roots) -> Result<Option<CgroupHost>> {
-    if sys::geteuid() != 0 {
-        fail(
-            Failure::Host,
-            "gocker run needs root: creating namespaces, mounting and pivot_root need CAP_SYS_ADMIN (try sudo)",
-        )?;
-    }
-    let needed = cgroup::needed_controllers(&spec.limits);
-    if needed.is_empty() {
-        return Ok(None);
-    }
-    let Some(host) = CgroupHost::probe(&roots.cgroup) else {
-        return fail(
-            Failure::Host,
-            format!(
-                "no cgroup filesystem at {}: limits ({}) need one; mount cgroup2 there or drop the limits",
-                roots.cgroup.display(),
-                needed
-                    .iter()
-                    .map(|c| c.option())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        );
-    };
-    if let Some((c, why)) = host.missing(&needed) {
-        return fail(
-            Failure::Host,
-            format!(
-                "{} needs the {} cgroup controller, which this host lacks: {why}; run without {} or enable the controller (gocker check explains)",
-                c.option(),
-                c.name(),
-                c.option()
-            ),
-        );
-    }
-    Ok(Some(host))
+    crate::host::refuse_unsupported(&crate::host::Needs::run(spec), roots)
 }
 
 /// Run the container; returns its exit status (128+N for signal N).
