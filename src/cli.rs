@@ -3,7 +3,7 @@
 //!
 //! Nothing here is validated beyond its type; `spec::ContainerSpec::from_args` does that.
 
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -142,10 +142,16 @@ pub enum RootfsCommand {
     },
 }
 
+/// `normalize_args_with` on a freshly built command, for tests.
+#[cfg(test)]
+pub fn normalize_args(args: Vec<OsString>) -> Vec<OsString> {
+    normalize_args_with(&<Cli as clap::CommandFactory>::command(), args)
+}
+
 /// Rewrites Go-style single-dash long flags (`-rootfs=/x`, `-cpus 1`) to `--rootfs=/x`,
 /// `--cpus 1`, stopping at the command so that its own arguments are never touched.
-pub fn normalize_args(args: Vec<OsString>) -> Vec<OsString> {
-    let cmd = Cli::command();
+/// Takes the clap command main builds anyway: building one is a good part of start-up.
+pub fn normalize_args_with(cmd: &clap::Command, args: Vec<OsString>) -> Vec<OsString> {
     let mut out = Vec::with_capacity(args.len());
     let mut iter = args.into_iter();
     // argv[0], then the subcommand name.
@@ -227,6 +233,7 @@ pub fn normalize_args(args: Vec<OsString>) -> Vec<OsString> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
     fn norm(args: &[&str]) -> Vec<String> {
         normalize_args(args.iter().map(OsString::from).collect())

@@ -842,12 +842,34 @@ pub struct HostFacts {
 }
 
 impl HostFacts {
-    pub fn probe(roots: &Roots) -> HostFacts {
+    /// Probe only what validating `args` will look at: each probe reads files, and
+    /// this runs on every container start.
+    pub fn probe(roots: &Roots, args: &crate::cli::RunArgs) -> HostFacts {
+        let env_passthrough = args
+            .env
+            .iter()
+            .any(|e| !e.as_encoded_bytes().contains(&b'='));
         HostFacts {
-            cpus: crate::sys::online_cpus(),
-            memory_bytes: mem_total(&roots.proc),
-            env: std::env::vars_os().collect(),
-            host_view_dirs: host_view_dirs(&roots.fs),
+            cpus: if args.cpus.is_some() {
+                crate::sys::online_cpus()
+            } else {
+                0
+            },
+            memory_bytes: if args.memory.is_some() {
+                mem_total(&roots.proc)
+            } else {
+                0
+            },
+            env: if env_passthrough {
+                std::env::vars_os().collect()
+            } else {
+                Vec::new()
+            },
+            host_view_dirs: if args.rootfs.is_none() {
+                host_view_dirs(&roots.fs)
+            } else {
+                Vec::new()
+            },
         }
     }
 }

@@ -19,14 +19,18 @@ mod sys;
 #[cfg(test)]
 mod testutil;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use cli::{Cli, Command, RootfsCommand};
 use host::{HostFacts, Roots};
 use spec::ContainerSpec;
 
 fn main() {
-    let args = cli::normalize_args(std::env::args_os().collect());
-    let cli = match Cli::try_parse_from(args) {
+    let mut command = Cli::command();
+    let args = cli::normalize_args_with(&command, std::env::args_os().collect());
+    let cli = match command
+        .try_get_matches_from_mut(args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(c) => c,
         Err(e) => {
             // Docker's convention: a usage error is gocker failing (125); help is not an error.
@@ -49,11 +53,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     let roots = Roots::system();
     match cli.command {
         Command::Run(args) => {
-            let spec = ContainerSpec::from_args(&args, &HostFacts::probe(&roots))?;
+            let spec = ContainerSpec::from_args(&args, &HostFacts::probe(&roots, &args))?;
             runtime::run(&spec, &roots)
         }
         Command::EmitScript(args) => {
-            let spec = ContainerSpec::from_args(&args.run, &HostFacts::probe(&roots))?;
+            let spec = ContainerSpec::from_args(&args.run, &HostFacts::probe(&roots, &args.run))?;
             render::emit(&spec, args.cgroup, &args.run, &roots)
         }
         Command::Check(args) => check::report(&roots, args.json),

@@ -342,15 +342,13 @@ pub fn set_signal_mask(set: &SigSet) -> io::Result<()> {
     check(unsafe { libc::sigprocmask(libc::SIG_SETMASK, &set.0, std::ptr::null_mut()) }).map(drop)
 }
 
-/// Put every signal back to its default action, so the container's command starts clean.
-pub fn reset_signal_handlers() {
-    for sig in 1..libc::SIGRTMAX() {
-        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
-            continue;
-        }
-        // SAFETY: SIG_DFL is always a valid disposition; failures (reserved signals) are harmless.
-        unsafe { libc::signal(sig, libc::SIG_DFL) };
-    }
+/// Undo the one disposition Rust's runtime changes at start-up: SIGPIPE is ignored in
+/// Rust programs, and an ignored signal stays ignored across execve (signal(7)), so the
+/// container's programs would never die of a broken pipe. Handlers need no reset: execve
+/// resets every caught signal to its default.
+pub fn restore_sigpipe() {
+    // SAFETY: SIG_DFL is always a valid disposition for SIGPIPE (signal(2)).
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
 }
 
 pub fn signalfd(set: &SigSet) -> io::Result<OwnedFd> {
@@ -425,14 +423,6 @@ pub fn set_no_new_privs() -> io::Result<()> {
 pub fn drop_bounding_cap(cap: u32) -> io::Result<()> {
     // SAFETY: PR_CAPBSET_DROP takes a capability number (prctl(2)).
     check(unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) }).map(drop)
-}
-
-/// The highest capability number this kernel knows (capabilities(7)).
-pub fn last_cap() -> u32 {
-    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(40)
 }
 
 pub fn setsid() -> io::Result<()> {

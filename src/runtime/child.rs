@@ -79,7 +79,7 @@ fn setup_and_exec(s: &ChildSetup) -> Result<Never> {
     enter_workdir(&spec.process.cwd)?;
     let (path, argv, env) = resolve_command(&spec.process)?;
     drop_privileges()?;
-    sys::reset_signal_handlers();
+    sys::restore_sigpipe();
     sys::set_signal_mask(s.signal_mask).context("restore the signal mask")?;
     let err = sys::execve(&path, &argv, &env);
     let name = spec.process.argv[0].to_string_lossy();
@@ -242,13 +242,13 @@ fn resolve_command(p: &Process) -> Result<(CString, Vec<CString>, Vec<CString>)>
 }
 
 fn drop_privileges() -> Result<()> {
-    for cap in crate::security::dropped_caps(sys::last_cap()) {
-        // EINVAL: a capability this kernel does not have; nothing to drop.
+    // Capabilities this kernel does not know make PR_CAPBSET_DROP fail with EINVAL:
+    // that is where the list ends (no need to read /proc/sys/kernel/cap_last_cap).
+    for cap in crate::security::dropped_caps(63) {
         match sys::drop_bounding_cap(cap) {
-            Err(e) if e.raw_os_error() != Some(libc::EINVAL) => {
-                return Err(e).with_context(|| format!("drop capability {cap}"));
-            }
-            _ => {}
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => break,
+            Err(e) => return Err(e).with_context(|| format!("drop capability {cap}")),
         }
     }
     sys::set_no_new_privs().context("set no_new_privs")
