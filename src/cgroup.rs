@@ -387,7 +387,7 @@ mod tests {
         std::fs::write(root.join(PARENT).join(SUBTREE_CONTROL), "").unwrap();
         let mut cg = Cgroup::create(Version::V2, root, "4242", &limits()).unwrap();
         let leaf = root.join("gocker/4242");
-        assert_eq!(cg.dirs, [leaf.clone()]);
+        assert_eq!(cg.dirs, std::slice::from_ref(&leaf));
         assert_eq!(
             std::fs::read_to_string(leaf.join("cpu.max")).unwrap(),
             "50000 100000"
@@ -445,7 +445,7 @@ mod tests {
             cpu: limits().cpu,
             ..Default::default()
         };
-        let mut cg = Cgroup::create(Version::V1, root, "99", &only_cpu).unwrap();
+        let cg = Cgroup::create(Version::V1, root, "99", &only_cpu).unwrap();
         assert_eq!(cg.dirs, [root.join("cpu/gocker/99")]);
         assert!(
             !root.join("memory/gocker").exists(),

@@ -58,6 +58,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::EmitScript(args) => {
             let spec = ContainerSpec::from_args(&args.run, &HostFacts::probe(&roots, &args.run))?;
+            // Rendered for this host: refuse what it lacks, as run would. With --cgroup the
+            // script is for whichever host runs it, and checks that host itself.
+            if args.cgroup.is_none() {
+                host::refuse_unsupported(&host::Needs::script(&spec), &roots)?;
+            }
             render::emit(&spec, args.cgroup, &args.run, &roots)
         }
         Command::Check(args) => check::report(&roots, args.json),

@@ -78,6 +78,7 @@ impl Mount {
         }
     }
 
+    #[cfg(test)]
     pub fn is_readonly(&self) -> bool {
         self.flags & ms::RDONLY != 0
     }

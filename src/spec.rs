@@ -623,8 +623,8 @@ mod tests {
         for bad in [
             "/only".to_string(),
             format!("{t}:"),
-            format!(":/data"),
-            format!("rel:/data"),
+            ":/data".to_string(),
+            "rel:/data".to_string(),
             format!("{t}:rel"),
             format!("{t}:/"),
             format!("{t}:/d:rx"),

@@ -258,11 +258,6 @@ pub fn getpid() -> pid_t {
     unsafe { libc::getpid() }
 }
 
-pub fn geteuid() -> u32 {
-    // SAFETY: geteuid cannot fail (geteuid(2)).
-    unsafe { libc::geteuid() }
-}
-
 /// Whether a process exists (kill(2) with signal 0; EPERM still means it exists).
 pub fn process_exists(pid: pid_t) -> bool {
     // SAFETY: signal 0 checks for existence and sends nothing (kill(2)).
