@@ -5,11 +5,19 @@
 #
 # Usage, from the repository root:  sh generated/regenerate.sh
 # GOCKER names the gocker to use (default: cargo run -q --). The scripts use the lesson's
-# --rootfs /tmp/busybox, which must exist when rendering: gocker rootfs busybox /tmp/busybox
-# makes it (an empty directory is enough to render).
+# --rootfs /tmp/busybox; an empty one is made while rendering if it does not exist.
 set -eu
 
 dir=$(dirname "$0")
+# Rendering resolves --rootfs, so the lesson's directory must exist; make an empty one
+# for the duration if it does not, and leave nothing behind.
+made_root=
+if [ ! -e /tmp/busybox ]; then
+	mkdir /tmp/busybox
+	made_root=yes
+fi
+trap '[ -z "$made_root" ] || rmdir /tmp/busybox; rm -f "$dir"/*.sh.new' EXIT
+
 for script in "$dir"/*.sh; do
 	case $script in
 	*/regenerate.sh) continue ;;

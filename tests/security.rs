@@ -12,11 +12,19 @@ fn proc_is_read_only_or_masked_where_docker_does_it() {
     }
     let r = busybox_rootfs();
     // Masked files that this kernel has read as empty inside (the set varies by kernel).
-    let masked: Vec<&str> = ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug"]
-        .into_iter()
-        .filter(|p| std::path::Path::new(p).exists())
-        .collect();
-    assert!(!masked.is_empty(), "no maskable /proc file on this kernel to test with");
+    let masked: Vec<&str> = [
+        "/proc/kcore",
+        "/proc/keys",
+        "/proc/timer_list",
+        "/proc/sched_debug",
+    ]
+    .into_iter()
+    .filter(|p| std::path::Path::new(p).exists())
+    .collect();
+    assert!(
+        !masked.is_empty(),
+        "no maskable /proc file on this kernel to test with"
+    );
     let script = format!(
         "echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null && echo sys-writable || echo sys-ro; \
          if [ -e /proc/sysrq-trigger ]; then (echo h > /proc/sysrq-trigger) 2>/dev/null && echo sysrq-writable || echo sysrq-ro; fi; \
