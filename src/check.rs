@@ -66,6 +66,13 @@ pub struct ToolFact {
     pub version: Option<String>,
 }
 
+impl ToolFact {
+    /// Found, and able to do what the script asks of it.
+    pub fn usable(&self) -> bool {
+        self.found.as_ref().is_some_and(|f| self.tool.usable(f))
+    }
+}
+
 const LIMIT_CONTROLLERS: [Controller; 3] = [Controller::Cpu, Controller::Memory, Controller::Pids];
 
 impl Report {
@@ -183,7 +190,7 @@ impl Report {
     pub fn script_missing(&self) -> Vec<&'static str> {
         self.tools
             .iter()
-            .filter(|t| t.tool.required && t.found.is_none())
+            .filter(|t| t.tool.required && !t.usable())
             .map(|t| t.tool.name)
             .collect()
     }
@@ -451,7 +458,17 @@ pub fn text(r: &Report, colour: bool) -> String {
                     let note = t.paint(Tone::Warn, "not on PATH");
                     v.push_str(&format!(", {note} (sudo finds it)"));
                 }
-                t.row(tool.tool.name, &v);
+                if tool.usable() {
+                    t.row(tool.tool.name, &v);
+                } else {
+                    t.status(
+                        tool.tool.name,
+                        Tone::Bad,
+                        "busybox applet",
+                        &format!(": {v} lacks the util-linux options the script uses"),
+                    );
+                    t.hint(&host::tool_fix(tool.tool));
+                }
             }
             None => {
                 let tone = if tool.tool.required {
@@ -680,7 +697,11 @@ pub fn json(r: &Report) -> String {
         .iter()
         .map(|t| {
             let mut pairs = vec![
-                ("available", Json::Bool(t.found.is_some())),
+                ("available", Json::Bool(t.usable())),
+                (
+                    "busybox",
+                    Json::Bool(t.found.as_ref().is_some_and(|f| f.busybox)),
+                ),
                 ("required", Json::Bool(t.tool.required)),
                 (
                     "path",
@@ -695,7 +716,7 @@ pub fn json(r: &Report) -> String {
                 ("package", Json::str(t.tool.package)),
                 ("why", Json::str(t.tool.why)),
             ];
-            if t.found.is_none() {
+            if !t.usable() {
                 pairs.push(("hint", Json::str(host::tool_fix(t.tool))));
             }
             (t.tool.name, Json::obj(pairs))
@@ -935,14 +956,22 @@ mod tests {
         let r = h.report();
         assert_eq!(
             r.script_missing(),
-            ["pivot_root", "umount", "hostname", "setpriv"]
+            [
+                "readlink",
+                "setsid",
+                "setpriv",
+                "pivot_root",
+                "hostname",
+                "mknod",
+                "mktemp",
+                "rmdir"
+            ]
         );
         // Scripts are emit-script's business: run still works.
         assert_eq!(r.exit_code(), 0);
-        assert!(
-            r.script_meaning()
-                .contains("(missing: pivot_root, umount, hostname, setpriv)")
-        );
+        assert!(r.script_meaning().contains(
+            "(missing: readlink, setsid, setpriv, pivot_root, hostname, mknod, mktemp, rmdir)"
+        ));
         let unshare = r.tools.iter().find(|t| t.tool.name == "unshare").unwrap();
         assert_eq!(
             unshare.version.as_deref(),
@@ -961,7 +990,7 @@ mod tests {
             j["tools"]["unshare"]["path"],
             h.bin.path().join("unshare").to_str().unwrap()
         );
-        assert_eq!(j["emit_script"]["missing"][0], "pivot_root");
+        assert_eq!(j["emit_script"]["missing"][3], "pivot_root");
     }
 
     #[test]

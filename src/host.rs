@@ -541,72 +541,145 @@ pub fn cgroup_mounts(proc: &Path) -> Vec<CgroupMount> {
 
 // ------------------------------------------------------------------ tools
 
-/// A host tool the emitted scripts use: its name, what the script uses it to do (a verb
-/// phrase: "the script uses it to <why>"), and the Debian/Ubuntu package that provides it.
+/// When a script needs a tool: always, or only for some options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolWhen {
+    Always,
+    /// Without --rootfs (the host view's staging directory).
+    HostView,
+    /// With something to remove at the end: the host view's staging directory, cgroups.
+    Cleanup,
+}
+
+/// A host program the rendered script runs before pivot_root. The template's checks are
+/// rendered from this list, and `check` and `emit-script` probe the same list.
+#[derive(Debug, PartialEq, Eq)]
 pub struct ScriptTool {
     pub name: &'static str,
     pub why: &'static str,
     pub package: &'static str,
-    /// A script cannot work without it; an optional tool's step is skipped when missing.
+    /// A script cannot work without it; an optional tool has an alternative (`ip`: ifconfig).
     pub required: bool,
+    pub when: ToolWhen,
+    /// The script uses options busybox's applet of this name lacks.
+    pub util_linux_only: bool,
+    /// The script keeps the tool's full path in this variable and calls it by that path
+    /// (busybox sh would otherwise run its own applet of the same name).
+    pub var: Option<&'static str>,
 }
 
-/// The tools an emitted script may call, in the order it first calls them. The one list:
-/// `check` reports it, `refuse_unsupported` refuses on it, `render` names it.
-pub const SCRIPT_TOOLS: [ScriptTool; 8] = [
+const fn script_tool_def(
+    name: &'static str,
+    package: &'static str,
+    why: &'static str,
+) -> ScriptTool {
     ScriptTool {
-        name: "sh",
-        why: "run the script",
-        package: "dash",
+        name,
+        why,
+        package,
         required: true,
-    },
+        when: ToolWhen::Always,
+        util_linux_only: false,
+        var: None,
+    }
+}
+
+/// In the order the script checks them.
+pub const SCRIPT_TOOLS: [ScriptTool; 12] = [
+    script_tool_def("sh", "dash", "run the script"),
+    script_tool_def(
+        "readlink",
+        "coreutils",
+        "find its own interpreter to run again",
+    ),
     ScriptTool {
-        name: "unshare",
-        why: "create the namespaces (--mount --uts --ipc --pid --net --fork)",
-        package: "util-linux",
-        required: true,
+        var: Some("unshare"),
+        ..script_tool_def(
+            "unshare",
+            "util-linux",
+            "create the namespaces (--mount --uts --ipc --pid --net)",
+        )
     },
+    script_tool_def(
+        "setsid",
+        "util-linux",
+        "give the container a session of its own",
+    ),
     ScriptTool {
-        name: "mount",
-        why: "make mounts private, bind the root, mount /proc, /dev and volumes",
-        package: "mount",
-        required: true,
+        var: Some("setpriv"),
+        util_linux_only: true,
+        ..script_tool_def(
+            "setpriv",
+            "util-linux",
+            "cut the capability bounding set and set no_new_privs (--bounding-set)",
+        )
     },
+    script_tool_def(
+        "mount",
+        "mount",
+        "make mounts private, bind the root, mount /proc, /dev and volumes",
+    ),
+    script_tool_def("pivot_root", "util-linux", "swap the root filesystem"),
+    script_tool_def("hostname", "hostname", "set the container's hostname"),
+    script_tool_def("mknod", "coreutils", "make the device nodes in /dev"),
     ScriptTool {
-        name: "pivot_root",
-        why: "swap the root filesystem",
-        package: "util-linux",
-        required: true,
-    },
-    ScriptTool {
-        name: "umount",
-        why: "detach the old root after pivot_root",
-        package: "mount",
-        required: true,
-    },
-    ScriptTool {
-        name: "hostname",
-        why: "set the container's hostname",
-        package: "hostname",
-        required: true,
-    },
-    ScriptTool {
-        name: "setpriv",
-        why: "drop capabilities and set no_new_privs before exec",
-        package: "util-linux",
-        required: true,
-    },
-    ScriptTool {
-        name: "ip",
-        why: "bring up lo in the new network namespace",
-        package: "iproute2",
         required: false,
+        ..script_tool_def(
+            "ip",
+            "iproute2",
+            "bring up lo in the new network namespace (else ifconfig)",
+        )
+    },
+    ScriptTool {
+        when: ToolWhen::HostView,
+        ..script_tool_def(
+            "mktemp",
+            "coreutils",
+            "make the host view's staging directory",
+        )
+    },
+    ScriptTool {
+        when: ToolWhen::Cleanup,
+        ..script_tool_def(
+            "rmdir",
+            "coreutils",
+            "remove the staging directory and the cgroups",
+        )
     },
 ];
 
+/// Programs the script runs after pivot_root, from the container's own root: the host's
+/// are out of reach by then.
+pub const CONTAINER_TOOLS: [&str; 3] = ["umount", "setpriv", "env"];
+
+impl ScriptTool {
+    /// Whether a script for a container with these options runs this tool.
+    pub fn needed(&self, host_view: bool, limits: bool) -> bool {
+        match self.when {
+            ToolWhen::Always => true,
+            ToolWhen::HostView => host_view,
+            ToolWhen::Cleanup => host_view || limits,
+        }
+    }
+
+    /// Whether the program found can do what the script asks of it.
+    pub fn usable(&self, found: &ToolPath) -> bool {
+        !(self.util_linux_only && found.busybox)
+    }
+}
+
+#[cfg(test)]
 pub fn script_tool(name: &str) -> Option<&'static ScriptTool> {
     SCRIPT_TOOLS.iter().find(|t| t.name == name)
+}
+
+/// The script tools a script for `spec` runs on the host, in the order it checks them.
+pub fn script_tools_for(spec: &ContainerSpec) -> impl Iterator<Item = &'static ScriptTool> {
+    let host_view = spec.root == crate::spec::Root::HostView;
+    let limits = !crate::cgroup::needed_controllers(&spec.limits).is_empty();
+    SCRIPT_TOOLS
+        .iter()
+        .filter(move |t| t.needed(host_view, limits))
 }
 
 /// The full path of tool `name` on `path`, if any.
@@ -622,6 +695,8 @@ pub struct ToolPath {
     /// False when it is only in an sbin directory that `PATH` lacks (common for a normal
     /// user: pivot_root lives in /usr/sbin). `sudo` searches those, so scripts still work.
     pub on_path: bool,
+    /// It is a busybox applet (a link to busybox), not the util-linux program.
+    pub busybox: bool,
 }
 
 /// The sbin directories under `fs` that sudo's secure_path adds.
@@ -629,17 +704,20 @@ const SBIN_DIRS: [&str; 3] = ["usr/local/sbin", "usr/sbin", "sbin"];
 
 /// Find tool `name`: on `PATH`, else in the sbin directories under `fs`.
 pub fn find_tool(roots: &Roots, name: &str) -> Option<ToolPath> {
-    if let Some(path) = tool(roots.path.as_ref(), name) {
-        return Some(ToolPath {
+    let found = |path: PathBuf, on_path| {
+        let busybox = std::fs::canonicalize(&path)
+            .is_ok_and(|p| p.file_name().is_some_and(|n| n == "busybox"));
+        ToolPath {
             path,
-            on_path: true,
-        });
+            on_path,
+            busybox,
+        }
+    };
+    if let Some(path) = tool(roots.path.as_ref(), name) {
+        return Some(found(path, true));
     }
     let sbin = std::env::join_paths(SBIN_DIRS.iter().map(|d| roots.fs.join(d))).ok()?;
-    tool(Some(&sbin), name).map(|path| ToolPath {
-        path,
-        on_path: false,
-    })
+    tool(Some(&sbin), name).map(|path| found(path, false))
 }
 
 /// How long a tool may take to print its version before it is given up on.
@@ -715,8 +793,8 @@ pub struct Needs {
     pub privileges: bool,
     pub namespaces: Vec<Namespace>,
     pub controllers: Vec<Controller>,
-    /// Tools that must be found (names from `SCRIPT_TOOLS`).
-    pub tools: Vec<&'static str>,
+    /// Tools that must be found and usable.
+    pub tools: Vec<&'static ScriptTool>,
 }
 
 impl Needs {
@@ -738,11 +816,7 @@ impl Needs {
         Needs {
             command: "gocker emit-script",
             privileges: false,
-            tools: SCRIPT_TOOLS
-                .iter()
-                .filter(|t| t.required)
-                .map(|t| t.name)
-                .collect(),
+            tools: script_tools_for(spec).filter(|t| t.required).collect(),
             ..Needs::run(spec)
         }
     }
@@ -780,17 +854,23 @@ pub fn refuse_unsupported(needs: &Needs, roots: &Roots) -> Result<Option<CgroupH
             );
         }
     }
-    for name in &needs.tools {
-        if find_tool(roots, name).is_none() {
-            let (why, fix) = match script_tool(name) {
-                Some(t) => (format!(" (to {})", t.why), tool_fix(t)),
-                None => (String::new(), format!("install {name}")),
-            };
-            return fail(
-                Failure::Host,
-                format!("{cmd}: the script needs {name}{why}, which is not on PATH; {fix}"),
-            );
-        }
+    for t in &needs.tools {
+        let problem = match find_tool(roots, t.name) {
+            None => "which is not on PATH",
+            Some(found) if !t.usable(&found) => {
+                "but the one found is busybox's applet, which lacks the options used"
+            }
+            Some(_) => continue,
+        };
+        return fail(
+            Failure::Host,
+            format!(
+                "{cmd}: the script needs {} (to {}), {problem}; {}",
+                t.name,
+                t.why,
+                tool_fix(t)
+            ),
+        );
     }
     if needs.controllers.is_empty() {
         return Ok(None);
@@ -1280,7 +1360,7 @@ mod tests {
         for name in [
             "unshare",
             "mount",
-            "umount",
+            "mknod",
             "pivot_root",
             "hostname",
             "setpriv",
@@ -1343,7 +1423,8 @@ mod tests {
         assert_eq!(run.namespaces, Namespace::LESSON);
         let script = Needs::script(&s);
         assert!(!script.privileges);
-        assert!(script.tools.contains(&"pivot_root") && !script.tools.contains(&"ip"));
+        let names: Vec<&str> = script.tools.iter().map(|t| t.name).collect();
+        assert!(names.contains(&"pivot_root") && !names.contains(&"ip"));
         assert_eq!(script.controllers, run.controllers);
     }
 
@@ -1402,7 +1483,12 @@ mod tests {
     #[test]
     fn refuse_missing_privileges_namespace_and_tool() {
         let cg = fake::v2(&[]);
-        let bin = fake::tools(&["sh", "unshare", "mount", "umount", "hostname", "setpriv"]);
+        let all_but_pivot_root: Vec<&str> = SCRIPT_TOOLS
+            .iter()
+            .map(|t| t.name)
+            .filter(|n| *n != "pivot_root")
+            .collect();
+        let bin = fake::tools(&all_but_pivot_root);
         let s = spec(None, None, None);
 
         let user = fake::proc(1000, 0, &LESSON_NS, &[]);
@@ -1419,6 +1505,22 @@ mod tests {
         ));
         assert!(msg.contains("needs pivot_root"), "{msg}");
         assert!(msg.contains("apt-get install util-linux"), "{msg}");
+
+        // busybox's setpriv lacks --bounding-set: found, but not usable.
+        let with_busybox = fake::tools(&SCRIPT_TOOLS.map(|t| t.name));
+        let bb = with_busybox.path().join("busybox");
+        fake::touch(&bb, "#!/bin/sh\n");
+        std::fs::set_permissions(&bb, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        std::fs::remove_file(with_busybox.path().join("setpriv")).unwrap();
+        std::os::unix::fs::symlink("busybox", with_busybox.path().join("setpriv")).unwrap();
+        let msg = refusal(refuse_unsupported(
+            &Needs::script(&s),
+            &roots(&user, &cg, &with_busybox),
+        ));
+        assert!(
+            msg.contains("needs setpriv") && msg.contains("busybox"),
+            "{msg}"
+        );
 
         let no_pid = fake::proc(0, fake::ALL_CAPS, &["mnt", "uts", "ipc", "net"], &[]);
         let msg = refusal(refuse_unsupported(

@@ -35,6 +35,8 @@ pub enum MountKind {
     },
     /// Not a mount: a symlink the root needs (`/dev/fd`, or `/bin -> usr/bin` in the host view).
     Symlink { to: String },
+    /// Not a mount: a character device node, made with mknod(2), mode 0666.
+    Device { major: u32, minor: u32 },
 }
 
 /// Flag names, as mount(8) spells them; the one table both backends use.
@@ -88,7 +90,7 @@ impl Mount {
         match &self.kind {
             MountKind::Bind { dir, .. } => Some(*dir),
             MountKind::Fs { .. } => Some(true),
-            MountKind::Rebind | MountKind::Symlink { .. } => None,
+            MountKind::Rebind | MountKind::Symlink { .. } | MountKind::Device { .. } => None,
         }
     }
 
@@ -129,7 +131,7 @@ impl Mount {
                 flags: per_mount,
                 data: *data,
             }],
-            MountKind::Symlink { .. } => vec![],
+            MountKind::Symlink { .. } | MountKind::Device { .. } => vec![],
         }
     }
 }
@@ -252,8 +254,17 @@ fn link(target: &str, to: &str, why: &'static str) -> Mount {
     }
 }
 
-/// Device nodes a program expects; bound from the host's /dev (no mknod needed).
-pub const DEVICES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
+/// Device nodes a program expects, with their fixed numbers (devices.txt in the kernel's
+/// documentation). mknod(2) in the container's own tmpfs is several times cheaper than a
+/// bind mount of the host's node, on start and again on teardown; Docker does the same.
+pub const DEVICES: [(&str, u32, u32); 6] = [
+    ("null", 1, 3),
+    ("zero", 1, 5),
+    ("full", 1, 7),
+    ("random", 1, 8),
+    ("urandom", 1, 9),
+    ("tty", 5, 0),
+];
 
 /// /proc entries that would let a container change or read the host kernel: made
 /// read-only, as Docker and runc do.
@@ -310,16 +321,13 @@ pub fn standard_mounts(tty: bool) -> Vec<Mount> {
         Some("mode=755,size=64k"),
         "a minimal /dev of its own",
     ));
-    for d in DEVICES {
+    for (name, major, minor) in DEVICES {
         v.push(Mount {
-            kind: MountKind::Bind {
-                source: Path::new("/dev").join(d),
-                dir: false,
-            },
-            target: Path::new("/dev").join(d),
+            kind: MountKind::Device { major, minor },
+            target: Path::new("/dev").join(name),
             flags: 0,
             optional: false,
-            why: "device node from the host",
+            why: "device nodes (mknod)",
         });
     }
     for (name, to) in [

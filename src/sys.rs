@@ -103,6 +103,20 @@ pub fn sethostname(name: &str) -> io::Result<()> {
     check(unsafe { libc::sethostname(name.as_ptr().cast(), name.len()) }).map(drop)
 }
 
+/// mknod(2) of a character device with mode `mode` (the umask still applies).
+pub fn mknod_char(path: &Path, mode: u32, major: u32, minor: u32) -> io::Result<()> {
+    let p = cstr(path)?;
+    // SAFETY: p is a valid C string; makedev only packs two numbers (mknod(2)).
+    check(unsafe {
+        libc::mknod(
+            p.as_ptr(),
+            libc::S_IFCHR | mode,
+            libc::makedev(major, minor),
+        )
+    })
+    .map(drop)
+}
+
 /// A directory under `dir` with a fresh unique name (mkdtemp(3)).
 pub fn mkdtemp(template: &Path) -> io::Result<std::path::PathBuf> {
     let mut buf = cstr(template)?.into_bytes_with_nul();

@@ -156,7 +156,7 @@ fn json_tools_match_command_v() {
     for name in [
         "unshare",
         "mount",
-        "umount",
+        "mknod",
         "pivot_root",
         "hostname",
         "setpriv",
@@ -185,7 +185,7 @@ fn json_tools_match_command_v() {
     for name in [
         "unshare",
         "mount",
-        "umount",
+        "mknod",
         "pivot_root",
         "hostname",
         "setpriv",

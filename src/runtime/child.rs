@@ -60,10 +60,25 @@ fn setup_and_exec(s: &ChildSetup) -> Result<Never> {
         if m.optional && std::fs::symlink_metadata(&target).is_err() {
             continue;
         }
-        if let MountKind::Symlink { to } = &m.kind {
-            sys::symlink(to, &target)
-                .with_context(|| format!("create symlink {} -> {to}", target.display()))?;
-            continue;
+        match &m.kind {
+            MountKind::Symlink { to } => {
+                sys::symlink(to, &target)
+                    .with_context(|| format!("create symlink {} -> {to}", target.display()))?;
+                continue;
+            }
+            MountKind::Device { major, minor } => {
+                sys::mknod_char(&target, 0o666, *major, *minor)
+                    .and_then(|()| {
+                        // mknod applies the umask; these nodes are for everyone.
+                        std::fs::set_permissions(
+                            &target,
+                            std::os::unix::fs::PermissionsExt::from_mode(0o666),
+                        )
+                    })
+                    .with_context(|| format!("mknod {} c {major} {minor}", target.display()))?;
+                continue;
+            }
+            _ => {}
         }
         if let Some(dir) = m.mountpoint_is_dir() {
             make_mountpoint(&target, dir)?;
