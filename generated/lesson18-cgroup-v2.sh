@@ -163,6 +163,11 @@ child() {
 	# pivot_root, /sys/fs/cgroup is out of reach.
 	exec 3>/sys/fs/cgroup/gocker/"$id"/cgroup.procs
 
+	# busybox sh runs its own applet for a bare "mount", and that one cuts a path at '#':
+	# every "mount" below is the host's mount(8), by its full path.
+	host_mount=$(path_of mount mount)
+	mount() { "$host_mount" "$@"; }
+
 	# mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL): nothing mounted from here on
 	# propagates back to the host. The lesson's pivot_root fails with EINVAL without it
 	# when / is shared (systemd's default).
@@ -274,15 +279,18 @@ child() {
 	exec 3>&-
 
 	# execve(2) of the command, exactly its argv, with only the container's environment
-	# (the lesson's syscall.Exec): the container's setpriv first clears the setup
-	# capabilities, and its env finds the command on the container's PATH.
+	# (the lesson's syscall.Exec): the container's env sets that environment (-i: nothing
+	# inherited; after "--" nothing is an option of env), then its setpriv clears the setup
+	# capabilities and runs the command, found on the container's PATH. The command comes
+	# after setpriv's "--", so even a name with "=" or a leading "-" is the command.
 	setpriv=$(path_of setpriv util-linux)
 	env=$(path_of env coreutils)
-	exec "$setpriv" --inh-caps -sys_admin,-net_admin -- "$env" -i \
+	exec "$env" -i -- \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOSTNAME=gocker \
 		HOME=/root \
 		TERM=xterm \
+		"$setpriv" --inh-caps -sys_admin,-net_admin -- \
 		/bin/sh
 }
 

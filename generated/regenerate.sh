@@ -28,6 +28,10 @@ for script in "$dir"/*.sh; do
 		exit 1
 	}
 	# The line was written by gocker's shell-quoting filter: eval only re-reads its words.
+	# It spells a newline inside an argument "$nl", to stay one line.
+	# shellcheck disable=SC2034 # used by the eval
+	nl='
+'
 	eval "set -- $args"
 	if [ -n "${GOCKER:-}" ]; then
 		"$GOCKER" "$@" >"$script.new"

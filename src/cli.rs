@@ -5,6 +5,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -175,32 +176,35 @@ pub fn normalize_args_with(cmd: &clap::Command, args: Vec<OsString>) -> Vec<OsSt
             .find(|a| a.get_short() == Some(c))
             .is_some_and(|a| a.get_action().takes_values())
     };
+    // Bytes, not str: a value may be any bytes (`-w /a\xff`), while every flag name is ASCII.
+    let os = |b: &[u8]| OsString::from_vec(b.to_vec());
+    let split_eq = |b: &[u8]| match b.iter().position(|&c| c == b'=') {
+        Some(i) => (b[..i].to_vec(), true),
+        None => (b.to_vec(), false),
+    };
     while let Some(arg) = iter.next() {
-        let Some(s) = arg.to_str().map(str::to_owned) else {
-            // Not UTF-8: cannot be a flag of ours, so it is the command.
-            out.push(arg);
-            break;
-        };
-        if s == "--" || !s.starts_with('-') || s == "-" {
+        let bytes = arg.as_bytes().to_vec();
+        let s = bytes.as_slice();
+        if s == b"--" || !s.starts_with(b"-") || s == b"-" {
             out.push(arg);
             break;
         }
-        if let Some(long) = s.strip_prefix("--") {
-            let name = long.split('=').next().unwrap_or("");
-            let needs_next = long_takes_value(name) == Some(true) && !long.contains('=');
+        if let Some(long) = s.strip_prefix(b"--") {
+            let (name, has_value) = split_eq(long);
+            let takes = std::str::from_utf8(&name).ok().and_then(long_takes_value);
             out.push(arg);
-            if needs_next {
+            if takes == Some(true) && !has_value {
                 out.extend(iter.next());
             }
             continue;
         }
         let body = &s[1..];
-        let name = body.split('=').next().unwrap_or("");
-        if name.chars().count() > 1
-            && let Some(takes) = long_takes_value(name)
+        let (name, has_value) = split_eq(body);
+        if name.len() > 1
+            && let Some(takes) = std::str::from_utf8(&name).ok().and_then(long_takes_value)
         {
-            out.push(format!("--{body}").into());
-            if takes && !body.contains('=') {
+            out.push(os(&[b"--", body].concat()));
+            if takes && !has_value {
                 out.extend(iter.next());
             }
             continue;
@@ -209,14 +213,17 @@ pub fn normalize_args_with(cmd: &clap::Command, args: Vec<OsString>) -> Vec<OsSt
         // take the last two for the command, so the value is split off).
         let mut needs_next = false;
         let mut arg = arg;
-        for (i, c) in body.char_indices() {
-            if short_takes_value(c) {
-                let end = i + c.len_utf8();
+        for (i, &c) in body.iter().enumerate() {
+            if !c.is_ascii() {
+                break;
+            }
+            if short_takes_value(c as char) {
+                let end = i + 1;
                 needs_next = end == body.len();
                 let rest = &body[end..];
                 if !rest.is_empty() {
-                    out.push(format!("-{}", &body[..end]).into());
-                    arg = rest.strip_prefix('=').unwrap_or(rest).into();
+                    out.push(os(&[b"-", &body[..end]].concat()));
+                    arg = os(rest.strip_prefix(b"=").unwrap_or(rest));
                 }
                 break;
             }
@@ -306,6 +313,35 @@ mod tests {
         let r = parse(&["gocker", "run", "echo", "-e", "a  b", "--tty"]);
         assert_eq!(r.command, ["echo", "-e", "a  b", "--tty"]);
         assert!(!r.tty);
+    }
+
+    #[test]
+    fn values_that_are_not_utf8_are_still_values() {
+        let v = |b: &[u8]| OsString::from_vec(b.to_vec());
+        let args = vec![
+            v(b"gocker"),
+            v(b"run"),
+            v(b"-w/a\xff"),
+            v(b"-eK=\xfe"),
+            v(b"--env=L=\xfd"),
+            v(b"-workdir=/b\xfc"),
+            v(b"true"),
+        ];
+        let got = normalize_args(args);
+        assert_eq!(
+            got,
+            [
+                v(b"gocker"),
+                v(b"run"),
+                v(b"-w"),
+                v(b"/a\xff"),
+                v(b"-e"),
+                v(b"K=\xfe"),
+                v(b"--env=L=\xfd"),
+                v(b"--workdir=/b\xfc"),
+                v(b"true"),
+            ]
+        );
     }
 
     #[test]

@@ -109,18 +109,38 @@ fn is_static_elf(b: &[u8]) -> bool {
         return false;
     };
     const PT_INTERP: u32 = 3;
-    (0..phnum).all(|i| u32_at(phoff + i * phentsize) != Some(PT_INTERP))
+    (0..phnum).all(|i| u32_at(phoff + i * phentsize).is_some_and(|t| t != PT_INTERP))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A minimal 64-bit little-endian ELF header with program headers of these types.
+    fn elf(types: &[u32]) -> Vec<u8> {
+        let mut b = vec![0u8; 64];
+        b[..6].copy_from_slice(b"\x7fELF\x02\x01");
+        b[0x20..0x28].copy_from_slice(&64u64.to_le_bytes()); // e_phoff
+        b[0x36..0x38].copy_from_slice(&56u16.to_le_bytes()); // e_phentsize
+        b[0x38..0x3a].copy_from_slice(&(types.len() as u16).to_le_bytes()); // e_phnum
+        for t in types {
+            let mut ph = vec![0u8; 56];
+            ph[..4].copy_from_slice(&t.to_le_bytes());
+            b.extend(ph);
+        }
+        b
+    }
+
     #[test]
     fn static_detection() {
-        // Our own test binary is dynamically linked (it has an interpreter).
-        let me = std::fs::read(std::env::current_exe().unwrap()).unwrap();
-        assert!(!is_static_elf(&me));
+        const PT_LOAD: u32 = 1;
+        const PT_INTERP: u32 = 3;
+        assert!(is_static_elf(&elf(&[PT_LOAD, PT_LOAD])));
+        assert!(!is_static_elf(&elf(&[PT_LOAD, PT_INTERP, PT_LOAD])));
+        // Truncated program headers are not trusted to be static.
+        let mut cut = elf(&[PT_LOAD, PT_INTERP]);
+        cut.truncate(64 + 56 + 2);
+        assert!(!is_static_elf(&cut));
         assert!(!is_static_elf(b"#!/bin/sh\n"));
         assert!(!is_static_elf(b""));
     }

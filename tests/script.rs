@@ -66,7 +66,7 @@ fn shell_words(line: &str) -> Vec<OsString> {
     let out = Command::new("sh")
         .args([
             "-c",
-            "eval \"set -- $1\"; printf '%s\\0' \"$@\"",
+            "nl='\n'; eval \"set -- $1\"; printf '%s\\0' \"$@\"",
             "sh",
             line,
         ])

@@ -209,14 +209,15 @@ if [ -n "${GOCKER_BIN:-}" ]; then
 	log "gocker: using GOCKER_BIN=$GOCKER"
 	[ -x "$GOCKER" ] || GOCKER_STATUS="missing: GOCKER_BIN=$GOCKER is not executable"
 else
-	GOCKER="$REPO_ROOT/target/release/gocker"
+	# .cargo/config.toml builds for the host tuple: binaries land in target/<host>/.
+	GOCKER="${CARGO_TARGET_DIR:-$REPO_ROOT/target}/$(rustc -vV | sed -n 's/^host: //p')/release/gocker"
 	log "building gocker (cargo build --release)"
 	if ! command -v cargo >/dev/null 2>&1; then
 		GOCKER_STATUS="missing: cargo not found"
 	elif ! (cd "$REPO_ROOT" && cargo build --release) >>"$LOG" 2>&1; then
 		GOCKER_STATUS="missing: cargo build --release failed (see run.log)"
 	elif [ ! -x "$GOCKER" ]; then
-		GOCKER_STATUS="missing: no target/release/gocker after build"
+		GOCKER_STATUS="missing: no $GOCKER after build"
 	fi
 fi
 [ "$GOCKER_STATUS" = ok ] || warn "gocker $GOCKER_STATUS"

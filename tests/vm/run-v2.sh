@@ -147,7 +147,8 @@ ensure_gocker() {
             log "cargo build --release"
             (cd "$REPO_ROOT" && cargo build --release) || die "cargo build --release failed"
         fi
-        GOCKER=${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release/gocker
+        # .cargo/config.toml builds for the host tuple: binaries land in target/<host>/.
+        GOCKER=${CARGO_TARGET_DIR:-$REPO_ROOT/target}/$(rustc -vV | sed -n 's/^host: //p')/release/gocker
         case $GOCKER in /*) ;; *) GOCKER=$REPO_ROOT/$GOCKER ;; esac
     fi
     [ -x "$GOCKER" ] || die "gocker binary not found at $GOCKER"
