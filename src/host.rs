@@ -822,6 +822,28 @@ impl Needs {
     }
 }
 
+/// Turn a failed clone into the reason the probes give: a namespace this kernel lacks or
+/// forbids (clone says only EINVAL or ENOSPC), or else the plain error. `run` probes
+/// namespaces only here, off its start path: every kernel gocker meets has them.
+pub fn explain_clone_failure(
+    e: std::io::Error,
+    namespaces: &[Namespace],
+    roots: &Roots,
+) -> anyhow::Error {
+    for ns in namespaces {
+        if let Availability::Missing(lack) = namespace(&roots.proc, ns.proc_name()) {
+            return Failure::Host.with(format!(
+                "gocker run needs the {} namespace ({}), which this host lacks: {}; {}",
+                ns.proc_name(),
+                ns.clone_flag_name(),
+                lack.why,
+                lack.fix
+            ));
+        }
+    }
+    anyhow::Error::new(e).context("clone the container process with new namespaces")
+}
+
 /// Refuse (exit 125, naming what is missing and the fix) what this host cannot do, before
 /// anything is created. Returns the cgroup host when `needs` has controllers.
 pub fn refuse_unsupported(needs: &Needs, roots: &Roots) -> Result<Option<CgroupHost>> {
@@ -936,7 +958,7 @@ impl HostFacts {
                 0
             },
             memory_bytes: if args.memory.is_some() {
-                mem_total(&roots.proc)
+                crate::sys::total_memory()
             } else {
                 0
             },
@@ -952,16 +974,6 @@ impl HostFacts {
             },
         }
     }
-}
-
-/// MemTotal from meminfo, in bytes.
-pub fn mem_total(proc: &Path) -> u64 {
-    std::fs::read_to_string(proc.join("meminfo"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
 }
 
 /// Which of `HOST_VIEW_DIRS` exist under `fs`, as directories or symlinks.
@@ -1139,13 +1151,8 @@ mod tests {
     }
 
     #[test]
-    fn meminfo_and_host_view() {
+    fn host_view_dirs_and_links() {
         let t = TempDir::new("fs");
-        fake::touch(
-            &t.path().join("meminfo"),
-            "MemTotal:       2048 kB\nMemFree: 1 kB\n",
-        );
-        assert_eq!(mem_total(t.path()), 2048 * 1024);
         std::fs::create_dir(t.path().join("usr")).unwrap();
         std::os::unix::fs::symlink("usr/bin", t.path().join("bin")).unwrap();
         let dirs = host_view_dirs(t.path());

@@ -382,6 +382,18 @@ pub fn read_signal(fd: &OwnedFd) -> io::Result<i32> {
     Ok(info.ssi_signo as i32)
 }
 
+/// Whether the other end of pipe `fd` has been closed (POLLHUP), without waiting.
+pub fn hung_up(fd: RawFd) -> io::Result<bool> {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: p is one valid pollfd; timeout 0 never blocks (poll(2)).
+    check(unsafe { libc::poll(&mut p, 1, 0) })?;
+    Ok(p.revents & libc::POLLHUP != 0)
+}
+
 /// Whether `fd` can be read from right now, without waiting.
 pub fn poll_ready_now(fd: RawFd) -> io::Result<bool> {
     poll(&[fd], 0).map(|r| r[0])
@@ -530,7 +542,27 @@ pub fn interface_up(name: &str) -> io::Result<()> {
     check(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req) }).map(drop)
 }
 
-/// Number of CPUs this process may run on (sched_getaffinity(2)).
+/// Number of CPUs this process may run on (sched_getaffinity(2)). One system call; std's
+/// available_parallelism also reads cgroup files, which a start-up need not pay for.
 pub fn online_cpus() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    // SAFETY: cpu_set_t is plain data, filled by the kernel.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: set is a valid cpu_set_t of the size passed (sched_getaffinity(2)).
+    let r = unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
+    if r == -1 {
+        return 1;
+    }
+    // SAFETY: CPU_COUNT only reads the set.
+    (unsafe { libc::CPU_COUNT(&set) } as usize).max(1)
+}
+
+/// Total RAM in bytes (sysinfo(2)): no /proc/meminfo text to read and parse.
+pub fn total_memory() -> u64 {
+    // SAFETY: sysinfo is plain data, filled by the kernel.
+    let mut info: libc::sysinfo = unsafe { std::mem::zeroed() };
+    // SAFETY: info is a valid out-pointer (sysinfo(2)).
+    if unsafe { libc::sysinfo(&mut info) } == -1 {
+        return 0;
+    }
+    info.totalram as u64 * info.mem_unit as u64
 }

@@ -1,8 +1,8 @@
 //! The parent/child handshake, as two pipes with ends named by purpose.
 //!
-//! `go`: the parent releases the child once the child is in its cgroup (v1 attaches it
-//! after clone; the command must not start before). EOF instead of a byte means the
-//! parent died, and the child quits.
+//! `alive`: the parent holds the write end and never writes; when the parent dies, the
+//! kernel closes it and the child sees the pipe hang up. That closes the window between
+//! clone and PR_SET_PDEATHSIG, in which a parent's death would go unnoticed.
 //! `report`: the child's setup errors, or EOF when execve succeeded (the write end is
 //! close-on-exec), so the parent knows whether the command started.
 
@@ -13,40 +13,35 @@ use std::os::fd::{AsRawFd, OwnedFd};
 
 /// The parent's ends.
 pub struct ParentEnds {
-    go: OwnedFd,
+    alive: OwnedFd,
     report: OwnedFd,
 }
 
 /// The child's ends.
 pub struct ChildEnds {
-    go: OwnedFd,
+    alive: OwnedFd,
     report: OwnedFd,
 }
 
 pub fn channels() -> Result<(ParentEnds, ChildEnds)> {
-    let (go_r, go_w) = sys::pipe().context("create sync pipe")?;
+    let (alive_r, alive_w) = sys::pipe().context("create sync pipe")?;
     let (rep_r, rep_w) = sys::pipe().context("create report pipe")?;
     Ok((
         ParentEnds {
-            go: go_w,
+            alive: alive_w,
             report: rep_r,
         },
         ChildEnds {
-            go: go_r,
+            alive: alive_r,
             report: rep_w,
         },
     ))
 }
 
 impl ParentEnds {
-    /// Let the child continue.
-    pub fn release(&self) -> Result<()> {
-        sys::write_all(self.go.as_raw_fd(), b"g").context("release the container process")
-    }
-
     /// Wait until the child has exec'd its command (Ok) or reported why it could not.
-    pub fn wait_started(self) -> Result<()> {
-        drop(self.go);
+    /// `alive` stays open: the container's PID 1 is our child until it exits.
+    pub fn wait_started(&self) -> Result<()> {
         let mut buf = Vec::new();
         let mut chunk = [0u8; 512];
         loop {
@@ -67,10 +62,9 @@ impl ParentEnds {
 }
 
 impl ChildEnds {
-    /// Block until the parent says go; false if it died instead.
-    pub fn wait_for_go(&self) -> bool {
-        let mut b = [0u8; 1];
-        matches!(sys::read(self.go.as_raw_fd(), &mut b), Ok(1))
+    /// Whether the parent is still there (its end of `alive` is open). Does not block.
+    pub fn parent_alive(&self) -> bool {
+        !sys::hung_up(self.alive.as_raw_fd()).unwrap_or(true)
     }
 
     /// Tell the parent why the container could not start, then exit.

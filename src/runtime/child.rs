@@ -23,14 +23,22 @@ pub struct ChildSetup<'a> {
     /// The pseudo-terminal's slave end, with -t.
     pub tty: Option<OwnedFd>,
     pub signal_mask: &'a sys::SigSet,
+    /// The cgroup to move into first, when clone could not start us in it.
+    pub join: Option<&'a crate::cgroup::Cgroup>,
 }
 
 pub fn run(setup: ChildSetup, ends: ChildEnds) -> ! {
     // If gocker dies, so does the container: the kernel sends SIGKILL. The parent may
-    // already be gone before this line; then `go` reads EOF below and we quit.
+    // have died before this line; then its end of `alive` is closed, and we quit.
     let _ = sys::set_parent_death_signal(libc::SIGKILL);
-    if !ends.wait_for_go() {
+    if !ends.parent_alive() {
         sys::exit_now(125);
+    }
+    // Into the cgroup before anything else, so the limits hold for all that follows.
+    if let Some(cg) = setup.join
+        && let Err(e) = cg.attach_self()
+    {
+        ends.report_and_exit(125, &crate::error::one_line(&e));
     }
     match setup_and_exec(&setup) {
         Ok(never) => match never {},

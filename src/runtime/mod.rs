@@ -2,8 +2,8 @@
 //!
 //! Order matters and fixes three of the lesson's bugs: the cgroup exists with its
 //! limits before the clone, the child is in it before it runs anything (clone3 with
-//! CLONE_INTO_CGROUP on v2, an attach-then-release handshake on v1), and it is removed
-//! on every way out (the `Cgroup` guard).
+//! CLONE_INTO_CGROUP on v2; on v1 the child's first act is to move itself in), and it
+//! is removed on every way out (the `Cgroup` guard).
 
 mod channel;
 mod child;
@@ -31,7 +31,13 @@ const HANDLED: [libc::c_int; 6] = [
 /// Refuse early what this host cannot do, before anything is created: the same probes
 /// `gocker check` reports (privileges, namespaces, cgroup controllers).
 pub fn preflight(spec: &ContainerSpec, roots: &Roots) -> Result<Option<CgroupHost>> {
-    crate::host::refuse_unsupported(&crate::host::Needs::run(spec), roots)
+    let needs = crate::host::Needs {
+        // Probed only if clone fails (host::explain_clone_failure): ten /proc reads on
+        // every start, for kernels no one runs.
+        namespaces: Vec::new(),
+        ..crate::host::Needs::run(spec)
+    };
+    crate::host::refuse_unsupported(&needs, roots)
 }
 
 /// Run the container; returns its exit status (128+N for signal N).
@@ -54,7 +60,7 @@ pub fn run(spec: &ContainerSpec, roots: &Roots) -> Result<i32> {
         Root::Dir(p) => Staging::Rootfs(p.clone()),
         Root::HostView => Staging::new_temp()?,
     };
-    let status = start_and_wait(spec, staging, cgroup.as_ref())?;
+    let status = start_and_wait(spec, roots, staging, cgroup.as_ref())?;
     if let Some(cg) = &cgroup {
         let kills = cg.oom_kills();
         if kills > 0 {
@@ -75,6 +81,7 @@ pub fn run(spec: &ContainerSpec, roots: &Roots) -> Result<i32> {
 
 fn start_and_wait(
     spec: &ContainerSpec,
+    roots: &Roots,
     staging: Staging,
     cgroup: Option<&Cgroup>,
 ) -> Result<sys::WaitStatus> {
@@ -101,9 +108,9 @@ fn start_and_wait(
         flags,
         cgroup: cgroup_fd.as_ref().map(|f| f.as_raw_fd()),
     };
-    let mut attach_needed = cgroup.is_some() && cgroup_fd.is_none();
+    let mut joined = cgroup_fd.is_some();
     let pid = match sys::clone(&clone_args) {
-        // Kernels before 5.7 lack clone3 or CLONE_INTO_CGROUP: attach after clone instead.
+        // Kernels before 5.7 lack clone3 or CLONE_INTO_CGROUP: the child joins itself.
         Err(e)
             if clone_args.cgroup.is_some()
                 && matches!(
@@ -112,12 +119,12 @@ fn start_and_wait(
                 ) =>
         {
             clone_args.cgroup = None;
-            attach_needed = true;
+            joined = false;
             sys::clone(&clone_args)
         }
         r => r,
     }
-    .context("clone the container process with new namespaces")?;
+    .map_err(|e| crate::host::explain_clone_failure(e, &spec.namespaces, roots))?;
     if pid == 0 {
         drop(parent_ends);
         let (master, slave) = match tty {
@@ -131,6 +138,8 @@ fn start_and_wait(
                 root,
                 tty: slave,
                 signal_mask: &old_mask,
+                // v1 (or v2 without clone3): the first thing the child does.
+                join: cgroup.filter(|_| !joined),
             },
             child_ends,
         );
@@ -138,10 +147,6 @@ fn start_and_wait(
     drop(child_ends);
     drop(cgroup_fd);
     let mut guard = parent::ChildGuard::new(pid);
-    if attach_needed && let Some(cg) = cgroup {
-        cg.attach(pid)?;
-    }
-    parent_ends.release()?;
     let master = tty.map(|(m, s)| {
         drop(s);
         m
