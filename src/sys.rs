@@ -92,6 +92,12 @@ pub fn pivot_root(new_root: &Path, put_old: &Path) -> io::Result<()> {
         .map(drop)
 }
 
+/// setns(2): join the namespace `fd` refers to (an /proc/PID/ns/* file).
+pub fn setns(fd: &OwnedFd, nstype: libc::c_int) -> io::Result<()> {
+    // SAFETY: fd is an open namespace file; setns only reads it (setns(2)).
+    check(unsafe { libc::setns(fd.as_raw_fd(), nstype) }).map(drop)
+}
+
 pub fn chdir(path: &Path) -> io::Result<()> {
     let path = cstr(path)?;
     // SAFETY: path is a valid C string (chdir(2)).

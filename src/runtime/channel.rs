@@ -1,7 +1,8 @@
 //! The parent/child handshake, as two pipes with ends named by purpose.
 //!
-//! `alive`: the parent holds the write end and never writes; when the parent dies, the
-//! kernel closes it and the child sees the pipe hang up. That closes the window between
+//! `ready`: the parent writes one byte when its share of the setup is done (bringing up
+//! `lo` in the container's network namespace, which it does while the child builds the
+//! root). Until then a hang-up means the parent died: that also covers the window between
 //! clone and PR_SET_PDEATHSIG, in which a parent's death would go unnoticed.
 //! `report`: the child's setup errors, or EOF when execve succeeded (the write end is
 //! close-on-exec), so the parent knows whether the command started.
@@ -13,34 +14,45 @@ use std::os::fd::{AsRawFd, OwnedFd};
 
 /// The parent's ends.
 pub struct ParentEnds {
-    alive: OwnedFd,
+    ready: Option<OwnedFd>,
     report: OwnedFd,
 }
 
 /// The child's ends.
 pub struct ChildEnds {
-    alive: OwnedFd,
+    ready: OwnedFd,
     report: OwnedFd,
 }
 
 pub fn channels() -> Result<(ParentEnds, ChildEnds)> {
-    let (alive_r, alive_w) = sys::pipe().context("create sync pipe")?;
+    let (ready_r, ready_w) = sys::pipe().context("create sync pipe")?;
     let (rep_r, rep_w) = sys::pipe().context("create report pipe")?;
     Ok((
         ParentEnds {
-            alive: alive_w,
+            ready: Some(ready_w),
             report: rep_r,
         },
         ChildEnds {
-            alive: alive_r,
+            ready: ready_r,
             report: rep_w,
         },
     ))
 }
 
 impl ParentEnds {
+    /// Tell the child the parent's part is done.
+    pub fn signal_ready(&self) -> Result<()> {
+        let fd = self.ready.as_ref().map_or(-1, |f| f.as_raw_fd());
+        sys::write_all(fd, b"r").context("tell the container to go on")
+    }
+
+    /// Give up on the child: it sees `ready` hang up and exits without a report.
+    pub fn give_up(&mut self) {
+        self.ready = None;
+    }
+
     /// Wait until the child has exec'd its command (Ok) or reported why it could not.
-    /// `alive` stays open: the container's PID 1 is our child until it exits.
+    /// `ready` stays open: the container's PID 1 is our child until it exits.
     pub fn wait_started(&self) -> Result<()> {
         let mut buf = Vec::new();
         let mut chunk = [0u8; 512];
@@ -62,9 +74,15 @@ impl ParentEnds {
 }
 
 impl ChildEnds {
-    /// Whether the parent is still there (its end of `alive` is open). Does not block.
+    /// Whether the parent is still there (its end of `ready` is open). Does not block.
     pub fn parent_alive(&self) -> bool {
-        !sys::hung_up(self.alive.as_raw_fd()).unwrap_or(true)
+        !sys::hung_up(self.ready.as_raw_fd()).unwrap_or(true)
+    }
+
+    /// Wait for the parent's part of the setup; false if the parent died or gave up.
+    pub fn wait_parent_ready(&self) -> bool {
+        let mut b = [0u8; 1];
+        matches!(sys::read(self.ready.as_raw_fd(), &mut b), Ok(1))
     }
 
     /// Tell the parent why the container could not start, then exit.

@@ -40,7 +40,7 @@ pub fn run(setup: ChildSetup, ends: ChildEnds) -> ! {
     {
         ends.report_and_exit(125, &crate::error::one_line(&e));
     }
-    match setup_and_exec(&setup) {
+    match setup_and_exec(&setup, &ends) {
         Ok(never) => match never {},
         Err(e) => {
             let code = crate::error::exit_code_of(&e);
@@ -51,7 +51,7 @@ pub fn run(setup: ChildSetup, ends: ChildEnds) -> ! {
 
 enum Never {}
 
-fn setup_and_exec(s: &ChildSetup) -> Result<Never> {
+fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     let spec = s.spec;
     // A session of its own: terminal signals reach the container only through its
     // own terminal (-t) or through gocker's forwarding, never twice.
@@ -97,11 +97,15 @@ fn setup_and_exec(s: &ChildSetup) -> Result<Never> {
     }
     pivot(s.root)?;
     sys::sethostname(&spec.hostname).with_context(|| format!("sethostname {}", spec.hostname))?;
-    // A new network namespace has only `lo`, and it starts down.
-    sys::interface_up("lo").context("bring up lo")?;
     enter_workdir(&spec.process.cwd)?;
     let (path, argv, env) = resolve_command(&spec.process)?;
     drop_privileges()?;
+    // The parent brings up lo meanwhile (see runtime::start_and_wait); the command may
+    // use it from its first instruction.
+    if !ends.wait_parent_ready() {
+        // The parent died or gave up, and says why itself.
+        sys::exit_now(125);
+    }
     sys::restore_sigpipe();
     sys::set_signal_mask(s.signal_mask).context("restore the signal mask")?;
     let err = sys::execve(&path, &argv, &env);
