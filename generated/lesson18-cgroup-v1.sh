@@ -21,24 +21,22 @@ fail() {
 	exit 125
 }
 
-# The full path of program $1 on PATH, or fail naming the package $2 that has it. Called
-# by its full path, a program is the one on PATH even under busybox sh, which would run its
-# own applet of that name instead (busybox's unshare lacks --kill-child).
+# Set found to the full path of program $1 on PATH, or fail naming the package $2 that has
+# it. Called by its full path, a program is the one on PATH even under busybox sh, which
+# would run its own applet of that name instead (busybox's mount cuts a path at '#'). A
+# function that sets a variable, not a $(...) capture: that would fork a subshell.
 path_of() {
-	(
-		IFS=:
-		for dir in $PATH; do
-			if [ -x "$dir/$1" ] && [ ! -d "$dir/$1" ]; then
-				echo "$dir/$1"
-				exit 0
-			fi
-		done
-		exit 1
-	) || fail "$1 not found on PATH: install $2"
-}
-
-need() {
-	path_of "$1" "$2" >/dev/null
+	found=
+	ifs=$IFS
+	IFS=:
+	for dir in $PATH; do
+		if [ -x "$dir/$1" ] && [ ! -d "$dir/$1" ]; then
+			found=$dir/$1
+			break
+		fi
+	done
+	IFS=$ifs
+	[ -n "$found" ] || fail "$1 not found on PATH: install $2"
 }
 
 # On every way out of run(): undo what it made (the lesson never removed its cgroup).
@@ -70,18 +68,29 @@ run() {
 	trap 'exit 129' HUP
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
-	[ "$(id -u)" = 0 ] || fail "run me as root (sudo sh $0): namespaces, mount and pivot_root need CAP_SYS_ADMIN"
+	# id -u without a fork: the effective uid, the second number on the Uid: line of
+	# /proc/self/status (which the shell reads itself).
+	euid=
+	while read -r key _ uid _; do
+		if [ "$key" = Uid: ]; then
+			euid=$uid
+			break
+		fi
+	done </proc/self/status
+	[ "$euid" = 0 ] || fail "run me as root (sudo sh $0): namespaces, mount and pivot_root need CAP_SYS_ADMIN"
 	[ -f "$0" ] || fail "run me from a file (sh FILE), not from a pipe: I run my own file again as the container's first process"
-	need readlink coreutils
-	unshare=$(path_of unshare util-linux)
-	need setsid util-linux
-	setpriv=$(path_of setpriv util-linux)
-	need mount mount
-	need pivot_root util-linux
-	need hostname hostname
-	need mknod coreutils
-	command -v ip >/dev/null 2>&1 || need ifconfig "iproute2 (for ip) or busybox (for ifconfig)"
-	need rmdir coreutils
+	path_of readlink coreutils
+	path_of unshare util-linux
+	unshare=$found
+	path_of setsid util-linux
+	path_of setpriv util-linux
+	setpriv=$found
+	path_of mount mount
+	path_of pivot_root util-linux
+	path_of hostname hostname
+	path_of mknod coreutils
+	command -v ip >/dev/null 2>&1 || path_of ifconfig "iproute2 (for ip) or busybox (for ifconfig)"
+	path_of rmdir coreutils
 	# Rendered for cgroup v1: each controller has a hierarchy of its own.
 	[ ! -f /sys/fs/cgroup/cgroup.controllers ] ||
 		fail "this script was rendered for cgroup v1, but this host has cgroup v2 only: render it again with --cgroup v2"
@@ -95,7 +104,7 @@ run() {
 
 	# The lesson's cg(): mkdir and write(2) in the cgroup filesystem. The cgroup exists with
 	# its limits before anything runs in it; the child joins it before the command starts.
-	mkdir -p /sys/fs/cgroup/cpu/gocker
+	[ -d /sys/fs/cgroup/cpu/gocker ] || mkdir -p /sys/fs/cgroup/cpu/gocker
 	mkdir "$cg_cpu"
 	# --cpus: CPU time per period, in microseconds (quota before period)
 	echo 100000 >"$cg_cpu"/cpu.cfs_quota_us
@@ -103,8 +112,12 @@ run() {
 	echo 100000 >"$cg_cpu"/cpu.cfs_period_us
 
 	# The lesson runs /proc/self/exe again; a script runs its interpreter again, with its
-	# own file (busybox needs to be told which applet: sh).
-	self=$(readlink /proc/$$/exe)
+	# own file (busybox needs to be told which applet: sh). The interpreter's path is where
+	# /proc/$$/exe points. Read without a fork: the file of the first mapping in
+	# /proc/$$/maps, checked to be that same file (test -ef); if not, readlink(1) says.
+	read -r _ _ _ _ _ self </proc/$$/maps
+	# shellcheck disable=SC3013 # not in POSIX, but dash, bash and busybox sh have -ef
+	[ /proc/$$/exe -ef "$self" ] || self=$(readlink /proc/$$/exe)
 	case $self in
 	*/busybox) set -- "$self" sh ;;
 	*) set -- "$self" ;;
@@ -112,19 +125,19 @@ run() {
 
 	# unshare(CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWPID|CLONE_NEWNET): the lesson's
 	# cmd.SysProcAttr.Cloneflags. The new PID namespace is for the children of what unshare
-	# runs: see start() below.
-	# Capabilities: the bounding set (prctl PR_CAPBSET_DROP) caps what any later program
-	# can have. It is cut here, while util-linux setpriv is still reachable (after
-	# pivot_root only the container's programs are), and no_new_privs is set
-	# (prctl PR_SET_NO_NEW_PRIVS). The setup steps still need CAP_SYS_ADMIN and
-	# CAP_NET_ADMIN: the first setpriv puts them in the inheritable set, which a root
-	# program keeps across exec whatever the bounding set says, and the child clears
-	# them just before the command. (The bounding set must be cut after the inheritable
-	# set is raised, hence two setprivs.)
+	# runs: see start() below. Then, as the child's first step in gocker run,
+	# mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL) (unshare's --propagation private):
+	# nothing mounted from here on propagates back to the host. The lesson's pivot_root
+	# fails with EINVAL without it when / is shared (systemd's default).
+	# Capabilities: start() cuts the bounding set, but the setup steps in the container
+	# still need CAP_SYS_ADMIN and CAP_NET_ADMIN. setpriv puts them in the inheritable set
+	# first, which a root program keeps across exec whatever the bounding set says (the
+	# kernel refuses to raise an inheritable capability the bounding set lacks, so this
+	# comes first, and is a setpriv of its own); the child clears them just before the
+	# command.
 	status=0
-	"$unshare" --mount --uts --ipc --pid --net -- \
+	"$unshare" --mount --uts --ipc --pid --net --propagation private -- \
 		setpriv --inh-caps +sys_admin,+net_admin -- \
-		setpriv --bounding-set -all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,+net_bind_service,+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap --no-new-privs -- \
 		"$@" "$0" start "$root" "$id" "$setpriv" "$@" || status=$?
 	ran=yes
 	exit "$status"
@@ -134,17 +147,24 @@ run() {
 # In the new namespaces but the PID one: unshare(CLONE_NEWPID) moves the children of a
 # process, not the process itself. So this shell forks the container's PID 1 (the lesson's
 # cmd.Run: clone, then wait4) and exits with its status, 128+N when signal N killed it, as
-# gocker run does. (util-linux 2.38's unshare --fork does the same but exits 1 when its
-# child is killed by SIGKILL, the OOM killer's signal.) setpriv --pdeathsig KILL
-# (prctl PR_SET_PDEATHSIG): if this shell dies, so does the container.
+# gocker run does. This shell is a stage of its own, where unshare --fork could have done
+# the fork and the wait, because util-linux 2.38's unshare --fork exits 1, not 137, when
+# its child is killed by SIGKILL, the OOM killer's signal.
 # The first process this shell forks becomes PID 1, so it forks nothing else before
-# (hence setpriv's path comes from run()).
+# (hence setpriv's path comes from run()). That process is util-linux setpriv, which sets,
+# for the container, before it runs the child:
+#  - --pdeathsig KILL (prctl PR_SET_PDEATHSIG): if this shell dies, so does the container;
+#  - --bounding-set (prctl PR_CAPBSET_DROP): the bounding set caps what any later program
+#    can have. It is cut now, while util-linux setpriv is still reachable (after
+#    pivot_root only the container's programs are);
+#  - --no-new-privs (prctl PR_SET_NO_NEW_PRIVS).
 start() {
 	root=$1
 	id=$2
 	setpriv=$3
 	shift 3
-	"$setpriv" --pdeathsig KILL -- "$@" "$0" child "$root" "$id"
+	"$setpriv" --pdeathsig KILL --bounding-set -all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,+net_bind_service,+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap --no-new-privs -- \
+		"$@" "$0" child "$root" "$id"
 }
 
 # ------------------------------------------------------------------ child: in the container
@@ -162,20 +182,19 @@ child() {
 
 	# busybox sh runs its own applet for a bare "mount", and that one cuts a path at '#':
 	# every "mount" below is the host's mount(8), by its full path.
-	host_mount=$(path_of mount mount)
+	path_of mount mount
+	host_mount=$found
 	mount() { "$host_mount" "$@"; }
 
-	# mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL): nothing mounted from here on
-	# propagates back to the host. The lesson's pivot_root fails with EINVAL without it
-	# when / is shared (systemd's default).
-	mount --make-rprivate /
+	# (The lesson's first mount, mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL), is done
+	# already: unshare --propagation private, in run().)
 
 	# mount(root, root, NULL, MS_BIND|MS_REC, NULL): pivot_root needs the new root to be
 	# a mount point (the lesson's syscall.Mount(rootfs, rootfs, "", syscall.MS_BIND|syscall.MS_REC, "")).
 	mount --rbind "$root" "$root"
 
 	# a fresh /proc: ps sees only this PID namespace
-	mkdir -p "$root"/proc
+	[ -d "$root"/proc ] || mkdir -p "$root"/proc
 	mount -t proc -o nosuid,nodev,noexec proc "$root"/proc
 
 	# host kernel settings, read-only
@@ -218,7 +237,7 @@ child() {
 	fi
 
 	# a minimal /dev of its own
-	mkdir -p "$root"/dev
+	[ -d "$root"/dev ] || mkdir -p "$root"/dev
 	mount -t tmpfs -o nosuid,noexec,mode=755,size=64k tmpfs "$root"/dev
 
 	# device nodes (mknod)
@@ -236,7 +255,7 @@ child() {
 	ln -s /proc/self/fd/2 "$root"/dev/stderr
 
 	# pseudo-terminals of its own (-t)
-	mkdir -p "$root"/dev/pts
+	[ -d "$root"/dev/pts ] || mkdir -p "$root"/dev/pts
 	mount -t devpts -o nosuid,noexec,newinstance,ptmxmode=0666,mode=0620 devpts "$root"/dev/pts
 
 	# pseudo-terminal multiplexer (-t)
@@ -280,8 +299,10 @@ child() {
 	# inherited; after "--" nothing is an option of env), then its setpriv clears the setup
 	# capabilities and runs the command, found on the container's PATH. The command comes
 	# after setpriv's "--", so even a name with "=" or a leading "-" is the command.
-	setpriv=$(path_of setpriv util-linux)
-	env=$(path_of env coreutils)
+	path_of setpriv util-linux
+	setpriv=$found
+	path_of env coreutils
+	env=$found
 	exec "$env" -i -- \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOSTNAME=gocker \

@@ -23,24 +23,22 @@ fail() {
 	exit 125
 }
 
-# The full path of program $1 on PATH, or fail naming the package $2 that has it. Called
-# by its full path, a program is the one on PATH even under busybox sh, which would run its
-# own applet of that name instead (busybox's unshare lacks --kill-child).
+# Set found to the full path of program $1 on PATH, or fail naming the package $2 that has
+# it. Called by its full path, a program is the one on PATH even under busybox sh, which
+# would run its own applet of that name instead (busybox's mount cuts a path at '#'). A
+# function that sets a variable, not a $(...) capture: that would fork a subshell.
 path_of() {
-	(
-		IFS=:
-		for dir in $PATH; do
-			if [ -x "$dir/$1" ] && [ ! -d "$dir/$1" ]; then
-				echo "$dir/$1"
-				exit 0
-			fi
-		done
-		exit 1
-	) || fail "$1 not found on PATH: install $2"
-}
-
-need() {
-	path_of "$1" "$2" >/dev/null
+	found=
+	ifs=$IFS
+	IFS=:
+	for dir in $PATH; do
+		if [ -x "$dir/$1" ] && [ ! -d "$dir/$1" ]; then
+			found=$dir/$1
+			break
+		fi
+	done
+	IFS=$ifs
+	[ -n "$found" ] || fail "$1 not found on PATH: install $2"
 }
 
 # On every way out of run(): undo what it made (the lesson never removed its cgroup).
@@ -80,17 +78,27 @@ run() {
 	trap 'exit 129' HUP
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
-	[ "$(id -u)" = 0 ] || fail "run me as root (sudo sh $0): namespaces, mount and pivot_root need CAP_SYS_ADMIN"
+	# id -u without a fork: the effective uid, the second number on the Uid: line of
+	# /proc/self/status (which the shell reads itself).
+	euid=
+	while read -r key _ uid _; do
+		if [ "$key" = Uid: ]; then
+			euid=$uid
+			break
+		fi
+	done </proc/self/status
+	[ "$euid" = 0 ] || fail "run me as root (sudo sh $0): namespaces, mount and pivot_root need CAP_SYS_ADMIN"
 	[ -f "$0" ] || fail "run me from a file (sh FILE), not from a pipe: I run my own file again as the container's first process"
 {%- for t in tools %}
 {%- match t.var %}
 {%- when Some(var) %}
-	{{ var }}=$(path_of {{ t.name }} {{ t.package|quote }})
+	path_of {{ t.name }} {{ t.package|quote }}
+	{{ var }}=$found
 {%- when None %}
 {%- if t.required %}
-	need {{ t.name }} {{ t.package|quote }}
+	path_of {{ t.name }} {{ t.package|quote }}
 {%- else %}
-	command -v {{ t.name }} >/dev/null 2>&1 || need ifconfig "{{ t.package }} (for {{ t.name }}) or busybox (for ifconfig)"
+	command -v {{ t.name }} >/dev/null 2>&1 || path_of ifconfig "{{ t.package }} (for {{ t.name }}) or busybox (for ifconfig)"
 {%- endif %}
 {%- endmatch %}
 {%- endfor %}
@@ -141,14 +149,14 @@ run() {
 {%- for c in controllers %}
 	echo +{{ c }} >{{ cgroup_root|quote }}/cgroup.subtree_control
 {%- endfor %}
-	mkdir -p {{ cgroup_root|quote }}/gocker
+	[ -d {{ cgroup_root|quote }}/gocker ] || mkdir -p {{ cgroup_root|quote }}/gocker
 {%- for c in controllers %}
 	echo +{{ c }} >{{ cgroup_root|quote }}/gocker/cgroup.subtree_control
 {%- endfor %}
 {%- endif %}
 {%- for d in cgroups %}
 {%- if !v2 %}
-	mkdir -p {{ d.hierarchy|quote }}/gocker
+	[ -d {{ d.hierarchy|quote }}/gocker ] || mkdir -p {{ d.hierarchy|quote }}/gocker
 {%- endif %}
 	mkdir "${{ d.var }}"
 {%- endfor %}
@@ -159,8 +167,12 @@ run() {
 {%- endif %}
 
 	# The lesson runs /proc/self/exe again; a script runs its interpreter again, with its
-	# own file (busybox needs to be told which applet: sh).
-	self=$(readlink /proc/$$/exe)
+	# own file (busybox needs to be told which applet: sh). The interpreter's path is where
+	# /proc/$$/exe points. Read without a fork: the file of the first mapping in
+	# /proc/$$/maps, checked to be that same file (test -ef); if not, readlink(1) says.
+	read -r _ _ _ _ _ self </proc/$$/maps
+	# shellcheck disable=SC3013 # not in POSIX, but dash, bash and busybox sh have -ef
+	[ /proc/$$/exe -ef "$self" ] || self=$(readlink /proc/$$/exe)
 	case $self in
 	*/busybox) set -- "$self" sh ;;
 	*) set -- "$self" ;;
@@ -168,25 +180,25 @@ run() {
 
 	# unshare({{ clone_flags }}): the lesson's
 	# cmd.SysProcAttr.Cloneflags. The new PID namespace is for the children of what unshare
-	# runs: see start() below.
+	# runs: see start() below. Then, as the child's first step in gocker run,
+	# mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL) (unshare's --propagation private):
+	# nothing mounted from here on propagates back to the host. The lesson's pivot_root
+	# fails with EINVAL without it when / is shared (systemd's default).
 {%- if !terminal %}
 	# setsid(2): a session of its own and no controlling terminal, as gocker run gives it.
 {%- endif %}
-	# Capabilities: the bounding set (prctl PR_CAPBSET_DROP) caps what any later program
-	# can have. It is cut here, while util-linux setpriv is still reachable (after
-	# pivot_root only the container's programs are), and no_new_privs is set
-	# (prctl PR_SET_NO_NEW_PRIVS). The setup steps still need CAP_SYS_ADMIN and
-	# CAP_NET_ADMIN: the first setpriv puts them in the inheritable set, which a root
-	# program keeps across exec whatever the bounding set says, and the child clears
-	# them just before the command. (The bounding set must be cut after the inheritable
-	# set is raised, hence two setprivs.)
+	# Capabilities: start() cuts the bounding set, but the setup steps in the container
+	# still need CAP_SYS_ADMIN and CAP_NET_ADMIN. setpriv puts them in the inheritable set
+	# first, which a root program keeps across exec whatever the bounding set says (the
+	# kernel refuses to raise an inheritable capability the bounding set lacks, so this
+	# comes first, and is a setpriv of its own); the child clears them just before the
+	# command.
 	status=0
-	"$unshare" {{ namespaces }} -- \
+	"$unshare" {{ namespaces }} --propagation private -- \
 {%- if !terminal %}
 		setsid -- \
 {%- endif %}
 		setpriv --inh-caps {{ self.setup_caps("+") }} -- \
-		setpriv --bounding-set {{ bounding_set }} --no-new-privs -- \
 		"$@" "$0" start "$root" "$id" "$setpriv" "$@" || status=$?
 	ran=yes
 {%- match oom %}
@@ -207,17 +219,24 @@ run() {
 # In the new namespaces but the PID one: unshare(CLONE_NEWPID) moves the children of a
 # process, not the process itself. So this shell forks the container's PID 1 (the lesson's
 # cmd.Run: clone, then wait4) and exits with its status, 128+N when signal N killed it, as
-# gocker run does. (util-linux 2.38's unshare --fork does the same but exits 1 when its
-# child is killed by SIGKILL, the OOM killer's signal.) setpriv --pdeathsig KILL
-# (prctl PR_SET_PDEATHSIG): if this shell dies, so does the container.
+# gocker run does. This shell is a stage of its own, where unshare --fork could have done
+# the fork and the wait, because util-linux 2.38's unshare --fork exits 1, not 137, when
+# its child is killed by SIGKILL, the OOM killer's signal.
 # The first process this shell forks becomes PID 1, so it forks nothing else before
-# (hence setpriv's path comes from run()).
+# (hence setpriv's path comes from run()). That process is util-linux setpriv, which sets,
+# for the container, before it runs the child:
+#  - --pdeathsig KILL (prctl PR_SET_PDEATHSIG): if this shell dies, so does the container;
+#  - --bounding-set (prctl PR_CAPBSET_DROP): the bounding set caps what any later program
+#    can have. It is cut now, while util-linux setpriv is still reachable (after
+#    pivot_root only the container's programs are);
+#  - --no-new-privs (prctl PR_SET_NO_NEW_PRIVS).
 start() {
 	root=$1
 	id=$2
 	setpriv=$3
 	shift 3
-	"$setpriv" --pdeathsig KILL -- "$@" "$0" child "$root" "$id"
+	"$setpriv" --pdeathsig KILL --bounding-set {{ bounding_set }} --no-new-privs -- \
+		"$@" "$0" child "$root" "$id"
 }
 
 # ------------------------------------------------------------------ child: in the container
@@ -245,13 +264,12 @@ child() {
 
 	# busybox sh runs its own applet for a bare "mount", and that one cuts a path at '#':
 	# every "mount" below is the host's mount(8), by its full path.
-	host_mount=$(path_of mount mount)
+	path_of mount mount
+	host_mount=$found
 	mount() { "$host_mount" "$@"; }
 
-	# mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL): nothing mounted from here on
-	# propagates back to the host. The lesson's pivot_root fails with EINVAL without it
-	# when / is shared (systemd's default).
-	mount --make-rprivate /
+	# (The lesson's first mount, mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL), is done
+	# already: unshare --propagation private, in run().)
 {%- if host_view %}
 
 	# mount("tmpfs", root, "tmpfs", MS_NOSUID|MS_NODEV, "mode=755"): the new root.
@@ -287,7 +305,7 @@ child() {
 {%- endmatch %}
 {%- match m.mkdir %}
 {%- when Some(dir) %}
-	mkdir -p {{ dir|quote }}
+	[ -d {{ dir|quote }} ] || mkdir -p {{ dir|quote }}
 {%- when None %}
 {%- endmatch %}
 {%- match m.touch %}
@@ -333,7 +351,7 @@ child() {
 {%- when Some(dir) %}
 
 	# chdir(2) to the working directory (-w), made if missing.
-	mkdir -p {{ dir|quote }}
+	[ -d {{ dir|quote }} ] || mkdir -p {{ dir|quote }}
 	cd {{ dir|quote }}
 {%- when None %}
 {%- endmatch %}
@@ -351,8 +369,10 @@ child() {
 	# inherited; after "--" nothing is an option of env), then its setpriv clears the setup
 	# capabilities and runs the command, found on the container's PATH. The command comes
 	# after setpriv's "--", so even a name with "=" or a leading "-" is the command.
-	setpriv=$(path_of setpriv util-linux)
-	env=$(path_of env coreutils)
+	path_of setpriv util-linux
+	setpriv=$found
+	path_of env coreutils
+	env=$found
 	exec "$env" -i -- \
 {%- for e in env %}
 		{{ e|quote }} \

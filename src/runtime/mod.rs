@@ -161,7 +161,9 @@ fn start_and_wait(
         parent_ends.wait_started()?;
         return Err(e);
     }
-    parent_ends.signal_ready()?;
+    // A child that already failed (and closed its end) has reported why: the write's
+    // EPIPE is not the reason, the report below is.
+    let _ = parent_ends.signal_ready();
     let master = tty.map(|(m, s)| {
         drop(s);
         m
