@@ -189,7 +189,15 @@ impl Cgroup {
             if let Some(parent) = dir.parent() {
                 make_dir(parent)?;
             }
-            std::fs::create_dir(dir).with_context(|| format!("create cgroup {}", dir.display()))?;
+            match std::fs::create_dir(dir) {
+                // A leftover of an earlier process with our pid (no live process but us
+                // has it). rmdir fails if anything still runs in it; then so do we.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    std::fs::remove_dir(dir).and_then(|()| std::fs::create_dir(dir))
+                }
+                r => r,
+            }
+            .with_context(|| format!("create cgroup {}", dir.display()))?;
             cg.dirs.push(dir.clone());
         }
         for l in limit_files(limits, version) {
@@ -306,9 +314,9 @@ fn rmdir_retrying(dir: &Path) -> io::Result<()> {
     std::fs::remove_dir(dir)
 }
 
-/// Remove leftover container cgroups: those whose owner (the pid in their name) is gone,
-/// and one named after ourselves (a previous owner of our pid). A cgroup that still has
-/// processes cannot be removed (rmdir says EBUSY), so a running container is never hit.
+/// Remove leftover container cgroups: those whose owner (the pid in their name) is gone.
+/// A cgroup that still has processes cannot be removed (rmdir says EBUSY), so a running
+/// container is never hit, and `self_pid`'s own is skipped (it is in use, or about to be).
 pub fn sweep(version: Version, root: &Path, self_pid: i32, alive: impl Fn(i32) -> bool) {
     let parents: Vec<PathBuf> = match version {
         Version::V2 => vec![root.join(PARENT)],
@@ -325,7 +333,7 @@ pub fn sweep(version: Version, root: &Path, self_pid: i32, alive: impl Fn(i32) -
             let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
                 continue;
             };
-            if (pid == self_pid || !alive(pid)) && e.file_type().is_ok_and(|t| t.is_dir()) {
+            if pid != self_pid && !alive(pid) && e.file_type().is_ok_and(|t| t.is_dir()) {
                 let _ = std::fs::remove_dir(e.path());
             }
         }
@@ -484,6 +492,24 @@ mod tests {
     }
 
     #[test]
+    fn a_leftover_named_after_us_is_replaced() {
+        let t = TempDir::new("cgstale");
+        let root = t.path();
+        std::fs::create_dir_all(root.join("pids/gocker/55")).unwrap();
+        let only_pids = Limits {
+            pids: Some(3),
+            ..Default::default()
+        };
+        let cg = Cgroup::create(Version::V1, root, "55", &only_pids).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(root.join("pids/gocker/55/pids.max")).unwrap(),
+            "3"
+        );
+        std::fs::remove_file(root.join("pids/gocker/55/pids.max")).unwrap();
+        drop(cg);
+    }
+
+    #[test]
     fn v1_failure_half_way_leaves_nothing() {
         let t = TempDir::new("cg1f");
         let root = t.path();
@@ -503,12 +529,11 @@ mod tests {
         }
         // 300 is "still in use": it has a file, as a cgroup with processes refuses rmdir.
         std::fs::write(root.join("gocker/300/busy"), "").unwrap();
-        sweep(Version::V2, root, 200, |pid| pid == 100 || pid == 200);
+        std::fs::create_dir_all(root.join("gocker/400")).unwrap();
+        sweep(Version::V2, root, 200, |pid| pid == 100);
         assert!(root.join("gocker/100").exists(), "owner alive: kept");
-        assert!(
-            !root.join("gocker/200").exists(),
-            "named after us: a leftover"
-        );
+        assert!(root.join("gocker/200").exists(), "ours: in use, kept");
+        assert!(!root.join("gocker/400").exists(), "owner gone: removed");
         assert!(root.join("gocker/300").exists(), "busy: rmdir fails, kept");
         assert!(root.join("gocker/notapid").exists(), "not ours: untouched");
     }

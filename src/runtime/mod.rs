@@ -45,23 +45,24 @@ pub fn run(spec: &ContainerSpec, roots: &Roots) -> Result<i32> {
     let cg_host = preflight(spec, roots)?;
     let me = sys::getpid();
     let cgroup = match &cg_host {
-        Some(h) => {
-            cgroup::sweep(h.version(), &h.root, me, sys::process_exists);
-            Some(Cgroup::create(
-                h.version(),
-                &h.root,
-                &me.to_string(),
-                &spec.limits,
-            )?)
-        }
+        Some(h) => Some(Cgroup::create(
+            h.version(),
+            &h.root,
+            &me.to_string(),
+            &spec.limits,
+        )?),
         None => None,
     };
     let staging = match &spec.root {
         Root::Dir(p) => Staging::Rootfs(p.clone()),
         Root::HostView => Staging::new_temp()?,
     };
-    let status = start_and_wait(spec, roots, staging, cgroup.as_ref())?;
-    if let Some(cg) = &cgroup {
+    let status = start_and_wait(spec, roots, staging, cgroup.as_ref(), cg_host.as_ref())?;
+    // A container that exited 0 had nothing killed that it cared about.
+    if let Some(cg) = cgroup
+        .as_ref()
+        .filter(|_| status != sys::WaitStatus::Exited(0))
+    {
         let kills = cg.oom_kills();
         if kills > 0 {
             eprintln!(
@@ -84,6 +85,7 @@ fn start_and_wait(
     roots: &Roots,
     staging: Staging,
     cgroup: Option<&Cgroup>,
+    cg_host: Option<&CgroupHost>,
 ) -> Result<sys::WaitStatus> {
     let root = staging.path();
     let tty = if spec.process.terminal {
@@ -164,6 +166,10 @@ fn start_and_wait(
     // A child that already failed (and closed its end) has reported why: the write's
     // EPIPE is not the reason, the report below is.
     let _ = parent_ends.signal_ready();
+    // Leftovers of gockers that were SIGKILLed, swept while the child builds its root.
+    if let Some(h) = cg_host {
+        cgroup::sweep(h.version(), &h.root, sys::getpid(), sys::process_exists);
+    }
     let master = tty.map(|(m, s)| {
         drop(s);
         m
