@@ -379,6 +379,7 @@ t_undelegated() {
     out=$(sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" --cgroup --mount sh -c "
             umount /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup &&
             echo \"(in the namespace: /proc/self/cgroup \$(cat /proc/self/cgroup), controllers \$(cat /sys/fs/cgroup/cgroup.controllers))\" &&
+            echo \"(check: \$(timeout $3 $4 check | grep -E \"^  (memory|run) \" | tr -s \" \" | tr \"\\n\" \";\"))\" &&
             exec timeout $3 $4 run --rootfs $5 -m 32 true"' \
         sh "$d" "$unshare" "$GK_TIMEOUT" "$GOCKER" "$ROOTFS" 2>&1 < /dev/null)
     rc=$?
@@ -404,8 +405,13 @@ t_undelegated() {
     echo +memory > "$root_sc" || say "warning: could not re-enable memory in the root"
     say "root subtree_control restored: $(cat "$root_sc")"
     expect_eq "exit status" "$rc" 125
-    echo "$out" | grep -v '^(in the namespace' | grep -q -w memory \
+    echo "$out" | grep -v '^(' | grep -q -w memory \
         || fail "error message does not name the memory controller"
+    # gocker check, on the same host, says the same: memory missing, run works without -m.
+    echo "$out" | grep '^(check:' | grep -q 'memory missing' \
+        || fail "gocker check does not report memory as missing"
+    echo "$out" | grep '^(check:' | grep -q 'run yes, but without.*-m (no memory controller)' \
+        || fail "gocker check does not say run works without -m"
 }
 
 # ------------------------------------------------------------------ main
@@ -427,7 +433,7 @@ check "container starts in its leaf cgroup (/proc/self/cgroup), cgroup removed a
 check "emit-script --cgroup v2 script gives the same probe output and limits as run" t_emit_script
 t_emit_script_busybox > "$T/bb.log" 2>&1
 grep '^note:' "$T/bb.log"
-check "run -m 32 refuses (125, names memory) when the cgroup root does not delegate memory" t_undelegated
+check "check and run -m 32 refuse (125, name memory) when the cgroup root does not delegate memory" t_undelegated
 
 say "=== summary"
 if [ "$failed" -gt 0 ]; then
