@@ -7,7 +7,6 @@ use common::*;
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 /// Tests that measure CPU pace or memory run one at a time, so that the others'
 /// containers do not skew them on a small machine.
@@ -23,27 +22,7 @@ macro_rules! root_or_skip {
 
 /// The container's PID 1 as seen from the host: gocker's only child.
 fn container_pid(gocker_pid: u32) -> Option<u32> {
-    let path = format!("/proc/{gocker_pid}/task/{gocker_pid}/children");
-    std::fs::read_to_string(path)
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
-fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    children(gocker_pid).first().copied()
 }
 
 /// The host-side directory of `pid`'s cgroup for `controller` (v1 or v2).

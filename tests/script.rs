@@ -23,25 +23,6 @@ fn turn() -> std::sync::MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn in_ci() -> bool {
-    std::env::var_os("CI").is_some()
-}
-
-/// A tool the tests need: found, or skipped with a message (CI: a failure).
-fn tool(name: &str, test: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let found = std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        if in_ci() {
-            panic!("{test} needs {name}, and CI must run it: install it");
-        }
-        eprintln!("SKIPPED {test}: {name} not found");
-    }
-    found
-}
-
 /// `gocker emit-script ARGS` into `file`; panics when it fails.
 fn emit_to(args: &[OsString], file: &Path) {
     let out = gocker()

@@ -425,21 +425,6 @@ fn in_ci() -> bool {
     std::env::var_os("CI").is_some()
 }
 
-/// A program the tests need: found on PATH, or skipped with a message (CI: a failure).
-fn tool(name: &str, test: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let found = std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        if in_ci() {
-            panic!("{test} needs {name}, and CI must run it: install it");
-        }
-        eprintln!("SKIPPED part of {test}: {name} not found");
-    }
-    found
-}
-
 /// A shell to run scripts with: its name and argv prefix.
 struct Shell {
     name: &'static str,

@@ -139,3 +139,43 @@ pub fn cgroups_of(pid: u32) -> Vec<PathBuf> {
         .filter(|p| p.file_name().and_then(|n| n.to_str()) == Some(&pid.to_string()))
         .collect()
 }
+
+/// Poll `f` every 20 ms until it gives a value; panics after 10 s naming `what`.
+pub fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The children of process `pid` (the container's PID 1 is gocker's only child).
+pub fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|s| s.parse().ok())
+        .collect()
+}
+
+/// A program the tests need: found on PATH, or skipped with a message; in CI (CI set)
+/// a missing program is a failure, never a skip.
+pub fn tool(name: &str, test: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file());
+    if found.is_none() {
+        if std::env::var_os("CI").is_some() {
+            panic!("{test} needs {name}, and CI must run it: install it");
+        }
+        eprintln!("SKIPPED (part of) {test}: {name} not found");
+    }
+    found
+}
