@@ -216,23 +216,20 @@ impl Cgroup {
         }
     }
 
-    /// Move the calling process in. It must be single-threaded (the container's process
-    /// before exec is).
+    /// The files a process writes "0" (itself) to in order to join this cgroup; the
+    /// process must be single-threaded (the container's process before exec is).
     ///
-    /// Writing "0" (ourselves) to v1's per-thread `tasks` file moves one thread, and the
-    /// kernel (since 6.7) then skips the global cgroup_threadgroup_rwsem. Writing any pid
-    /// to `cgroup.procs` takes it for writing, which waits for an RCU grace period:
-    /// measured here, 5-15 ms for the first such write after an idle spell. v2 joins at
-    /// clone time instead (CLONE_INTO_CGROUP); its fallback uses `cgroup.procs`.
-    pub fn attach_self(&self) -> Result<()> {
+    /// v1's per-thread `tasks` file moves one thread, and the kernel (since 6.7) then
+    /// skips the global cgroup_threadgroup_rwsem; writing a pid to `cgroup.procs` takes it
+    /// for writing, which waits for an RCU grace period: measured here, 5-15 ms for the
+    /// first such write after an idle spell. v2 joins at clone time instead
+    /// (CLONE_INTO_CGROUP); its fallback uses `cgroup.procs`.
+    pub fn join_files(&self) -> Vec<PathBuf> {
         let file = match self.version {
             Version::V1 => TASKS,
             Version::V2 => PROCS,
         };
-        for d in &self.dirs {
-            write(&d.join(file), "0")?;
-        }
-        Ok(())
+        self.dirs.iter().map(|d| d.join(file)).collect()
     }
 
     /// How many processes the kernel killed for hitting the memory limit.
@@ -426,8 +423,7 @@ mod tests {
             std::fs::read_to_string(root.join(SUBTREE_CONTROL)).unwrap(),
             "+pids"
         );
-        cg.attach_self().unwrap();
-        assert_eq!(std::fs::read_to_string(leaf.join(PROCS)).unwrap(), "0");
+        assert_eq!(cg.join_files(), [leaf.join(PROCS)]);
         std::fs::write(
             leaf.join("memory.events"),
             "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n",
@@ -435,7 +431,7 @@ mod tests {
         .unwrap();
         assert_eq!(cg.oom_kills(), 1);
         // Fake files make the directory non-empty; remove them as the kernel would.
-        for f in ["cpu.max", "memory.max", "pids.max", PROCS, "memory.events"] {
+        for f in ["cpu.max", "memory.max", "pids.max", "memory.events"] {
             std::fs::remove_file(leaf.join(f)).unwrap();
         }
         cg.remove().unwrap();
@@ -475,13 +471,12 @@ mod tests {
             std::fs::read_to_string(root.join("cpu/gocker/99/cpu.cfs_quota_us")).unwrap(),
             "50000"
         );
-        cg.attach_self().unwrap();
         assert_eq!(
-            std::fs::read_to_string(root.join("cpu/gocker/99/tasks")).unwrap(),
-            "0",
-            "v1: ourselves, through the per-thread file"
+            cg.join_files(),
+            [root.join("cpu/gocker/99/tasks")],
+            "v1: the per-thread file"
         );
-        for f in ["cpu.cfs_quota_us", "cpu.cfs_period_us", TASKS] {
+        for f in ["cpu.cfs_quota_us", "cpu.cfs_period_us"] {
             std::fs::remove_file(root.join("cpu/gocker/99").join(f)).unwrap();
         }
         drop(cg);

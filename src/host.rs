@@ -822,28 +822,6 @@ impl Needs {
     }
 }
 
-/// Turn a failed clone into the reason the probes give: a namespace this kernel lacks or
-/// forbids (clone says only EINVAL or ENOSPC), or else the plain error. `run` probes
-/// namespaces only here, off its start path: every kernel gocker meets has them.
-pub fn explain_clone_failure(
-    e: std::io::Error,
-    namespaces: &[Namespace],
-    roots: &Roots,
-) -> anyhow::Error {
-    for ns in namespaces {
-        if let Availability::Missing(lack) = namespace(&roots.proc, ns.proc_name()) {
-            return Failure::Host.with(format!(
-                "gocker run needs the {} namespace ({}), which this host lacks: {}; {}",
-                ns.proc_name(),
-                ns.clone_flag_name(),
-                lack.why,
-                lack.fix
-            ));
-        }
-    }
-    anyhow::Error::new(e).context("clone the container process with new namespaces")
-}
-
 /// Refuse (exit 125, naming what is missing and the fix) what this host cannot do, before
 /// anything is created. Returns the cgroup host when `needs` has controllers.
 pub fn refuse_unsupported(needs: &Needs, roots: &Roots) -> Result<Option<CgroupHost>> {

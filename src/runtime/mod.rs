@@ -1,9 +1,9 @@
 //! The native runtime: `gocker run`, built from raw system calls.
 //!
 //! Order matters and fixes three of the lesson's bugs: the cgroup exists with its
-//! limits before the clone, the child is in it before it runs anything (clone3 with
-//! CLONE_INTO_CGROUP on v2; on v1 the child's first act is to move itself in), and it
-//! is removed on every way out (the `Cgroup` guard).
+//! limits before the clone, the command runs in it from its first instruction (clone3
+//! with CLONE_INTO_CGROUP on v2; on v1 the child moves itself in just before exec), and
+//! it is removed on every way out (the `Cgroup` guard).
 
 mod channel;
 mod child;
@@ -31,13 +31,7 @@ const HANDLED: [libc::c_int; 6] = [
 /// Refuse early what this host cannot do, before anything is created: the same probes
 /// `gocker check` reports (privileges, namespaces, cgroup controllers).
 pub fn preflight(spec: &ContainerSpec, roots: &Roots) -> Result<Option<CgroupHost>> {
-    let needs = crate::host::Needs {
-        // Probed only if clone fails (host::explain_clone_failure): ten /proc reads on
-        // every start, for kernels no one runs.
-        namespaces: Vec::new(),
-        ..crate::host::Needs::run(spec)
-    };
-    crate::host::refuse_unsupported(&needs, roots)
+    crate::host::refuse_unsupported(&crate::host::Needs::run(spec), roots)
 }
 
 /// Run the container; returns its exit status (128+N for signal N).
@@ -57,7 +51,7 @@ pub fn run(spec: &ContainerSpec, roots: &Roots) -> Result<i32> {
         Root::Dir(p) => Staging::Rootfs(p.clone()),
         Root::HostView => Staging::new_temp()?,
     };
-    let status = start_and_wait(spec, roots, staging, cgroup.as_ref(), cg_host.as_ref())?;
+    let status = start_and_wait(spec, staging, cgroup.as_ref(), cg_host.as_ref())?;
     // A container that exited 0 had nothing killed that it cared about.
     if let Some(cg) = cgroup
         .as_ref()
@@ -82,7 +76,6 @@ pub fn run(spec: &ContainerSpec, roots: &Roots) -> Result<i32> {
 
 fn start_and_wait(
     spec: &ContainerSpec,
-    roots: &Roots,
     staging: Staging,
     cgroup: Option<&Cgroup>,
     cg_host: Option<&CgroupHost>,
@@ -126,7 +119,7 @@ fn start_and_wait(
         }
         r => r,
     }
-    .map_err(|e| crate::host::explain_clone_failure(e, &spec.namespaces, roots))?;
+    .context("clone the container process with new namespaces")?;
     if pid == 0 {
         drop(parent_ends);
         let (master, slave) = match tty {
@@ -140,7 +133,7 @@ fn start_and_wait(
                 root,
                 tty: slave,
                 signal_mask: &old_mask,
-                // v1 (or v2 without clone3): the first thing the child does.
+                // v1 (or v2 without clone3): the child joins just before exec.
                 join: cgroup.filter(|_| !joined),
             },
             child_ends,

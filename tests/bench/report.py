@@ -3,7 +3,7 @@
 
 Usage: report.py OUT_DIR
 
-Reads, from OUT_DIR: meta.tsv, status.tsv, hyperfine.json, rss.tsv,
+Reads, from OUT_DIR: meta.tsv, status.tsv, hyperfine-N.json (one per round), rss.tsv,
 throughput.tsv (all written by run.sh).
 """
 import json
@@ -36,14 +36,34 @@ def main():
     names = {r[0]: r[1] for r in status}
     measured = meta.get("measured", "").split()
 
+    # One hyperfine-N.json per round; hyperfine keeps the order of the commands given.
+    rounds = []
+    n = 1
+    while os.path.exists(os.path.join(out, "hyperfine-%d.json" % n)):
+        with open(os.path.join(out, "hyperfine-%d.json" % n)) as f:
+            rounds.append(dict(zip(measured, json.load(f)["results"])))
+        n += 1
+    # All rounds' samples together, for the table of times.
     results = {}
-    hf_path = os.path.join(out, "hyperfine.json")
-    if os.path.exists(hf_path):
-        with open(hf_path) as f:
-            hf = json.load(f)["results"]
-        # hyperfine keeps the order of the commands it was given.
-        for key, res in zip(measured, hf):
-            results[key] = res
+    for key in measured:
+        per = [r[key] for r in rounds if key in r]
+        if not per:
+            continue
+        times = [t for r in per for t in r.get("times", [])]
+        codes = [c for r in per for c in r.get("exit_codes", [])]
+        results[key] = {
+            "median": statistics.median(times),
+            "mean": statistics.mean(times),
+            "stddev": statistics.stdev(times) if len(times) > 1 else 0.0,
+            "min": min(times),
+            "times": times,
+            "exit_codes": codes,
+        }
+
+    def ratio(a, b):
+        """The median over rounds of the ratio of medians within each round."""
+        per = [r[a]["median"] / r[b]["median"] for r in rounds if a in r and b in r]
+        return statistics.median(per) if per else None
 
     print("# gocker start-up benchmark\n")
     for k in ("machine", "runs", "rootfs", "spec"):
@@ -53,7 +73,7 @@ def main():
         print("- note: %s" % n)
     print()
 
-    print("## Start-up time (one hyperfine run, command `/bin/true`)\n")
+    print("## Start-up time (%d rounds, each one hyperfine run of every command; `/bin/true`)\n" % len(rounds))
     floor = results.get("floor")
     print("| command | median ms | mean ± σ ms | min ms | × floor | failed runs |")
     print("|---|---:|---:|---:|---:|---:|")
@@ -64,13 +84,14 @@ def main():
             print("| %s | %s | | | | |" % (name, why.replace("|", "/")))
             continue
         fails = sum(1 for c in res.get("exit_codes", []) if c not in (0, None))
-        rel = "%.2f" % (res["median"] / floor["median"]) if floor else ""
+        r = ratio(key, "floor") if floor else None
+        rel = "%.2f" % r if r is not None else ""
         print("| %s | %s | %s ± %s | %s | %s | %d/%d |" % (
             name, ms(res["median"]), ms(res["mean"]), ms(res["stddev"]),
             ms(res["min"]), rel, fails, len(res.get("times", []))))
     print()
 
-    print("## Ratios (of medians)\n")
+    print("## Ratios (median over rounds of the ratio of medians in each round)\n")
     print("| ratio | value |")
     print("|---|---:|")
     pairs = [
@@ -83,7 +104,7 @@ def main():
     ]
     for a, b, label in pairs:
         if a in results and b in results:
-            v = "%.2f" % (results[a]["median"] / results[b]["median"])
+            v = "%.2f" % ratio(a, b)
         else:
             miss = [names.get(k, k) for k in (a, b) if k not in results]
             v = "n/a (%s not measured)" % ", ".join(miss)

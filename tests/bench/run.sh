@@ -27,7 +27,7 @@ usage() {
 
 Options:
   --quick     fewer runs (for a smoke test; numbers are noisier)
-  --out DIR   where to put results.md, hyperfine.json and logs
+  --out DIR   where to put results.md, hyperfine-N.json and logs
               (default: <repo>/target/bench)
   --keep      keep the temporary work dir (rootfs, bundle, floor binary)
 EOF
@@ -51,12 +51,14 @@ done
 
 if [ "$QUICK" = 1 ]; then
 	WARMUP=3
-	RUNS=30
+	RUNS=15
+	ROUNDS=2
 	TPUT_N=20
 	RSS_N=3
 else
-	WARMUP=20
-	RUNS=300
+	WARMUP=10
+	RUNS=60
+	ROUNDS=5
 	TPUT_N=100
 	RSS_N=5
 fi
@@ -383,7 +385,7 @@ done
 
 # ---------------------------------------------------------------- hyperfine
 HF_ARGS=("${HF_SHELL[@]}" --warmup "$WARMUP" --runs "$RUNS" --ignore-failure
-	--style basic --export-json "$OUT_DIR/hyperfine.json")
+	--style basic)
 MEASURED=()
 for k in "${KEYS[@]}"; do
 	[ "${STATUS[$k]}" = ok ] || continue
@@ -391,11 +393,19 @@ for k in "${KEYS[@]}"; do
 	MEASURED+=("$k")
 	HF_ARGS+=(--command-name "${NAME[$k]}" "$(qcmd "${ARGV[@]}")")
 done
-log "hyperfine: ${#MEASURED[@]} commands, $WARMUP warmup + $RUNS runs each"
-rm -f "$OUT_DIR/hyperfine.json"
-if ! in_ns hyperfine "${HF_ARGS[@]}" 2>&1 | tee "$OUT_DIR/hyperfine.txt" >&2; then
-	warn "hyperfine failed (see $OUT_DIR/hyperfine.txt)"
-fi
+# Several rounds, each one hyperfine run of every command: hyperfine runs a command's
+# samples back to back, so a machine that drifts (a VM's neighbours) would favour
+# whichever command ran in a quiet spell. The report takes each ratio within a round,
+# then the median over rounds.
+log "hyperfine: ${#MEASURED[@]} commands, $ROUNDS rounds of $WARMUP warmup + $RUNS runs each"
+rm -f "$OUT_DIR"/hyperfine*.json
+: >"$OUT_DIR/hyperfine.txt"
+for round in $(seq "$ROUNDS"); do
+	if ! in_ns hyperfine "${HF_ARGS[@]}" --export-json "$OUT_DIR/hyperfine-$round.json" \
+		2>&1 | tee -a "$OUT_DIR/hyperfine.txt" >&2; then
+		warn "hyperfine failed in round $round (see $OUT_DIR/hyperfine.txt)"
+	fi
+done
 
 # ---------------------------------------------------------------- peak RSS
 # Max resident set size reported by GNU time (covers the waited-for process
@@ -481,11 +491,11 @@ done
 	printf 'measured\t%s\n' "${MEASURED[*]}"
 	printf 'rootfs\t%s\n' "$ROOTFS_HOW"
 	printf 'spec\t%s\n' "${SPEC_HOW:-none}"
-	printf 'runs\t%s warmup + %s runs; throughput %s; %s\n' "$WARMUP" "$RUNS" "$TPUT_N" \
+	printf 'runs\t%s rounds of %s warmup + %s runs; throughput %s; %s\n' "$ROUNDS" "$WARMUP" "$RUNS" "$TPUT_N" \
 		"$([ "$QUICK" = 1 ] && echo quick || echo full)"
 	for n in "${NOTES[@]}"; do printf 'note\t%s\n' "$n"; done
 	printf 'machine\t%s, %s cores, %s\n' "$(uname -r)" "$(nproc)" "$(date -u +%Y-%m-%dT%H:%MZ)"
 } >"$OUT_DIR/meta.tsv"
 
 python3 "$SCRIPT_DIR/report.py" "$OUT_DIR" | tee "$OUT_DIR/results.md"
-log "results in $OUT_DIR (results.md, hyperfine.json, run.log)"
+log "results in $OUT_DIR (results.md, hyperfine-N.json, run.log)"
