@@ -153,6 +153,37 @@ pub fn container_dirs(
     }
 }
 
+/// Where a process joins a container's cgroup by itself: for each hierarchy (v1: one
+/// per controller), its root directory and, relative to it, the file to write "0" (the
+/// writer itself) to. The writer must be single-threaded, as the container's process
+/// before exec is. Relative, because the writer holds the hierarchies open from before
+/// its pivot_root, when they are no longer reachable by path.
+///
+/// v1's per-thread `tasks` file moves one thread, and the kernel (since 6.7) then skips
+/// the global cgroup_threadgroup_rwsem; writing a pid to `cgroup.procs` takes it for
+/// writing, which waits for an RCU grace period: measured here, 5-15 ms for the first
+/// such write after an idle spell. v2 joins at clone time instead (CLONE_INTO_CGROUP);
+/// its fallback uses `cgroup.procs`.
+pub fn join_points(
+    version: Version,
+    root: &Path,
+    controllers: &[Controller],
+    id: &str,
+) -> Vec<(PathBuf, PathBuf)> {
+    let file = match version {
+        Version::V1 => TASKS,
+        Version::V2 => PROCS,
+    };
+    let rel = Path::new(PARENT).join(id).join(file);
+    match version {
+        Version::V2 => vec![(root.to_path_buf(), rel)],
+        Version::V1 => controllers
+            .iter()
+            .map(|c| (root.join(c.name()), rel.clone()))
+            .collect(),
+    }
+}
+
 fn write(path: &Path, value: &str) -> Result<()> {
     std::fs::write(path, value).with_context(|| format!("write {value:?} to {}", path.display()))
 }
@@ -214,22 +245,6 @@ impl Cgroup {
                 &self.dirs[i]
             }
         }
-    }
-
-    /// The files a process writes "0" (itself) to in order to join this cgroup; the
-    /// process must be single-threaded (the container's process before exec is).
-    ///
-    /// v1's per-thread `tasks` file moves one thread, and the kernel (since 6.7) then
-    /// skips the global cgroup_threadgroup_rwsem; writing a pid to `cgroup.procs` takes it
-    /// for writing, which waits for an RCU grace period: measured here, 5-15 ms for the
-    /// first such write after an idle spell. v2 joins at clone time instead
-    /// (CLONE_INTO_CGROUP); its fallback uses `cgroup.procs`.
-    pub fn join_files(&self) -> Vec<PathBuf> {
-        let file = match self.version {
-            Version::V1 => TASKS,
-            Version::V2 => PROCS,
-        };
-        self.dirs.iter().map(|d| d.join(file)).collect()
     }
 
     /// How many processes the kernel killed for hitting the memory limit.
@@ -423,7 +438,13 @@ mod tests {
             std::fs::read_to_string(root.join(SUBTREE_CONTROL)).unwrap(),
             "+pids"
         );
-        assert_eq!(cg.join_files(), [leaf.join(PROCS)]);
+        assert_eq!(
+            join_points(Version::V2, root, &cg.controllers, "4242"),
+            [(
+                root.to_path_buf(),
+                PathBuf::from("gocker/4242/cgroup.procs")
+            )]
+        );
         std::fs::write(
             leaf.join("memory.events"),
             "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n",
@@ -472,9 +493,9 @@ mod tests {
             "50000"
         );
         assert_eq!(
-            cg.join_files(),
-            [root.join("cpu/gocker/99/tasks")],
-            "v1: the per-thread file"
+            join_points(Version::V1, root, &cg.controllers, "99"),
+            [(root.join("cpu"), PathBuf::from("gocker/99/tasks"))],
+            "v1: each hierarchy's per-thread file"
         );
         for f in ["cpu.cfs_quota_us", "cpu.cfs_period_us"] {
             std::fs::remove_file(root.join("cpu/gocker/99").join(f)).unwrap();

@@ -255,6 +255,15 @@ pub fn open(path: &Path, flags: libc::c_int) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// openat(2): `path` relative to the directory `dir` (which may be an O_PATH fd).
+pub fn openat(dir: &OwnedFd, path: &Path, flags: libc::c_int) -> io::Result<OwnedFd> {
+    let p = cstr(path)?;
+    // SAFETY: dir is an open directory fd and p a valid C string (openat(2)).
+    let fd = check(unsafe { libc::openat(dir.as_raw_fd(), p.as_ptr(), flags | libc::O_CLOEXEC) })?;
+    // SAFETY: openat just returned this descriptor, which nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 /// execve(2); returns only on failure.
 pub fn execve(path: &CStr, argv: &[CString], envp: &[CString]) -> io::Error {
     let mut a: Vec<*const libc::c_char> = argv.iter().map(|s| s.as_ptr()).collect();
@@ -276,6 +285,39 @@ pub fn exit_now(code: i32) -> ! {
 pub fn getpid() -> pid_t {
     // SAFETY: getpid cannot fail (getpid(2)).
     unsafe { libc::getpid() }
+}
+
+pub fn geteuid() -> u32 {
+    // SAFETY: geteuid cannot fail (geteuid(2)).
+    unsafe { libc::geteuid() }
+}
+
+/// This process's effective capability set, as one 64-bit mask (capget(2), version 3).
+pub fn effective_caps() -> io::Result<u64> {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: libc::c_int,
+    }
+    #[repr(C)]
+    #[derive(Default, Clone, Copy)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const VERSION_3: u32 = 0x2008_0522;
+    let mut hdr = Header {
+        version: VERSION_3,
+        pid: 0,
+    };
+    let mut data = [Data::default(); 2];
+    // SAFETY: hdr and data are the header and the two-element array capget(2) takes for
+    // version 3.
+    check_long(unsafe {
+        libc::syscall(libc::SYS_capget, &mut hdr as *mut Header, data.as_mut_ptr())
+    })?;
+    Ok(data[0].effective as u64 | (data[1].effective as u64) << 32)
 }
 
 /// Whether a process exists (kill(2) with signal 0; EPERM still means it exists).

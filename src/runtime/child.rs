@@ -23,8 +23,9 @@ pub struct ChildSetup<'a> {
     /// The pseudo-terminal's slave end, with -t.
     pub tty: Option<OwnedFd>,
     pub signal_mask: &'a sys::SigSet,
-    /// The cgroup to move into before exec, when clone could not start us in it.
-    pub join: Option<&'a crate::cgroup::Cgroup>,
+    /// Where to join the cgroup before exec, when clone could not start us in it
+    /// (`cgroup::join_points`).
+    pub join: &'a [(PathBuf, PathBuf)],
 }
 
 pub fn run(setup: ChildSetup, ends: ChildEnds) -> ! {
@@ -47,17 +48,17 @@ enum Never {}
 
 fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     let spec = s.spec;
-    // The cgroup files to join through, opened now: after pivot_root the cgroup
-    // filesystem is out of reach. The join itself is the last step before exec, so the
-    // setup's page faults are not charged to a fresh memory cgroup (measured: ~0.3 ms).
-    let joins = match s.join {
-        Some(cg) => cg
-            .join_files()
-            .iter()
-            .map(|f| sys::open(f, libc::O_WRONLY).with_context(|| format!("open {}", f.display())))
-            .collect::<Result<Vec<_>>>()?,
-        None => Vec::new(),
-    };
+    // The cgroup hierarchies to join through, opened now: after pivot_root they are out
+    // of reach by path. The parent makes the cgroup meanwhile; the join is the last step
+    // before exec, which also keeps the setup's page faults out of a fresh memory cgroup.
+    let hierarchies = s
+        .join
+        .iter()
+        .map(|(dir, _)| {
+            sys::open(dir, libc::O_PATH | libc::O_DIRECTORY)
+                .with_context(|| format!("open {}", dir.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
     // A session of its own: terminal signals reach the container only through its
     // own terminal (-t) or through gocker's forwarding, never twice.
     sys::setsid().context("setsid")?;
@@ -112,8 +113,12 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
         sys::exit_now(125);
     }
     // Into the cgroup (v1): from here on, the limits hold for the command.
-    for fd in joins {
-        sys::write_all(fd.as_raw_fd(), b"0").context("join the container's cgroup")?;
+    for (dir, (_, file)) in hierarchies.iter().zip(s.join) {
+        sys::openat(dir, file, libc::O_WRONLY)
+            .and_then(|f| sys::write_all(f.as_raw_fd(), b"0"))
+            .with_context(|| {
+                format!("join the container's cgroup: write 0 to {}", file.display())
+            })?;
     }
     sys::restore_sigpipe();
     sys::set_signal_mask(s.signal_mask).context("restore the signal mask")?;

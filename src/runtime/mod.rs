@@ -31,27 +31,33 @@ const HANDLED: [libc::c_int; 6] = [
 /// Refuse early what this host cannot do, before anything is created: the same probes
 /// `gocker check` reports (privileges, namespaces, cgroup controllers).
 pub fn preflight(spec: &ContainerSpec, roots: &Roots) -> Result<Option<CgroupHost>> {
-    crate::host::refuse_unsupported(&crate::host::Needs::run(spec), roots)
+    let needs = crate::host::Needs {
+        // Namespaces are probed when clone refuses one (host::explain_clone_failure):
+        // the same probes and message, nothing created before, and ten /proc reads
+        // fewer on every start.
+        namespaces: Vec::new(),
+        ..crate::host::Needs::run(spec)
+    };
+    crate::host::refuse_unsupported(&needs, roots)
 }
 
 /// Run the container; returns its exit status (128+N for signal N).
 pub fn run(spec: &ContainerSpec, roots: &Roots) -> Result<i32> {
     let cg_host = preflight(spec, roots)?;
-    let me = sys::getpid();
-    let cgroup = match &cg_host {
-        Some(h) => Some(Cgroup::create(
-            h.version(),
-            &h.root,
-            &me.to_string(),
-            &spec.limits,
-        )?),
-        None => None,
+    let id = sys::getpid().to_string();
+    // v2: the cgroup must exist before clone, which starts the child in it. v1: the
+    // parent makes it after clone, while the child builds its root (see start_and_wait).
+    let mut cgroup = match &cg_host {
+        Some(h) if h.version() == Version::V2 => {
+            Some(Cgroup::create(h.version(), &h.root, &id, &spec.limits)?)
+        }
+        _ => None,
     };
     let staging = match &spec.root {
         Root::Dir(p) => Staging::Rootfs(p.clone()),
         Root::HostView => Staging::new_temp()?,
     };
-    let status = start_and_wait(spec, staging, cgroup.as_ref(), cg_host.as_ref())?;
+    let status = start_and_wait(spec, roots, staging, cg_host.as_ref(), &id, &mut cgroup)?;
     // A container that exited 0 had nothing killed that it cared about.
     if let Some(cg) = cgroup
         .as_ref()
@@ -76,9 +82,11 @@ pub fn run(spec: &ContainerSpec, roots: &Roots) -> Result<i32> {
 
 fn start_and_wait(
     spec: &ContainerSpec,
+    roots: &Roots,
     staging: Staging,
-    cgroup: Option<&Cgroup>,
     cg_host: Option<&CgroupHost>,
+    id: &str,
+    cgroup: &mut Option<Cgroup>,
 ) -> Result<sys::WaitStatus> {
     let root = staging.path();
     let tty = if spec.process.terminal {
@@ -87,7 +95,7 @@ fn start_and_wait(
         None
     };
     // The v2 leaf as a directory fd: clone3 starts the child inside it.
-    let cgroup_fd = match cgroup {
+    let cgroup_fd = match cgroup.as_ref() {
         Some(cg) if cg.version == Version::V2 => Some(
             sys::open(&cg.dirs[0], libc::O_RDONLY | libc::O_DIRECTORY)
                 .with_context(|| format!("open cgroup {}", cg.dirs[0].display()))?,
@@ -103,7 +111,6 @@ fn start_and_wait(
         flags,
         cgroup: cgroup_fd.as_ref().map(|f| f.as_raw_fd()),
     };
-    let mut joined = cgroup_fd.is_some();
     let pid = match sys::clone(&clone_args) {
         // Kernels before 5.7 lack clone3 or CLONE_INTO_CGROUP: the child joins itself.
         Err(e)
@@ -114,12 +121,22 @@ fn start_and_wait(
                 ) =>
         {
             clone_args.cgroup = None;
-            joined = false;
             sys::clone(&clone_args)
         }
         r => r,
     }
-    .context("clone the container process with new namespaces")?;
+    .map_err(|e| crate::host::explain_clone_failure(e, &spec.namespaces, roots))?;
+    // Without CLONE_INTO_CGROUP (v1, or an old v2 kernel) the child joins by itself,
+    // just before exec.
+    let join = match cg_host {
+        Some(h) if clone_args.cgroup.is_none() => cgroup::join_points(
+            h.version(),
+            &h.root,
+            &cgroup::needed_controllers(&spec.limits),
+            id,
+        ),
+        _ => Vec::new(),
+    };
     if pid == 0 {
         drop(parent_ends);
         let (master, slave) = match tty {
@@ -133,8 +150,7 @@ fn start_and_wait(
                 root,
                 tty: slave,
                 signal_mask: &old_mask,
-                // v1 (or v2 without clone3): the child joins just before exec.
-                join: cgroup.filter(|_| !joined),
+                join: &join,
             },
             child_ends,
         );
@@ -142,14 +158,22 @@ fn start_and_wait(
     drop(child_ends);
     drop(cgroup_fd);
     let mut guard = parent::ChildGuard::new(pid);
-    // A new network namespace has only `lo`, and it starts down. Bringing it up costs
-    // ~50 us of kernel time (dev_open); the parent does it from inside the child's
-    // namespace while the child builds its root, and the child waits for it before exec.
-    let lo = match spec.namespaces.contains(&Namespace::Net) {
-        true => bring_up_lo(pid).context("bring up lo in the container's network namespace"),
-        false => Ok(()),
-    };
-    if let Err(e) = lo {
+    // The parent's share of the setup, done while the child builds its root: the v1
+    // cgroup with its limits (the child joins it before exec), and `lo`. A new network
+    // namespace has only lo, and it starts down; bringing it up costs ~50 us of kernel
+    // time (dev_open), done from inside the child's namespace.
+    let share = (|| -> Result<()> {
+        if let Some(h) = cg_host
+            && cgroup.is_none()
+        {
+            *cgroup = Some(Cgroup::create(h.version(), &h.root, id, &spec.limits)?);
+        }
+        if spec.namespaces.contains(&Namespace::Net) {
+            bring_up_lo(pid).context("bring up lo in the container's network namespace")?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = share {
         // The child may have failed first and left its namespace: then its report is
         // the reason. Otherwise it exits when it sees us give up.
         parent_ends.give_up();
