@@ -71,9 +71,6 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     prepare_root(spec, s.root)?;
     for m in &spec.mounts {
         let target = inside(s.root, &m.target);
-        if m.optional && std::fs::symlink_metadata(&target).is_err() {
-            continue;
-        }
         match &m.kind {
             MountKind::Symlink { to } => {
                 sys::symlink(to, &target)
@@ -94,11 +91,22 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
             }
             _ => {}
         }
-        if let Some(dir) = m.mountpoint_is_dir() {
-            make_mountpoint(&target, dir)?;
+        // Mount first and look only when the kernel says the target is missing: most
+        // targets exist, and a stat each is a system call on every start.
+        let calls = m.calls();
+        let Some((first, rest)) = calls.split_first() else {
+            continue;
+        };
+        match do_mount(s.root, first) {
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) && m.optional => continue,
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) && m.mountpoint_is_dir().is_some() => {
+                make_mountpoint(&target, m.mountpoint_is_dir() == Some(true))?;
+                do_mount(s.root, first).map_err(|e| mount_error(s.root, first, e))?;
+            }
+            r => r.map_err(|e| mount_error(s.root, first, e))?,
         }
-        for call in m.calls() {
-            do_mount(s.root, &call)?;
+        for call in rest {
+            do_mount(s.root, call).map_err(|e| mount_error(s.root, call, e))?;
         }
     }
     pivot(s.root)?;
@@ -174,9 +182,6 @@ fn prepare_root(spec: &ContainerSpec, root: &Path) -> Result<()> {
 }
 
 fn make_mountpoint(target: &Path, dir: bool) -> Result<()> {
-    if std::fs::symlink_metadata(target).is_ok() {
-        return Ok(());
-    }
     let made = if dir {
         std::fs::create_dir_all(target)
     } else {
@@ -193,22 +198,31 @@ fn make_mountpoint(target: &Path, dir: bool) -> Result<()> {
     })
 }
 
-fn do_mount(root: &Path, c: &MountCall) -> Result<()> {
+/// The mount(2) call `c`, under `root`.
+fn do_mount(root: &Path, c: &MountCall) -> std::io::Result<()> {
     let target = inside(root, &c.target);
-    let source = c.source.as_ref().map(|s| match s {
+    let source = call_source(root, c);
+    sys::mount(source.as_deref(), &target, c.fstype, c.flags, c.data)
+}
+
+fn call_source(root: &Path, c: &MountCall) -> Option<PathBuf> {
+    c.source.as_ref().map(|s| match s {
         CallSource::Host(p) => p.clone(),
         CallSource::Container(p) => inside(root, p),
         CallSource::Name(n) => PathBuf::from(n),
-    });
-    sys::mount(source.as_deref(), &target, c.fstype, c.flags, c.data).with_context(|| {
-        let what = match (&source, c.fstype) {
-            _ if c.flags & ms::REMOUNT != 0 => "remount".to_string(),
-            (Some(s), None) => format!("bind {}", s.display()),
-            (_, Some(t)) => format!("mount {t}"),
-            (None, None) => "mount".into(),
-        };
-        format!("{what} on {}", target.display())
     })
+}
+
+/// The error of a failed mount call, naming what was mounted where.
+fn mount_error(root: &Path, c: &MountCall, e: std::io::Error) -> anyhow::Error {
+    let target = inside(root, &c.target);
+    let what = match (call_source(root, c), c.fstype) {
+        _ if c.flags & ms::REMOUNT != 0 => "remount".to_string(),
+        (Some(s), None) => format!("bind {}", s.display()),
+        (_, Some(t)) => format!("mount {t}"),
+        (None, None) => "mount".into(),
+    };
+    anyhow::Error::new(e).context(format!("{what} on {}", target.display()))
 }
 
 /// pivot_root(".", "."): the old root ends up stacked on the new one, and a detached
