@@ -205,30 +205,34 @@ child() {
 		mount --bind /dev/null "$root"/proc/sched_debug
 	fi
 
-	# a minimal /dev of its own
-	[ -d "$root"/dev ] || mkdir -p "$root"/dev
-	mount -t tmpfs -o nosuid,noexec,mode=755,size=64k tmpfs "$root"/dev
+	# A root with its own /dev (a character device at /dev/null: an image, or a rootfs
+	# from gocker rootfs busybox) keeps it; otherwise it gets one, as gocker run does.
+	if [ ! -c "$root"/dev/null ]; then
+		# a minimal /dev of its own
+		[ -d "$root"/dev ] || mkdir -p "$root"/dev
+		mount -t tmpfs -o nosuid,noexec,mode=755,size=64k tmpfs "$root"/dev
 
-	# device nodes (mknod)
-	mknod -m 666 "$root"/dev/null c 1 3
-	mknod -m 666 "$root"/dev/zero c 1 5
-	mknod -m 666 "$root"/dev/full c 1 7
-	mknod -m 666 "$root"/dev/random c 1 8
-	mknod -m 666 "$root"/dev/urandom c 1 9
-	mknod -m 666 "$root"/dev/tty c 5 0
+		# device nodes (mknod)
+		mknod -m 666 "$root"/dev/null c 1 3
+		mknod -m 666 "$root"/dev/zero c 1 5
+		mknod -m 666 "$root"/dev/full c 1 7
+		mknod -m 666 "$root"/dev/random c 1 8
+		mknod -m 666 "$root"/dev/urandom c 1 9
+		mknod -m 666 "$root"/dev/tty c 5 0
 
-	# standard /dev link
-	ln -s /proc/self/fd "$root"/dev/fd
-	ln -s /proc/self/fd/0 "$root"/dev/stdin
-	ln -s /proc/self/fd/1 "$root"/dev/stdout
-	ln -s /proc/self/fd/2 "$root"/dev/stderr
+		# standard /dev link
+		ln -s /proc/self/fd "$root"/dev/fd
+		ln -s /proc/self/fd/0 "$root"/dev/stdin
+		ln -s /proc/self/fd/1 "$root"/dev/stdout
+		ln -s /proc/self/fd/2 "$root"/dev/stderr
+	fi
 
 	# pseudo-terminals of its own (-t)
 	[ -d "$root"/dev/pts ] || mkdir -p "$root"/dev/pts
 	mount -t devpts -o nosuid,noexec,newinstance,ptmxmode=0666,mode=0620 devpts "$root"/dev/pts
 
 	# pseudo-terminal multiplexer (-t)
-	ln -s pts/ptmx "$root"/dev/ptmx
+	[ -L "$root"/dev/ptmx ] || ln -s pts/ptmx "$root"/dev/ptmx
 
 	# sethostname(2): the lesson's syscall.Sethostname, in the new UTS namespace.
 	hostname gocker

@@ -15,8 +15,11 @@ pub struct Mount {
     pub target: PathBuf,
     /// Mount flags (`sys::ms`): RDONLY, NOSUID, NODEV, NOEXEC, REC.
     pub flags: u64,
-    /// Skip this step when the target does not exist (kernel-dependent /proc files).
+    /// Skip this step when the target does not exist (kernel-dependent /proc files); for
+    /// a symlink, when the link exists already (a root that brings its own).
     pub optional: bool,
+    /// Part of the /dev made only for a root without one of its own (see `ROOT_HAS_DEV`).
+    pub dev: bool,
     /// For comments in scripts and docs.
     pub why: &'static str,
 }
@@ -76,6 +79,7 @@ impl Mount {
             target,
             flags: ms::REC | if readonly { ms::RDONLY } else { 0 },
             optional: false,
+            dev: false,
             why: "volume (-v)",
         }
     }
@@ -211,6 +215,7 @@ pub fn host_view_mounts(dirs: &[HostDir]) -> Vec<Mount> {
                 target: p.clone(),
                 flags: ms::REC | ms::RDONLY | ms::NOSUID | ms::NODEV,
                 optional: false,
+                dev: false,
                 why: "host system directory, read-only (the default root)",
             },
             HostDir::Link(p, to) => Mount {
@@ -218,6 +223,7 @@ pub fn host_view_mounts(dirs: &[HostDir]) -> Vec<Mount> {
                 target: p.clone(),
                 flags: 0,
                 optional: false,
+                dev: false,
                 why: "same symlink as on the host (the default root)",
             },
         })
@@ -240,6 +246,7 @@ fn fs(
         target: target.into(),
         flags,
         optional: false,
+        dev: false,
         why,
     }
 }
@@ -250,9 +257,16 @@ fn link(target: &str, to: &str, why: &'static str) -> Mount {
         target: target.into(),
         flags: 0,
         optional: false,
+        dev: false,
         why,
     }
 }
+
+/// A root whose /dev/null is a character device brings its own /dev (an image, or a rootfs
+/// from `gocker rootfs busybox`): then the tmpfs, device nodes and links below are not
+/// made, on the start path and again at teardown. Without one (the host view's fresh
+/// tmpfs, a bare directory), they are.
+pub const ROOT_HAS_DEV: &str = "/dev/null";
 
 /// Device nodes a program expects, with their fixed numbers (devices.txt in the kernel's
 /// documentation). mknod(2) in the container's own tmpfs is several times cheaper than a
@@ -264,6 +278,14 @@ pub const DEVICES: [(&str, u32, u32); 6] = [
     ("random", 1, 8),
     ("urandom", 1, 9),
     ("tty", 5, 0),
+];
+
+/// The links every /dev has.
+pub const DEV_LINKS: [(&str, &str); 4] = [
+    ("fd", "/proc/self/fd"),
+    ("stdin", "/proc/self/fd/0"),
+    ("stdout", "/proc/self/fd/1"),
+    ("stderr", "/proc/self/fd/2"),
 ];
 
 /// /proc entries that would let a container change or read the host kernel: made
@@ -299,6 +321,7 @@ pub fn standard_mounts(tty: bool) -> Vec<Mount> {
             target: p.into(),
             flags: ms::REC | ms::RDONLY | ms::NOSUID | ms::NODEV | ms::NOEXEC,
             optional: true,
+            dev: false,
             why: "host kernel settings, read-only",
         });
     }
@@ -311,32 +334,35 @@ pub fn standard_mounts(tty: bool) -> Vec<Mount> {
             target: p.into(),
             flags: 0,
             optional: true,
+            dev: false,
             why: "host kernel information, masked",
         });
     }
-    v.push(fs(
-        "/dev",
-        "tmpfs",
-        ms::NOSUID | ms::NOEXEC,
-        Some("mode=755,size=64k"),
-        "a minimal /dev of its own",
-    ));
+    v.push(Mount {
+        dev: true,
+        ..fs(
+            "/dev",
+            "tmpfs",
+            ms::NOSUID | ms::NOEXEC,
+            Some("mode=755,size=64k"),
+            "a minimal /dev of its own",
+        )
+    });
     for (name, major, minor) in DEVICES {
         v.push(Mount {
             kind: MountKind::Device { major, minor },
             target: Path::new("/dev").join(name),
             flags: 0,
             optional: false,
+            dev: true,
             why: "device nodes (mknod)",
         });
     }
-    for (name, to) in [
-        ("fd", "/proc/self/fd"),
-        ("stdin", "/proc/self/fd/0"),
-        ("stdout", "/proc/self/fd/1"),
-        ("stderr", "/proc/self/fd/2"),
-    ] {
-        v.push(link(&format!("/dev/{name}"), to, "standard /dev link"));
+    for (name, to) in DEV_LINKS {
+        v.push(Mount {
+            dev: true,
+            ..link(&format!("/dev/{name}"), to, "standard /dev link")
+        });
     }
     if tty {
         v.push(fs(
@@ -346,11 +372,10 @@ pub fn standard_mounts(tty: bool) -> Vec<Mount> {
             Some("newinstance,ptmxmode=0666,mode=0620"),
             "pseudo-terminals of its own (-t)",
         ));
-        v.push(link(
-            "/dev/ptmx",
-            "pts/ptmx",
-            "pseudo-terminal multiplexer (-t)",
-        ));
+        v.push(Mount {
+            optional: true,
+            ..link("/dev/ptmx", "pts/ptmx", "pseudo-terminal multiplexer (-t)")
+        });
     }
     v
 }

@@ -176,6 +176,7 @@ pub fn render(spec: &ContainerSpec, version: Version, header: &[OsString]) -> Re
             .collect::<Vec<_>>()
             .join(","),
         mounts: mount_steps(&spec.mounts),
+        dev_probe: crate::mounts::ROOT_HAS_DEV,
         hostname: &spec.hostname,
         terminal: spec.process.terminal,
         stdin: spec.process.stdin,
@@ -239,6 +240,8 @@ struct Script<'a> {
     clone_flags: String,
     bounding_set: String,
     mounts: Vec<MountStep>,
+    /// The file whose presence as a device means the root has its own /dev.
+    dev_probe: &'static str,
     hostname: &'a str,
     terminal: bool,
     stdin: bool,
@@ -297,6 +300,13 @@ struct MountStep {
     symlink: Option<(OsString, Word)>,
     /// `mknod -m 666 NODE c MAJOR MINOR` instead of a mount.
     mknod: Option<(Word, u32, u32)>,
+    /// The symlink is skipped when it exists already.
+    link_optional: bool,
+    /// Leading tabs: one, or two inside the /dev block.
+    indent: &'static str,
+    /// The first and last steps of the /dev made only for a root without one.
+    dev_open: bool,
+    dev_close: bool,
     /// mount(8) argument lists, one per mount(2) call.
     calls: Vec<Vec<Word>>,
 }
@@ -306,16 +316,28 @@ fn mount_steps(mounts: &[Mount]) -> Vec<MountStep> {
     let mut steps = Vec::with_capacity(mounts.len());
     for m in mounts {
         let target = Word::Inside(m.target.clone());
+        let is_link = matches!(m.kind, MountKind::Symlink { .. });
+        let prev_dev = steps.last().is_some_and(|s: &MountStep| s.indent == "\t\t");
         let mut step = MountStep {
             why: m.why,
             new_group: steps.last().is_none_or(|s: &MountStep| s.why != m.why),
-            only_if: m.optional.then(|| target.clone()),
+            only_if: (m.optional && !is_link).then(|| target.clone()),
             mkdir: None,
             touch: None,
             symlink: None,
             mknod: None,
+            link_optional: m.optional && is_link,
+            indent: if m.dev { "\t\t" } else { "\t" },
+            dev_open: m.dev && !prev_dev,
+            dev_close: false,
             calls: m.calls().iter().map(mount_words).collect(),
         };
+        if prev_dev
+            && !m.dev
+            && let Some(last) = steps.last_mut()
+        {
+            last.dev_close = true;
+        }
         match (&m.kind, m.mountpoint_is_dir()) {
             (MountKind::Symlink { to }, _) => step.symlink = Some((to.into(), target)),
             (MountKind::Device { major, minor }, _) => step.mknod = Some((target, *major, *minor)),
@@ -334,6 +356,11 @@ fn mount_steps(mounts: &[Mount]) -> Vec<MountStep> {
         }
         made.push(&m.target);
         steps.push(step);
+    }
+    if let Some(last) = steps.last_mut()
+        && last.indent == "\t\t"
+    {
+        last.dev_close = true;
     }
     steps
 }

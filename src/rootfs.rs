@@ -66,6 +66,7 @@ pub fn busybox(dir: &Path, path: Option<&std::ffi::OsString>) -> Result<()> {
             .with_context(|| format!("link {}", link.display()))?;
         n += 1;
     }
+    make_dev(dir)?;
     for (file, content) in [
         (
             "etc/passwd",
@@ -83,6 +84,44 @@ pub fn busybox(dir: &Path, path: Option<&std::ffi::OsString>) -> Result<()> {
         dir.display(),
         bb.display()
     );
+    Ok(())
+}
+
+/// The rootfs's own /dev: the device nodes and links gocker run would otherwise make in a
+/// tmpfs at every start (mounts::ROOT_HAS_DEV). Making device nodes needs CAP_MKNOD;
+/// without it the rootfs simply has none, and run makes its /dev as for any bare root.
+fn make_dev(dir: &Path) -> Result<()> {
+    let dev = dir.join("dev");
+    std::fs::create_dir_all(dev.join("pts"))
+        .with_context(|| format!("create {}", dev.join("pts").display()))?;
+    for (name, major, minor) in crate::mounts::DEVICES {
+        let node = dev.join(name);
+        if std::fs::symlink_metadata(&node).is_ok() {
+            continue;
+        }
+        match crate::sys::mknod_char(&node, 0o666, major, minor) {
+            Err(e) if e.raw_os_error() == Some(libc::EPERM) => return Ok(()),
+            r => r
+                .and_then(|()| {
+                    std::fs::set_permissions(
+                        &node,
+                        std::os::unix::fs::PermissionsExt::from_mode(0o666),
+                    )
+                })
+                .with_context(|| format!("mknod {} c {major} {minor}", node.display()))?,
+        }
+    }
+    let links = crate::mounts::DEV_LINKS
+        .iter()
+        .copied()
+        .chain([("ptmx", "pts/ptmx")]);
+    for (name, to) in links {
+        let link = dev.join(name);
+        if std::fs::symlink_metadata(&link).is_err() {
+            std::os::unix::fs::symlink(to, &link)
+                .with_context(|| format!("link {}", link.display()))?;
+        }
+    }
     Ok(())
 }
 

@@ -281,42 +281,52 @@ child() {
 	mount --rbind "$root" "$root"
 {%- endif %}
 {%- for m in mounts %}
-{%- if m.new_group %}
+{%- if m.dev_open %}
 
-	# {{ m.why }}
+	# A root with its own /dev (a character device at /dev/null: an image, or a rootfs
+	# from gocker rootfs busybox) keeps it; otherwise it gets one, as gocker run does.
+	if [ ! -c "$root"{{ dev_probe }} ]; then
+{%- endif %}
+{%- if m.new_group %}
+{%- if !m.dev_open %}
+{% endif %}
+{{ m.indent }}# {{ m.why }}
 {%- endif %}
 {%- match m.only_if %}
 {%- when Some(p) %}
-	if [ -e {{ p|quote }} ]; then
+{{ m.indent }}if [ -e {{ p|quote }} ]; then
 {%- for c in m.calls %}
-		mount{% for w in c %} {{ w|quote }}{% endfor %}
+{{ m.indent }}	mount{% for w in c %} {{ w|quote }}{% endfor %}
 {%- endfor %}
-	fi
+{{ m.indent }}fi
 {%- when None %}
 {%- match m.symlink %}
 {%- when Some((to, link)) %}
-	ln -s {{ to|quote }} {{ link|quote }}
+{{ m.indent }}{% if m.link_optional %}[ -L {{ link|quote }} ] || {% endif %}ln -s {{ to|quote }} {{ link|quote }}
 {%- when None %}
 {%- endmatch %}
 {%- match m.mknod %}
 {%- when Some((node, major, minor)) %}
-	mknod -m 666 {{ node|quote }} c {{ major }} {{ minor }}
+{{ m.indent }}mknod -m 666 {{ node|quote }} c {{ major }} {{ minor }}
 {%- when None %}
 {%- endmatch %}
 {%- match m.mkdir %}
 {%- when Some(dir) %}
-	[ -d {{ dir|quote }} ] || mkdir -p {{ dir|quote }}
+{{ m.indent }}[ -d {{ dir|quote }} ] || mkdir -p {{ dir|quote }}
 {%- when None %}
 {%- endmatch %}
 {%- match m.touch %}
 {%- when Some(file) %}
-	[ -e {{ file|quote }} ] || : >{{ file|quote }}
+{{ m.indent }}[ -e {{ file|quote }} ] || : >{{ file|quote }}
 {%- when None %}
 {%- endmatch %}
 {%- for c in m.calls %}
-	mount{% for w in c %} {{ w|quote }}{% endfor %}
+{{ m.indent }}mount{% for w in c %} {{ w|quote }}{% endfor %}
 {%- endfor %}
 {%- endmatch %}
+{%- if m.dev_close %}
+	fi
+{%- endif %}
 {%- endfor %}
 
 	# sethostname(2): the lesson's syscall.Sethostname, in the new UTS namespace.

@@ -551,3 +551,20 @@ fn lesson_command_line_verbatim() {
     assert!(out.contains("/gocker/"), "in its own cgroup: {out}");
     assert_eq!(o.status.code(), Some(4));
 }
+
+#[test]
+fn dev_is_made_only_for_a_root_without_one() {
+    root_or_skip!("dev_is_made_only_for_a_root_without_one");
+    let r = busybox_rootfs();
+    let probe = "[ -c /dev/null ] && [ -c /dev/zero ] && [ -c /dev/tty ] && [ -L /dev/fd ] && echo devices; grep -c ' /dev ' /proc/mounts";
+    // gocker rootfs busybox gives the rootfs a /dev of its own: it is used as it is.
+    let o = run_in(r.path(), &["/bin/sh", "-c", probe]);
+    assert_eq!(stdout(&o), "devices\n0\n", "{}", stderr(&o));
+    // Without one, the container gets a tmpfs /dev with the nodes, and the rootfs is
+    // left as it was.
+    std::fs::remove_dir_all(r.path().join("dev")).unwrap();
+    std::fs::create_dir(r.path().join("dev")).unwrap();
+    let o = run_in(r.path(), &["/bin/sh", "-c", probe]);
+    assert_eq!(stdout(&o), "devices\n1\n", "{}", stderr(&o));
+    assert_eq!(std::fs::read_dir(r.path().join("dev")).unwrap().count(), 0);
+}

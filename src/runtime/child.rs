@@ -69,12 +69,23 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     sys::mount(None, Path::new("/"), None, ms::REC | ms::PRIVATE, None)
         .context("make / private (mount --make-rprivate /)")?;
     prepare_root(spec, s.root)?;
+    // A root with its own /dev keeps it (mounts::ROOT_HAS_DEV).
+    let root_has_dev = spec.mounts.iter().any(|m| m.dev)
+        && std::fs::metadata(inside(s.root, Path::new(crate::mounts::ROOT_HAS_DEV)))
+            .is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_char_device(&m.file_type()));
     for m in &spec.mounts {
+        if m.dev && root_has_dev {
+            continue;
+        }
         let target = inside(s.root, &m.target);
         match &m.kind {
             MountKind::Symlink { to } => {
-                sys::symlink(to, &target)
-                    .with_context(|| format!("create symlink {} -> {to}", target.display()))?;
+                match sys::symlink(to, &target) {
+                    Err(e) if m.optional && e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    r => {
+                        r.with_context(|| format!("create symlink {} -> {to}", target.display()))?
+                    }
+                }
                 continue;
             }
             MountKind::Device { major, minor } => {
