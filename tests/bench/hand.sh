@@ -38,18 +38,20 @@ done
 for f in kcore keys latency_stats timer_list sched_debug; do
 	[ ! -e "$r/proc/$f" ] || mount --bind /dev/null "$r/proc/$f"
 done
-mount -t tmpfs -o nosuid,noexec,mode=755,size=64k tmpfs "$r/dev"
-cd "$r/dev"
-mknod -m 666 null c 1 3
-mknod -m 666 zero c 1 5
-mknod -m 666 full c 1 7
-mknod -m 666 random c 1 8
-mknod -m 666 urandom c 1 9
-mknod -m 666 tty c 5 0
-ln -s /proc/self/fd fd
-ln -s /proc/self/fd/0 stdin
-ln -s /proc/self/fd/1 stdout
-ln -s /proc/self/fd/2 stderr
+if [ ! -c "$r/dev/null" ]; then
+	mount -t tmpfs -o nosuid,noexec,mode=755,size=64k tmpfs "$r/dev"
+	cd "$r/dev"
+	mknod -m 666 null c 1 3
+	mknod -m 666 zero c 1 5
+	mknod -m 666 full c 1 7
+	mknod -m 666 random c 1 8
+	mknod -m 666 urandom c 1 9
+	mknod -m 666 tty c 5 0
+	ln -s /proc/self/fd fd
+	ln -s /proc/self/fd/0 stdin
+	ln -s /proc/self/fd/1 stdout
+	ln -s /proc/self/fd/2 stderr
+fi
 hostname gocker
 ip link set lo up
 cd "$r"
