@@ -132,3 +132,28 @@ fn read_only_rootfs() {
     let err = stderr(&o);
     assert!(err.contains("/new") && err.contains("read-only"), "{err}");
 }
+
+#[test]
+fn rootfs_on_an_unbindable_mount() {
+    if !need_root("rootfs_on_an_unbindable_mount") {
+        return;
+    }
+    // An unbindable mount refuses to be bind-mounted (EINVAL), the one way a rootfs could
+    // not be bound onto itself. gocker makes / recursively private first, which makes
+    // the child's copy of that mount bindable again, so the container starts; the host's
+    // mount stays unbindable. (Should bind still fail, the error says why in one line.)
+    let r = busybox_rootfs();
+    let t = TempDir::new("unbindable");
+    let script = format!(
+        "mount -t tmpfs tmpfs {t} && cp -a {src}/. {t}/ && mount --make-unbindable {t} && \
+         {g} run --rootfs {t} true; echo rc=$?; grep -c ' {t} .*unbindable' /proc/self/mountinfo",
+        t = t.path().display(),
+        src = r.path().display(),
+        g = env!("CARGO_BIN_EXE_gocker"),
+    );
+    let o = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), "rc=0\n1\n", "{}", stderr(&o));
+}
