@@ -18,9 +18,7 @@ fn start_ready(root: &std::path::Path, args: &[&str]) -> (std::process::Child, u
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let gpid = child.id();
-    let cpid = wait_for("container", || children(gpid).first().copied());
-    wait_for("its child", || children(cpid).first().copied());
+    let cpid = wait_until_busy(child.id());
     (child, cpid)
 }
 

@@ -443,12 +443,7 @@ fn signals_are_forwarded_to_the_container() {
         .spawn()
         .unwrap();
     let gpid = child.id();
-    let cpid = wait_for("container pid", || container_pid(gpid));
-    wait_for("sleep started", || {
-        std::fs::read_to_string(format!("/proc/{cpid}/task/{cpid}/children"))
-            .ok()
-            .filter(|s| !s.trim().is_empty())
-    });
+    wait_until_busy(gpid);
     Command::new("kill")
         .args(["-TERM", &gpid.to_string()])
         .status()
@@ -515,12 +510,7 @@ fn tty_gives_a_terminal_and_ctrl_c_reaches_the_container() {
         .spawn()
         .unwrap();
     let gpid = child.id();
-    let cpid = wait_for("container pid", || container_pid(gpid));
-    wait_for("sleep started", || {
-        std::fs::read_to_string(format!("/proc/{cpid}/task/{cpid}/children"))
-            .ok()
-            .filter(|s| !s.trim().is_empty())
-    });
+    wait_until_busy(gpid);
     // Ctrl-C typed on the container's terminal.
     child.stdin.as_mut().unwrap().write_all(b"\x03").unwrap();
     let o = child.wait_with_output().unwrap();

@@ -179,3 +179,14 @@ pub fn tool(name: &str, test: &str) -> Option<PathBuf> {
     }
     found
 }
+
+/// Wait until the container of gocker process `gocker_pid` has a PID 1 that has started
+/// a child of its own (the tests' scripts set their traps, then start `sleep`); returns
+/// that PID 1 as the host sees it.
+pub fn wait_until_busy(gocker_pid: u32) -> u32 {
+    let pid1 = wait_for("the container's PID 1", || {
+        children(gocker_pid).first().copied()
+    });
+    wait_for("its first child", || children(pid1).first().copied());
+    pid1
+}
