@@ -1,8 +1,9 @@
 //! The container's side: everything between clone and execve, in the new namespaces.
 //!
 //! This is the lesson's `InitCommand` without the re-exec: private propagation, the new
-//! root and its mounts, pivot_root, hostname, loopback, dropped privileges, then the
-//! command itself as PID 1. It never returns: it execs, or reports and exits.
+//! root and its mounts, pivot_root, hostname, dropped privileges, the cgroup (v1), then
+//! the command itself as PID 1. (The parent brings up loopback meanwhile.) It never
+//! returns: it execs, or reports and exits.
 
 use super::channel::ChildEnds;
 use crate::error::Failure;
@@ -30,7 +31,7 @@ pub struct ChildSetup<'a> {
 
 pub fn run(setup: ChildSetup, ends: ChildEnds) -> ! {
     // If gocker dies, so does the container: the kernel sends SIGKILL. The parent may
-    // have died before this line; then its end of `alive` is closed, and we quit.
+    // have died before this line; then its end of `ready` is closed, and we quit.
     let _ = sys::set_parent_death_signal(libc::SIGKILL);
     if !ends.parent_alive() {
         sys::exit_now(125);
@@ -69,15 +70,49 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     sys::mount(None, Path::new("/"), None, ms::REC | ms::PRIVATE, None)
         .context("make / private (mount --make-rprivate /)")?;
     prepare_root(spec, s.root)?;
+    mount_all(spec, s.root)?;
+    pivot(s.root)?;
+    sys::sethostname(&spec.hostname).with_context(|| format!("sethostname {}", spec.hostname))?;
+    enter_workdir(&spec.process.cwd)?;
+    let (path, argv, env) = resolve_command(&spec.process)?;
+    drop_privileges()?;
+    // The parent brings up lo meanwhile (see runtime::start_and_wait); the command may
+    // use it from its first instruction.
+    if !ends.wait_parent_ready() {
+        // The parent died or gave up, and says why itself.
+        sys::exit_now(125);
+    }
+    // Into the cgroup (v1): from here on, the limits hold for the command.
+    for (dir, (_, file)) in hierarchies.iter().zip(s.join) {
+        sys::openat(dir, file, libc::O_WRONLY)
+            .and_then(|f| sys::write_all(f.as_raw_fd(), b"0"))
+            .with_context(|| {
+                format!("join the container's cgroup: write 0 to {}", file.display())
+            })?;
+    }
+    sys::restore_sigpipe();
+    sys::set_signal_mask(s.signal_mask).context("restore the signal mask")?;
+    let err = sys::execve(&path, &argv, &env);
+    let name = spec.process.argv[0].to_string_lossy();
+    let failure = if err.raw_os_error() == Some(libc::ENOENT) {
+        Failure::NotFound
+    } else {
+        Failure::CannotInvoke
+    };
+    Err(failure.with(format!("exec {name}: {}", crate::error::os_reason(&err))))
+}
+
+/// Every entry of `spec.mounts`, under the new root `root`, in order.
+fn mount_all(spec: &ContainerSpec, root: &Path) -> Result<()> {
     // A root with its own /dev keeps it (mounts::ROOT_HAS_DEV).
     let root_has_dev = spec.mounts.iter().any(|m| m.dev)
-        && std::fs::metadata(inside(s.root, Path::new(crate::mounts::ROOT_HAS_DEV)))
+        && std::fs::metadata(inside(root, Path::new(crate::mounts::ROOT_HAS_DEV)))
             .is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_char_device(&m.file_type()));
     for m in &spec.mounts {
         if m.dev && root_has_dev {
             continue;
         }
-        let target = inside(s.root, &m.target);
+        let target = inside(root, &m.target);
         match &m.kind {
             MountKind::Symlink { to } => {
                 match sys::symlink(to, &target) {
@@ -108,47 +143,19 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
         let Some((first, rest)) = calls.split_first() else {
             continue;
         };
-        match do_mount(s.root, first) {
+        match do_mount(root, first) {
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) && m.optional => continue,
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) && m.mountpoint_is_dir().is_some() => {
                 make_mountpoint(&target, m.mountpoint_is_dir() == Some(true))?;
-                do_mount(s.root, first).map_err(|e| mount_error(s.root, first, e))?;
+                do_mount(root, first).map_err(|e| mount_error(root, first, e))?;
             }
-            r => r.map_err(|e| mount_error(s.root, first, e))?,
+            r => r.map_err(|e| mount_error(root, first, e))?,
         }
         for call in rest {
-            do_mount(s.root, call).map_err(|e| mount_error(s.root, call, e))?;
+            do_mount(root, call).map_err(|e| mount_error(root, call, e))?;
         }
     }
-    pivot(s.root)?;
-    sys::sethostname(&spec.hostname).with_context(|| format!("sethostname {}", spec.hostname))?;
-    enter_workdir(&spec.process.cwd)?;
-    let (path, argv, env) = resolve_command(&spec.process)?;
-    drop_privileges()?;
-    // The parent brings up lo meanwhile (see runtime::start_and_wait); the command may
-    // use it from its first instruction.
-    if !ends.wait_parent_ready() {
-        // The parent died or gave up, and says why itself.
-        sys::exit_now(125);
-    }
-    // Into the cgroup (v1): from here on, the limits hold for the command.
-    for (dir, (_, file)) in hierarchies.iter().zip(s.join) {
-        sys::openat(dir, file, libc::O_WRONLY)
-            .and_then(|f| sys::write_all(f.as_raw_fd(), b"0"))
-            .with_context(|| {
-                format!("join the container's cgroup: write 0 to {}", file.display())
-            })?;
-    }
-    sys::restore_sigpipe();
-    sys::set_signal_mask(s.signal_mask).context("restore the signal mask")?;
-    let err = sys::execve(&path, &argv, &env);
-    let name = spec.process.argv[0].to_string_lossy();
-    let failure = if err.raw_os_error() == Some(libc::ENOENT) {
-        Failure::NotFound
-    } else {
-        Failure::CannotInvoke
-    };
-    Err(failure.with(format!("exec {name}: {}", crate::error::os_reason(&err))))
+    Ok(())
 }
 
 fn inside(root: &Path, p: &Path) -> PathBuf {
