@@ -52,21 +52,8 @@ fn a_signal_pid_1_does_not_handle_is_ignored_as_for_any_init() {
     // as under Docker without --init: SIGTERM to a bare `sleep` does nothing, and a
     // SIGKILL to gocker still ends everything.
     let r = busybox_rootfs();
-    let mut child = gocker()
-        .args(["run", "--rootfs"])
-        .arg(r.path())
-        .args(["sleep", "30"])
-        .spawn()
-        .unwrap();
+    let (mut child, cpid) = start_sleeping(r.path(), &[], "30");
     let gpid = child.id();
-    let cpid = wait_for("container", || children(gpid).first().copied());
-    wait_for("exec", || {
-        (std::fs::read_to_string(format!("/proc/{cpid}/comm"))
-            .unwrap_or_default()
-            .trim()
-            == "sleep")
-            .then_some(())
-    });
     Command::new("kill")
         .args(["-TERM", &gpid.to_string()])
         .status()

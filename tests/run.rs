@@ -147,18 +147,7 @@ fn exit_statuses() {
 fn killed_by_signal_gives_128_plus_n() {
     root_or_skip!("killed_by_signal_gives_128_plus_n");
     let r = busybox_rootfs();
-    let child = gocker()
-        .args(["run", "--rootfs"])
-        .arg(r.path())
-        .args(["sleep", "30"])
-        .spawn()
-        .unwrap();
-    let gpid = child.id();
-    let cpid = wait_for("container pid", || container_pid(gpid));
-    // Wait until it has exec'd sleep (its comm is no longer gocker's).
-    wait_for("exec", || {
-        (read_trim(format!("/proc/{cpid}/comm")) == "sleep").then_some(())
-    });
+    let (child, cpid) = start_sleeping(r.path(), &[], "30");
     Command::new("kill")
         .args(["-KILL", &cpid.to_string()])
         .status()
@@ -458,17 +447,8 @@ fn signals_are_forwarded_to_the_container() {
 fn container_dies_with_gocker_and_leftovers_are_swept() {
     root_or_skip!("container_dies_with_gocker_and_leftovers_are_swept");
     let r = busybox_rootfs();
-    let mut child = gocker()
-        .args(["run", "--pids-limit", "10", "--rootfs"])
-        .arg(r.path())
-        .args(["sleep", "60"])
-        .spawn()
-        .unwrap();
+    let (mut child, cpid) = start_sleeping(r.path(), &["--pids-limit", "10"], "60");
     let gpid = child.id();
-    let cpid = wait_for("container pid", || container_pid(gpid));
-    wait_for("exec", || {
-        (read_trim(format!("/proc/{cpid}/comm")) == "sleep").then_some(())
-    });
     child.kill().unwrap();
     child.wait().unwrap();
     wait_for("container to die", || {

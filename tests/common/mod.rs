@@ -4,38 +4,15 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub fn gocker() -> Command {
     Command::new(env!("CARGO_BIN_EXE_gocker"))
 }
 
-/// A fresh directory under the system temp dir, removed (recursively) when dropped.
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "gocker-e2e-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("create temp dir");
-        TempDir(p)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+// The unit tests' TempDir, shared rather than copied.
+#[path = "../../src/testutil.rs"]
+mod testutil;
+pub use testutil::TempDir;
 
 /// True when running as root. In CI (CI=true) a test that needs root must not skip:
 /// this panics there instead of returning false.
@@ -189,4 +166,24 @@ pub fn wait_until_busy(gocker_pid: u32) -> u32 {
     });
     wait_for("its first child", || children(pid1).first().copied());
     pid1
+}
+
+/// Start `gocker run --rootfs ROOT [OPTS...] sleep SECONDS` and wait until the container's
+/// PID 1 has exec'd `sleep` (its comm is no longer gocker's); returns gocker and that PID 1.
+pub fn start_sleeping(root: &Path, opts: &[&str], seconds: &str) -> (std::process::Child, u32) {
+    let child = gocker()
+        .arg("run")
+        .args(opts)
+        .arg("--rootfs")
+        .arg(root)
+        .args(["sleep", seconds])
+        .spawn()
+        .expect("spawn gocker");
+    let gpid = child.id();
+    let pid1 = wait_for("the container's PID 1", || children(gpid).first().copied());
+    wait_for("exec of sleep", || {
+        let comm = std::fs::read_to_string(format!("/proc/{pid1}/comm")).unwrap_or_default();
+        (comm.trim() == "sleep").then_some(())
+    });
+    (child, pid1)
 }
