@@ -94,12 +94,19 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     sys::set_signal_mask(s.signal_mask).context("restore the signal mask")?;
     let err = sys::execve(&path, &argv, &env);
     let name = spec.process.argv[0].to_string_lossy();
+    // Only now, on the way out, is it worth a stat to say why in the learner's words.
+    let path = Path::new(OsStr::from_bytes(path.as_bytes()));
+    let reason = if path.is_dir() {
+        "is a directory".to_string()
+    } else {
+        crate::error::os_reason(&err)
+    };
     let failure = if err.raw_os_error() == Some(libc::ENOENT) {
         Failure::NotFound
     } else {
         Failure::CannotInvoke
     };
-    Err(failure.with(format!("exec {name}: {}", crate::error::os_reason(&err))))
+    Err(failure.with(format!("exec {name}: {reason}")))
 }
 
 /// Every entry of `spec.mounts`, under the new root `root`, in order.
@@ -253,12 +260,20 @@ fn pivot(root: &Path) -> Result<()> {
     sys::chdir(Path::new("/")).context("chdir /")
 }
 
+/// Enter the workdir, creating it if missing. pivot left us in "/" already.
 fn enter_workdir(cwd: &Path) -> Result<()> {
-    if cwd != Path::new("/") && !cwd.is_dir() {
-        std::fs::create_dir_all(cwd)
-            .with_context(|| format!("create workdir {}", cwd.display()))?;
+    if cwd == Path::new("/") {
+        return Ok(());
     }
-    sys::chdir(cwd).with_context(|| format!("chdir {}", cwd.display()))
+    match sys::chdir(cwd) {
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+            std::fs::create_dir_all(cwd)
+                .with_context(|| format!("create workdir {}", cwd.display()))?;
+            sys::chdir(cwd)
+        }
+        r => r,
+    }
+    .with_context(|| format!("chdir {}", cwd.display()))
 }
 
 /// Find the command the way a shell would, but with the container's PATH and inside
@@ -305,9 +320,6 @@ fn resolve_command(p: &Process) -> Result<(CString, Vec<CString>, Vec<CString>)>
             }
         }
     };
-    if path.is_dir() {
-        return Err(Failure::CannotInvoke.with(format!("exec {}: is a directory", path.display())));
-    }
     let c = |s: &OsStr| sys::cstr(s).context("command line");
     let argv = p.argv.iter().map(|a| c(a)).collect::<Result<Vec<_>>>()?;
     let env = p.env.iter().map(|a| c(a)).collect::<Result<Vec<_>>>()?;
