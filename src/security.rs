@@ -1,8 +1,9 @@
 //! What a container may not do: the capabilities it keeps (Docker's default set) and
 //! `no_new_privs`. Both backends read this table (the script passes it to setpriv(1)).
 
-/// Capabilities left in the bounding set, as (number, name) from capabilities(7). A root
-/// process's capabilities after execve are its bounding set, so everything else is gone.
+/// Capabilities the container keeps, as (number, name) from capabilities(7): its bounding,
+/// effective and permitted sets are exactly these; inheritable and ambient are empty (a
+/// root process's capabilities after execve are then its bounding set).
 pub const KEPT_CAPS: [(u32, &str); 14] = [
     (0, "chown"),
     (1, "dac_override"),
@@ -20,6 +21,11 @@ pub const KEPT_CAPS: [(u32, &str); 14] = [
     (31, "setfcap"),
 ];
 
+/// The kept set as a capability mask (bit N = capability N).
+pub fn kept_mask() -> u64 {
+    KEPT_CAPS.iter().fold(0, |m, (c, _)| m | 1 << c)
+}
+
 /// Capabilities to drop on a kernel that knows capabilities 0..=last.
 pub fn dropped_caps(last: u32) -> impl Iterator<Item = u32> {
     (0..=last).filter(|c| !KEPT_CAPS.iter().any(|(k, _)| k == c))
@@ -36,5 +42,7 @@ mod tests {
         assert!(d.contains(&16), "CAP_SYS_MODULE");
         assert!(!d.contains(&0));
         assert_eq!(d.len(), 41 - KEPT_CAPS.len());
+        // Docker's default set, as /proc/PID/status prints it (CapBnd, CapEff).
+        assert_eq!(kept_mask(), 0x00000000a80425fb);
     }
 }

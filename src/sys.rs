@@ -47,6 +47,7 @@ pub mod ms {
     pub const BIND: u64 = libc::MS_BIND;
     pub const REC: u64 = libc::MS_REC;
     pub const PRIVATE: u64 = libc::MS_PRIVATE;
+    pub const MOVE: u64 = libc::MS_MOVE;
 }
 
 /// mount(2). `source`/`fstype`/`data` may be absent, as for propagation changes.
@@ -136,8 +137,304 @@ pub fn mkdtemp(template: &Path) -> io::Result<std::path::PathBuf> {
     Ok(s.into())
 }
 
-pub fn symlink(target: &str, link: &Path) -> io::Result<()> {
-    std::os::unix::fs::symlink(target, link)
+// ---------------------------------------------------------------- paths inside a root
+//
+// A rootfs is hostile: any path in it may be a symlink to the host. Everything gocker makes
+// or mounts inside the container is reached through a directory fd of the new root and
+// openat2(RESOLVE_IN_ROOT), so a symlink resolves as the container would see it, and the
+// mount API (open_tree, fsmount, move_mount) then mounts onto that fd, not onto a path.
+
+/// openat2(2) under `root`: `path` is resolved as if `root` were `/` (RESOLVE_IN_ROOT: an
+/// absolute symlink restarts at root, `..` stops there). `no_symlinks` refuses any symlink
+/// on the way (ELOOP). Magic links (/proc/PID/fd/N) are never followed.
+pub fn open_in_root(
+    root: &OwnedFd,
+    path: &Path,
+    flags: libc::c_int,
+    mode: u32,
+    no_symlinks: bool,
+) -> io::Result<OwnedFd> {
+    let p = cstr(path)?;
+    let mut resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
+    if no_symlinks {
+        resolve |= libc::RESOLVE_NO_SYMLINKS;
+    }
+    // SAFETY: open_how is plain data; every field is set below (openat2(2)).
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = (flags | libc::O_CLOEXEC) as u64;
+    how.mode = if flags & libc::O_CREAT != 0 {
+        mode as u64
+    } else {
+        0
+    };
+    how.resolve = resolve;
+    loop {
+        // SAFETY: root is an open directory fd, p a valid C string, how an open_how of the
+        // size passed (openat2(2)).
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                root.as_raw_fd(),
+                p.as_ptr(),
+                &how as *const libc::open_how,
+                std::mem::size_of::<libc::open_how>(),
+            )
+        };
+        match check_long(r) {
+            // The kernel asks for a retry when a rename raced the lookup (openat2(2)).
+            Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => continue,
+            Err(e) => return Err(e),
+            // SAFETY: openat2 just returned this descriptor, which nothing else owns.
+            Ok(fd) => return Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) }),
+        }
+    }
+}
+
+fn at_path(p: &OsStr) -> io::Result<CString> {
+    cstr(p)
+}
+
+/// mkdirat(2): a directory `name` (one component) in the directory `dir`.
+pub fn mkdirat(dir: &OwnedFd, name: &OsStr, mode: u32) -> io::Result<()> {
+    let n = at_path(name)?;
+    // SAFETY: dir is an open directory fd and n a valid C string (mkdirat(2)).
+    check(unsafe { libc::mkdirat(dir.as_raw_fd(), n.as_ptr(), mode as libc::mode_t) }).map(drop)
+}
+
+/// mknodat(2) of a character device `name` in `dir`, then fchmodat(2) to `mode` (mknod
+/// applies the umask; device nodes are for everyone).
+pub fn mknodat_char(
+    dir: &OwnedFd,
+    name: &OsStr,
+    mode: u32,
+    major: u32,
+    minor: u32,
+) -> io::Result<()> {
+    let n = at_path(name)?;
+    // SAFETY: dir is an open directory fd, n a valid C string; makedev packs two numbers
+    // (mknodat(2)).
+    check(unsafe {
+        libc::mknodat(
+            dir.as_raw_fd(),
+            n.as_ptr(),
+            libc::S_IFCHR | mode,
+            libc::makedev(major, minor),
+        )
+    })?;
+    // SAFETY: as above; flags 0 follows nothing, the node was just made (fchmodat(2)).
+    check(unsafe { libc::fchmodat(dir.as_raw_fd(), n.as_ptr(), mode as libc::mode_t, 0) }).map(drop)
+}
+
+/// symlinkat(2): a link `name` in `dir` pointing at `target` (which is not resolved now).
+pub fn symlinkat(target: &str, dir: &OwnedFd, name: &OsStr) -> io::Result<()> {
+    let t = cstr(target)?;
+    let n = at_path(name)?;
+    // SAFETY: both are valid C strings and dir an open directory fd (symlinkat(2)).
+    check(unsafe { libc::symlinkat(t.as_ptr(), dir.as_raw_fd(), n.as_ptr()) }).map(drop)
+}
+
+/// The file an fd refers to: (device, inode, file type bits).
+pub fn fstat(fd: &OwnedFd) -> io::Result<(u64, u64, u32)> {
+    // SAFETY: stat is plain data, filled by the kernel.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fd is open and st a valid out-pointer (fstat(2)).
+    check(unsafe { libc::fstat(fd.as_raw_fd(), &mut st) })?;
+    Ok((st.st_dev, st.st_ino, st.st_mode & libc::S_IFMT))
+}
+
+/// The id of the mount `path` (relative to `dir`, or the fd itself when empty) is on, and
+/// its inode: statx(2) with STATX_MNT_ID (Linux 5.8). None for the id on older kernels.
+pub fn mount_id(dir: Option<&OwnedFd>, path: &Path) -> io::Result<(Option<u64>, u64, u64)> {
+    let p = cstr(path)?;
+    let (fd, flags) = match dir {
+        Some(d) if path.as_os_str().is_empty() => (d.as_raw_fd(), libc::AT_EMPTY_PATH),
+        Some(d) => (d.as_raw_fd(), 0),
+        None => (libc::AT_FDCWD, 0),
+    };
+    // SAFETY: statx is plain data, filled by the kernel.
+    let mut st: libc::statx = unsafe { std::mem::zeroed() };
+    // SAFETY: fd is open (or AT_FDCWD), p a valid C string, st a valid out-pointer (statx(2)).
+    check(unsafe {
+        libc::statx(
+            fd,
+            p.as_ptr(),
+            flags,
+            libc::STATX_MNT_ID | libc::STATX_INO,
+            &mut st,
+        )
+    })?;
+    let id = (st.stx_mask & libc::STATX_MNT_ID != 0).then_some(st.stx_mnt_id);
+    let dev = libc::makedev(st.stx_dev_major, st.stx_dev_minor);
+    Ok((id, dev, st.stx_ino))
+}
+
+/// The filesystem type (f_type magic) of the filesystem `path` is on (statfs(2)).
+pub fn fs_magic(path: &Path) -> io::Result<i64> {
+    let p = cstr(path)?;
+    // SAFETY: statfs is plain data, filled by the kernel.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: p is a valid C string and st a valid out-pointer (statfs(2)).
+    check(unsafe { libc::statfs(p.as_ptr(), &mut st) })?;
+    Ok(st.f_type as i64)
+}
+
+/// Mount attributes (mount_setattr(2), fsmount(2)) for the per-mount MS_* flags.
+fn mount_attrs(flags: u64) -> u64 {
+    let mut a = 0;
+    for (ms, attr) in [
+        (libc::MS_RDONLY, libc::MOUNT_ATTR_RDONLY),
+        (libc::MS_NOSUID, libc::MOUNT_ATTR_NOSUID),
+        (libc::MS_NODEV, libc::MOUNT_ATTR_NODEV),
+        (libc::MS_NOEXEC, libc::MOUNT_ATTR_NOEXEC),
+    ] {
+        if flags & ms != 0 {
+            a |= attr;
+        }
+    }
+    a
+}
+
+/// open_tree(2) with OPEN_TREE_CLONE: a detached copy of the mount at `path` (relative to
+/// `dir`, or the fd itself when `path` is empty), with its submounts when `recursive`.
+pub fn clone_tree(dir: Option<&OwnedFd>, path: &Path, recursive: bool) -> io::Result<OwnedFd> {
+    let p = cstr(path)?;
+    let mut flags = libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC;
+    if recursive {
+        flags |= libc::AT_RECURSIVE as libc::c_uint;
+    }
+    let fd = match dir {
+        Some(d) => {
+            if path.as_os_str().is_empty() {
+                flags |= libc::AT_EMPTY_PATH as libc::c_uint;
+            }
+            d.as_raw_fd()
+        }
+        None => libc::AT_FDCWD,
+    };
+    // SAFETY: fd is open (or AT_FDCWD) and p a valid C string (open_tree(2)).
+    let r = check_long(unsafe { libc::syscall(libc::SYS_open_tree, fd, p.as_ptr(), flags) })?;
+    // SAFETY: open_tree just returned this descriptor, which nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(r as RawFd) })
+}
+
+/// mount_setattr(2) with AT_RECURSIVE: set the per-mount flags (`MS_RDONLY`, ...) on the
+/// mount `tree` and every mount below it, which a remount of a bind cannot do.
+pub fn set_mount_flags_recursive(tree: &OwnedFd, flags: u64) -> io::Result<()> {
+    // SAFETY: mount_attr is plain data; the fields are set below.
+    let mut attr: libc::mount_attr = unsafe { std::mem::zeroed() };
+    attr.attr_set = mount_attrs(flags);
+    let empty = c"";
+    // SAFETY: tree is a mount fd, the path is empty with AT_EMPTY_PATH, attr a mount_attr of
+    // the size passed (mount_setattr(2)).
+    check_long(unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            tree.as_raw_fd(),
+            empty.as_ptr(),
+            (libc::AT_EMPTY_PATH | libc::AT_RECURSIVE) as libc::c_uint,
+            &mut attr as *mut libc::mount_attr,
+            std::mem::size_of::<libc::mount_attr>(),
+        )
+    })
+    .map(drop)
+}
+
+/// A new, detached filesystem instance (fsopen, fsconfig, fsmount: the mount API of Linux
+/// 5.2). `options` are mount(8)-style `key=value` or bare `key` words; `flags` the per-mount
+/// MS_* flags.
+pub fn new_fs(fstype: &str, source: &str, options: &[&str], flags: u64) -> io::Result<OwnedFd> {
+    let t = cstr(fstype)?;
+    // SAFETY: t is a valid C string (fsopen(2)).
+    let fs =
+        check_long(unsafe { libc::syscall(libc::SYS_fsopen, t.as_ptr(), libc::FSOPEN_CLOEXEC) })?;
+    // SAFETY: fsopen just returned this descriptor, which nothing else owns.
+    let fs = unsafe { OwnedFd::from_raw_fd(fs as RawFd) };
+    let config = |cmd: libc::c_uint, key: Option<&CStr>, value: Option<&CStr>| {
+        let ptr = |c: Option<&CStr>| c.map_or(std::ptr::null(), |c| c.as_ptr());
+        // SAFETY: fs is an fs context fd; key and value are valid C strings or NULL as the
+        // command requires (fsconfig(2)).
+        check_long(unsafe {
+            libc::syscall(
+                libc::SYS_fsconfig,
+                fs.as_raw_fd(),
+                cmd,
+                ptr(key),
+                ptr(value),
+                0,
+            )
+        })
+    };
+    let src = cstr(source)?;
+    config(libc::FSCONFIG_SET_STRING, Some(c"source"), Some(&src))?;
+    for o in options {
+        match o.split_once('=') {
+            Some((k, v)) => config(libc::FSCONFIG_SET_STRING, Some(&cstr(k)?), Some(&cstr(v)?))?,
+            None => config(libc::FSCONFIG_SET_FLAG, Some(&cstr(o)?), None)?,
+        };
+    }
+    config(libc::FSCONFIG_CMD_CREATE, None, None)?;
+    // SAFETY: fs is a created fs context (fsmount(2)).
+    let m = check_long(unsafe {
+        libc::syscall(
+            libc::SYS_fsmount,
+            fs.as_raw_fd(),
+            libc::FSMOUNT_CLOEXEC,
+            mount_attrs(flags),
+        )
+    })?;
+    // SAFETY: fsmount just returned this descriptor, which nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(m as RawFd) })
+}
+
+/// move_mount(2): attach the detached mount `tree` onto the file `target` refers to.
+pub fn attach_mount(tree: &OwnedFd, target: &OwnedFd) -> io::Result<()> {
+    let empty = c"";
+    // SAFETY: both are open fds and both paths empty with the *_EMPTY_PATH flags (move_mount(2)).
+    check_long(unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree.as_raw_fd(),
+            empty.as_ptr(),
+            target.as_raw_fd(),
+            empty.as_ptr(),
+            libc::MOVE_MOUNT_F_EMPTY_PATH | libc::MOVE_MOUNT_T_EMPTY_PATH,
+        )
+    })
+    .map(drop)
+}
+
+/// Mark every descriptor from 3 up close-on-exec, so that only stdin, stdout and stderr
+/// reach the container's command whatever the caller left open (close_range(2), 5.11);
+/// on older kernels, each fd listed in /proc/self/fd.
+pub fn cloexec_from_3() -> io::Result<()> {
+    // SAFETY: close_range only changes descriptor flags (close_range(2)).
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    if r == 0 {
+        return Ok(());
+    }
+    let fds: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|&fd| fd > 2)
+        .collect();
+    for fd in fds {
+        // SAFETY: F_SETFD only changes a descriptor flag; a closed fd gives EBADF (fcntl(2)).
+        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
+    Ok(())
+}
+
+/// chroot(2).
+pub fn chroot(path: &Path) -> io::Result<()> {
+    let p = cstr(path)?;
+    // SAFETY: p is a valid C string (chroot(2)).
+    check(unsafe { libc::chroot(p.as_ptr()) }).map(drop)
 }
 
 /// Which namespaces a clone creates, and whether the child starts in a cgroup.
@@ -447,9 +744,9 @@ pub fn poll_ready_now(fd: RawFd) -> io::Result<bool> {
     poll(&[fd], 0).map(|r| r[0])
 }
 
-/// poll(2) on `fds` for readability, waiting as long as it takes.
-pub fn poll_readable(fds: &[RawFd]) -> io::Result<Vec<bool>> {
-    poll(fds, -1)
+/// poll(2) on `fds` for readability, waiting at most `timeout_ms` (-1: as long as it takes).
+pub fn poll_readable_for(fds: &[RawFd], timeout_ms: libc::c_int) -> io::Result<Vec<bool>> {
+    poll(fds, timeout_ms)
 }
 
 /// poll(2) for readability; returns which are ready (or hung up).
@@ -505,27 +802,180 @@ pub fn set_controlling_tty(fd: RawFd) -> io::Result<()> {
     check(unsafe { libc::ioctl(fd, libc::TIOCSCTTY, 0) }).map(drop)
 }
 
-/// Open a new pseudo-terminal pair: (master, path of the slave).
-pub fn openpty() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut master = 0;
-    let mut slave = 0;
-    // SAFETY: master/slave are valid out-pointers; name/termp/winp may be NULL (openpty(3)).
+/// The capability sets of this process as three 64-bit masks (capset(2), version 3):
+/// effective, permitted, inheritable.
+pub fn set_caps(effective: u64, permitted: u64, inheritable: u64) -> io::Result<()> {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: libc::c_int,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const VERSION_3: u32 = 0x2008_0522;
+    let mut hdr = Header {
+        version: VERSION_3,
+        pid: 0,
+    };
+    let half = |m: u64, hi: bool| (if hi { m >> 32 } else { m }) as u32;
+    let data = [false, true].map(|hi| Data {
+        effective: half(effective, hi),
+        permitted: half(permitted, hi),
+        inheritable: half(inheritable, hi),
+    });
+    // SAFETY: hdr and data are the header and two-element array capset(2) takes for version 3.
+    check_long(unsafe { libc::syscall(libc::SYS_capset, &mut hdr as *mut Header, data.as_ptr()) })
+        .map(drop)
+}
+
+/// prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL): no ambient capabilities survive execve.
+pub fn clear_ambient_caps() -> io::Result<()> {
+    // SAFETY: PR_CAP_AMBIENT_CLEAR_ALL takes zeros (prctl(2)).
     check(unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong,
+            0,
+            0,
+            0,
+        )
+    })
+    .map(drop)
+}
+
+/// A new pseudo-terminal from the devpts instance whose `ptmx` is `ptmx` (an fd opened
+/// O_PATH inside the container): (master, slave). The slave comes from TIOCGPTPEER, so it
+/// is the peer of this master on this instance, reached through no path the image controls.
+pub fn open_pty_at(ptmx: &OwnedFd) -> io::Result<(OwnedFd, OwnedFd)> {
+    let path = cstr(&format!("/proc/self/fd/{}", ptmx.as_raw_fd()))?;
+    // SAFETY: path is a valid C string (open(2)); reopening an O_PATH fd through its
+    // /proc/self/fd entry opens the very same inode.
+    let m = check(unsafe {
+        libc::open(
+            path.as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
         )
     })?;
-    // SAFETY: openpty just returned these two descriptors, which nothing else owns.
-    let (m, s) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-    for fd in [m.as_raw_fd(), s.as_raw_fd()] {
-        // SAFETY: FD_CLOEXEC on a descriptor we own (fcntl(2)).
-        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    // SAFETY: open just returned this descriptor, which nothing else owns.
+    let master = unsafe { OwnedFd::from_raw_fd(m) };
+    let unlock: libc::c_int = 0;
+    // SAFETY: TIOCSPTLCK reads an int (pty(7), ioctl_tty(2)).
+    check(unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &unlock) })?;
+    // SAFETY: TIOCGPTPEER takes open flags and returns a new fd (ioctl_tty(2), Linux 4.13).
+    let s = check(unsafe {
+        libc::ioctl(
+            master.as_raw_fd(),
+            libc::TIOCGPTPEER,
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        )
+    })?;
+    // SAFETY: the ioctl just returned this descriptor, which nothing else owns.
+    Ok((master, unsafe { OwnedFd::from_raw_fd(s) }))
+}
+
+/// A connected pair of Unix stream sockets, for passing a descriptor (socketpair(2)).
+pub fn socketpair() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: fds has room for the two descriptors socketpair(2) writes.
+    check(unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    })?;
+    // SAFETY: socketpair just returned these two descriptors, which nothing else owns.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Send descriptor `fd` over the Unix socket `sock` (SCM_RIGHTS, unix(7)), with one byte.
+pub fn send_fd(sock: &OwnedFd, fd: &OwnedFd) -> io::Result<()> {
+    let mut byte = [b'f'];
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
+    // SAFETY: CMSG_SPACE only computes a size.
+    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
+    let mut cbuf = vec![0u8; space];
+    // SAFETY: msghdr is plain data; the fields used are set below.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf.as_mut_ptr().cast();
+    msg.msg_controllen = space as _;
+    // SAFETY: msg_control points at a buffer of CMSG_SPACE(sizeof fd) bytes, so the first
+    // header and its data fit (cmsg(3)).
+    unsafe {
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        (*c).cmsg_level = libc::SOL_SOCKET;
+        (*c).cmsg_type = libc::SCM_RIGHTS;
+        (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as _;
+        std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<RawFd>(), fd.as_raw_fd());
     }
-    Ok((m, s))
+    // SAFETY: msg describes valid buffers (sendmsg(2)).
+    let n = unsafe { libc::sendmsg(sock.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Receive one descriptor sent with `send_fd`; None when the other end closed first.
+pub fn recv_fd(sock: &OwnedFd) -> io::Result<Option<OwnedFd>> {
+    let mut byte = [0u8];
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
+    // SAFETY: CMSG_SPACE only computes a size.
+    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
+    let mut cbuf = vec![0u8; space];
+    // SAFETY: msghdr is plain data; the fields used are set below.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf.as_mut_ptr().cast();
+    msg.msg_controllen = space as _;
+    let n = loop {
+        // SAFETY: msg describes valid buffers (recvmsg(2)); CMSG_CLOEXEC sets the flag on
+        // the received fd.
+        let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
+        if n >= 0 {
+            break n;
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    };
+    if n == 0 {
+        return Ok(None);
+    }
+    // SAFETY: the kernel filled msg_control; CMSG_FIRSTHDR returns NULL when it is empty.
+    unsafe {
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        if c.is_null() || (*c).cmsg_level != libc::SOL_SOCKET || (*c).cmsg_type != libc::SCM_RIGHTS
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "no descriptor in the message",
+            ));
+        }
+        let fd = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<RawFd>());
+        Ok(Some(OwnedFd::from_raw_fd(fd)))
+    }
+}
+
+/// The terminal's end-of-file character (VEOF, usually Ctrl-D) of terminal `fd`.
+pub fn eof_char(fd: RawFd) -> u8 {
+    tcgetattr(fd).map_or(4, |t| t.c_cc[libc::VEOF])
 }
 
 pub fn isatty(fd: RawFd) -> bool {

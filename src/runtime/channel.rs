@@ -6,6 +6,9 @@
 //! clone and PR_SET_PDEATHSIG, in which a parent's death would go unnoticed.
 //! `report`: the child's setup errors, or EOF when execve succeeded (the write end is
 //! close-on-exec), so the parent knows whether the command started.
+//! `console` (with -t only): a socket pair over which the child sends the master of the
+//! pseudo-terminal it opened in the container's own devpts, the way an OCI runtime hands
+//! a console to its caller.
 
 use crate::error::Failure;
 use crate::sys;
@@ -16,25 +19,35 @@ use std::os::fd::{AsRawFd, OwnedFd};
 pub struct ParentEnds {
     ready: Option<OwnedFd>,
     report: OwnedFd,
+    console: Option<OwnedFd>,
 }
 
 /// The child's ends.
 pub struct ChildEnds {
     ready: OwnedFd,
     report: OwnedFd,
+    console: Option<OwnedFd>,
 }
 
-pub fn channels() -> Result<(ParentEnds, ChildEnds)> {
+pub fn channels(terminal: bool) -> Result<(ParentEnds, ChildEnds)> {
     let (ready_r, ready_w) = sys::pipe().context("create sync pipe")?;
     let (rep_r, rep_w) = sys::pipe().context("create report pipe")?;
+    let (console_p, console_c) = if terminal {
+        let (p, c) = sys::socketpair().context("create console socket pair")?;
+        (Some(p), Some(c))
+    } else {
+        (None, None)
+    };
     Ok((
         ParentEnds {
             ready: Some(ready_w),
             report: rep_r,
+            console: console_p,
         },
         ChildEnds {
             ready: ready_r,
             report: rep_w,
+            console: console_c,
         },
     ))
 }
@@ -49,6 +62,15 @@ impl ParentEnds {
     /// Give up on the child: it sees `ready` hang up and exits without a report.
     pub fn give_up(&mut self) {
         self.ready = None;
+    }
+
+    /// The master of the container's terminal (-t), once the child has opened it; None
+    /// when the child failed first (its report says why).
+    pub fn receive_console(&mut self) -> Result<Option<OwnedFd>> {
+        match self.console.take() {
+            Some(sock) => sys::recv_fd(&sock).context("receive the container's terminal"),
+            None => Ok(None),
+        }
     }
 
     /// Wait until the child has exec'd its command (Ok) or reported why it could not.
@@ -83,6 +105,15 @@ impl ChildEnds {
     pub fn wait_parent_ready(&self) -> bool {
         let mut b = [0u8; 1];
         matches!(sys::read(self.ready.as_raw_fd(), &mut b), Ok(1))
+    }
+
+    /// Hand the master of the container's terminal to the parent.
+    pub fn send_console(&self, master: &OwnedFd) -> Result<()> {
+        let sock = self
+            .console
+            .as_ref()
+            .context("no console socket without -t")?;
+        sys::send_fd(sock, master).context("send the terminal to gocker")
     }
 
     /// Tell the parent why the container could not start, then exit.

@@ -6,13 +6,13 @@
 //! returns: it execs, or reports and exits.
 
 use super::channel::ChildEnds;
+use super::newroot::NewRoot;
 use crate::error::Failure;
-use crate::mounts::{CallSource, MountCall, MountKind};
 use crate::spec::{ContainerSpec, Process, Root};
 use crate::sys::{self, ms};
 use anyhow::{Context, Result};
 use std::ffi::{CString, OsStr};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -21,8 +21,6 @@ pub struct ChildSetup<'a> {
     pub spec: &'a ContainerSpec,
     /// Where the new root is assembled: the rootfs, or the host view's staging directory.
     pub root: &'a Path,
-    /// The pseudo-terminal's slave end, with -t.
-    pub tty: Option<OwnedFd>,
     pub signal_mask: &'a sys::SigSet,
     /// Where to join the cgroup before exec, when clone could not start us in it
     /// (`cgroup::join_points`).
@@ -49,6 +47,9 @@ enum Never {}
 
 fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     let spec = s.spec;
+    // Whatever the caller left open (a secret file, a directory of the host: a way out)
+    // must not reach the command: everything above stderr is closed at exec.
+    sys::cloexec_from_3().context("mark inherited descriptors close-on-exec")?;
     // The cgroup hierarchies to join through, opened now: after pivot_root they are out
     // of reach by path. The parent makes the cgroup meanwhile; the join is the last step
     // before exec, which also keeps the setup's page faults out of a fresh memory cgroup.
@@ -63,18 +64,25 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     // A session of its own: terminal signals reach the container only through its
     // own terminal (-t) or through gocker's forwarding, never twice.
     sys::setsid().context("setsid")?;
-    stdio(&spec.process, s.tty.as_ref())?;
+    if !spec.process.stdin && !spec.process.terminal {
+        let null = sys::open(Path::new("/dev/null"), libc::O_RDONLY).context("open /dev/null")?;
+        sys::dup2(null.as_raw_fd(), 0).context("connect stdin to /dev/null")?;
+    }
 
     // Lesson 18 fails here on hosts with shared propagation (systemd's default): a
     // pivot_root whose mounts would propagate back to the host is refused with EINVAL.
     sys::mount(None, Path::new("/"), None, ms::REC | ms::PRIVATE, None)
         .context("make / private (mount --make-rprivate /)")?;
-    prepare_root(spec, s.root)?;
-    mount_all(spec, s.root)?;
-    pivot(s.root)?;
+    let root = prepare_root(spec, s.root)?;
+    mount_all(spec, &root)?;
+    if spec.process.terminal {
+        terminal(&root, ends)?;
+    }
+    pivot(s.root, &root)?;
     sys::sethostname(&spec.hostname).with_context(|| format!("sethostname {}", spec.hostname))?;
     enter_workdir(&spec.process.cwd)?;
     let (path, argv, env) = resolve_command(&spec.process)?;
+    drop(root);
     drop_privileges()?;
     // The parent brings up lo meanwhile (see runtime::start_and_wait); the command may
     // use it from its first instruction.
@@ -109,92 +117,57 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     Err(failure.with(format!("exec {name}: {reason}")))
 }
 
-/// Every entry of `spec.mounts`, under the new root `root`, in order.
-fn mount_all(spec: &ContainerSpec, root: &Path) -> Result<()> {
+/// Every entry of `spec.mounts`, under the new root, in order, each target resolved
+/// inside it (`NewRoot`).
+fn mount_all(spec: &ContainerSpec, root: &NewRoot) -> Result<()> {
     // A root with its own /dev keeps it (mounts::ROOT_HAS_DEV).
     let root_has_dev = spec.mounts.iter().any(|m| m.dev)
-        && std::fs::metadata(inside(root, Path::new(crate::mounts::ROOT_HAS_DEV)))
-            .is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_char_device(&m.file_type()));
+        && root.has_char_device(Path::new(crate::mounts::ROOT_HAS_DEV));
     for m in &spec.mounts {
         if m.dev && root_has_dev {
             continue;
         }
-        let target = inside(root, &m.target);
-        match &m.kind {
-            MountKind::Symlink { to } => {
-                match sys::symlink(to, &target) {
-                    Err(e) if m.optional && e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                    r => {
-                        r.with_context(|| format!("create symlink {} -> {to}", target.display()))?
-                    }
-                }
-                continue;
-            }
-            MountKind::Device { major, minor } => {
-                sys::mknod_char(&target, 0o666, *major, *minor)
-                    .and_then(|()| {
-                        // mknod applies the umask; these nodes are for everyone.
-                        std::fs::set_permissions(
-                            &target,
-                            std::os::unix::fs::PermissionsExt::from_mode(0o666),
-                        )
-                    })
-                    .with_context(|| format!("mknod {} c {major} {minor}", target.display()))?;
-                continue;
-            }
-            _ => {}
-        }
-        // Mount first and look only when the kernel says the target is missing: most
-        // targets exist, and a stat each is a system call on every start.
-        let calls = m.calls();
-        let Some((first, rest)) = calls.split_first() else {
-            continue;
-        };
-        match do_mount(root, first) {
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) && m.optional => continue,
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) && m.mountpoint_is_dir().is_some() => {
-                make_mountpoint(&target, m.mountpoint_is_dir() == Some(true))?;
-                do_mount(root, first).map_err(|e| mount_error(root, first, e))?;
-            }
-            r => r.map_err(|e| mount_error(root, first, e))?,
-        }
-        for call in rest {
-            do_mount(root, call).map_err(|e| mount_error(root, call, e))?;
-        }
+        root.apply(m)?;
     }
     Ok(())
 }
 
-fn inside(root: &Path, p: &Path) -> PathBuf {
-    root.join(p.strip_prefix("/").unwrap_or(p))
-}
-
-fn stdio(p: &Process, tty: Option<&OwnedFd>) -> Result<()> {
-    if let Some(t) = tty {
-        sys::set_controlling_tty(t.as_raw_fd()).context("make the pseudo-terminal controlling")?;
-        for fd in 0..3 {
-            sys::dup2(t.as_raw_fd(), fd).context("connect the pseudo-terminal")?;
-        }
-    } else if !p.stdin {
-        let null = sys::open(Path::new("/dev/null"), libc::O_RDONLY).context("open /dev/null")?;
-        sys::dup2(null.as_raw_fd(), 0).context("connect stdin to /dev/null")?;
+/// -t: a pseudo-terminal from the container's own devpts (mounted by `mount_all`), so the
+/// command can name it (`tty` prints /dev/pts/0). The master goes to gocker over the
+/// console socket, as an OCI runtime hands it to its caller; the slave becomes our
+/// controlling terminal and stdio.
+fn terminal(root: &NewRoot, ends: &ChildEnds) -> Result<()> {
+    let ptmx = root
+        .resolve(Path::new("/dev/pts/ptmx"), 0, true)
+        .context("open /dev/pts/ptmx in the container")?;
+    let (master, slave) = sys::open_pty_at(&ptmx).context("open a pseudo-terminal (-t)")?;
+    // Our stdin is still the caller's: give the new terminal its size before anything
+    // runs on it.
+    let _ = sys::copy_winsize(0, slave.as_raw_fd());
+    ends.send_console(&master)?;
+    drop(master);
+    sys::set_controlling_tty(slave.as_raw_fd()).context("make the pseudo-terminal controlling")?;
+    for fd in 0..3 {
+        sys::dup2(slave.as_raw_fd(), fd).context("connect the pseudo-terminal")?;
     }
     Ok(())
 }
 
-fn prepare_root(spec: &ContainerSpec, root: &Path) -> Result<()> {
+fn prepare_root(spec: &ContainerSpec, root: &Path) -> Result<NewRoot> {
     match &spec.root {
         // pivot_root needs the new root to be a mount point; binding the directory onto
         // itself makes it one (the lesson's MS_BIND|MS_REC).
-        Root::Dir(_) => sys::mount(Some(root), root, None, ms::BIND | ms::REC, None).map_err(|e| {
-            let hint = if e.raw_os_error() == Some(libc::EINVAL) {
-                " (the filesystem cannot be bind-mounted onto itself)"
-            } else {
-                ""
-            };
-            anyhow::Error::new(e)
-                .context(format!("bind rootfs {} onto itself{hint}", root.display()))
-        }),
+        Root::Dir(_) => {
+            sys::mount(Some(root), root, None, ms::BIND | ms::REC, None).map_err(|e| {
+                let hint = if e.raw_os_error() == Some(libc::EINVAL) {
+                    " (the filesystem cannot be bind-mounted onto itself)"
+                } else {
+                    ""
+                };
+                anyhow::Error::new(e)
+                    .context(format!("bind rootfs {} onto itself{hint}", root.display()))
+            })?
+        }
         Root::HostView => sys::mount(
             Some(Path::new("tmpfs")),
             root,
@@ -202,62 +175,42 @@ fn prepare_root(spec: &ContainerSpec, root: &Path) -> Result<()> {
             ms::NOSUID | ms::NODEV,
             Some("mode=755"),
         )
-        .with_context(|| format!("mount tmpfs root on {}", root.display())),
+        .with_context(|| format!("mount tmpfs root on {}", root.display()))?,
     }
+    NewRoot::open(root)
 }
 
-fn make_mountpoint(target: &Path, dir: bool) -> Result<()> {
-    let made = if dir {
-        std::fs::create_dir_all(target)
-    } else {
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).ok();
-        }
-        std::fs::File::create(target).map(drop)
-    };
-    made.with_context(|| {
-        format!(
-            "create mount point {} (is the rootfs read-only? create it in the image)",
-            target.display()
-        )
-    })
-}
-
-/// The mount(2) call `c`, under `root`.
-fn do_mount(root: &Path, c: &MountCall) -> std::io::Result<()> {
-    let target = inside(root, &c.target);
-    let source = call_source(root, c);
-    sys::mount(source.as_deref(), &target, c.fstype, c.flags, c.data)
-}
-
-fn call_source(root: &Path, c: &MountCall) -> Option<PathBuf> {
-    c.source.as_ref().map(|s| match s {
-        CallSource::Host(p) => p.clone(),
-        CallSource::Container(p) => inside(root, p),
-        CallSource::Name(n) => PathBuf::from(n),
-    })
-}
-
-/// The error of a failed mount call, naming what was mounted where.
-fn mount_error(root: &Path, c: &MountCall, e: std::io::Error) -> anyhow::Error {
-    let target = inside(root, &c.target);
-    let what = match (call_source(root, c), c.fstype) {
-        _ if c.flags & ms::REMOUNT != 0 => "remount".to_string(),
-        (Some(s), None) => format!("bind {}", s.display()),
-        (_, Some(t)) => format!("mount {t}"),
-        (None, None) => "mount".into(),
-    };
-    anyhow::Error::new(e).context(format!("{what} on {}", target.display()))
-}
+/// Filesystem magic numbers (statfs(2)) of an initramfs root.
+const RAMFS_MAGIC: i64 = 0x8584_58f6;
+const TMPFS_MAGIC: i64 = 0x0102_1994;
 
 /// pivot_root(".", "."): the old root ends up stacked on the new one, and a detached
 /// unmount of "." removes it. No `.pivot_root` directory is made, so none can be left.
-fn pivot(root: &Path) -> Result<()> {
-    sys::chdir(root).with_context(|| format!("chdir {}", root.display()))?;
-    sys::pivot_root(Path::new("."), Path::new("."))
-        .with_context(|| format!("pivot_root into {}", root.display()))?;
-    sys::umount_detach(Path::new(".")).context("detach the old root")?;
-    sys::chdir(Path::new("/")).context("chdir /")
+/// On a host whose `/` is the initramfs, pivot_root cannot work (EINVAL: the initial
+/// rootfs can never be unmounted); then the new root is moved onto `/` and chroot'ed into,
+/// as runc and crun do with --no-pivot.
+fn pivot(path: &Path, root: &NewRoot) -> Result<()> {
+    sys::chdir(path).with_context(|| format!("chdir {}", path.display()))?;
+    match sys::pivot_root(Path::new("."), Path::new(".")) {
+        Ok(()) => sys::umount_detach(Path::new(".")).context("detach the old root")?,
+        Err(e)
+            if e.raw_os_error() == Some(libc::EINVAL)
+                && sys::fs_magic(Path::new("/"))
+                    .is_ok_and(|m| m == RAMFS_MAGIC || m == TMPFS_MAGIC) =>
+        {
+            eprintln!(
+                "gocker: / is an initramfs, which pivot_root cannot leave: moving the new root onto / and chroot'ing into it instead (as runc --no-pivot)"
+            );
+            sys::mount(Some(Path::new(".")), Path::new("/"), None, ms::MOVE, None)
+                .with_context(|| format!("move {} onto /", path.display()))?;
+            sys::chroot(Path::new(".")).context("chroot into the new root")?;
+        }
+        Err(e) => {
+            return Err(e).with_context(|| format!("pivot_root into {}", path.display()));
+        }
+    }
+    sys::chdir(Path::new("/")).context("chdir /")?;
+    root.verify_pivoted()
 }
 
 /// Enter the workdir, creating it if missing. pivot left us in "/" already.
@@ -336,5 +289,11 @@ fn drop_privileges() -> Result<()> {
             Err(e) => return Err(e).with_context(|| format!("drop capability {cap}")),
         }
     }
+    // The bounding set limits what execve grants, but not what the inheritable and
+    // ambient sets carry through it: a caller holding inheritable CAP_SYS_ADMIN would hand
+    // it on. Both are emptied, and effective/permitted cut to the kept set.
+    sys::clear_ambient_caps().context("clear the ambient capabilities")?;
+    let kept = crate::security::kept_mask();
+    sys::set_caps(kept, kept, 0).context("set the capability sets (capset)")?;
     sys::set_no_new_privs().context("set no_new_privs")
 }

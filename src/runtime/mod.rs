@@ -7,6 +7,7 @@
 
 mod channel;
 mod child;
+mod newroot;
 mod parent;
 
 use crate::cgroup::{self, Cgroup, Version};
@@ -89,11 +90,6 @@ fn start_and_wait(
     cgroup: &mut Option<Cgroup>,
 ) -> Result<sys::WaitStatus> {
     let root = staging.path();
-    let tty = if spec.process.terminal {
-        Some(sys::openpty().context("open a pseudo-terminal (-t)")?)
-    } else {
-        None
-    };
     // The v2 leaf as a directory fd: clone3 starts the child inside it.
     let cgroup_fd = match cgroup.as_ref() {
         Some(cg) if cg.version == Version::V2 => Some(
@@ -102,7 +98,7 @@ fn start_and_wait(
         ),
         _ => None,
     };
-    let (mut parent_ends, child_ends) = channel::channels()?;
+    let (mut parent_ends, child_ends) = channel::channels(spec.process.terminal)?;
     // Blocked before the clone so that no signal is lost between clone and the loop
     // that handles them; the child restores the old mask before exec.
     let old_mask = sys::block_signals(&sys::SigSet::of(&HANDLED)).context("block signals")?;
@@ -139,16 +135,10 @@ fn start_and_wait(
     };
     if pid == 0 {
         drop(parent_ends);
-        let (master, slave) = match tty {
-            Some((m, s)) => (Some(m), Some(s)),
-            None => (None, None),
-        };
-        drop(master);
         child::run(
             child::ChildSetup {
                 spec,
                 root,
-                tty: slave,
                 signal_mask: &old_mask,
                 join: &join,
             },
@@ -187,10 +177,9 @@ fn start_and_wait(
     if let Some(h) = cg_host {
         cgroup::sweep(h.version(), &h.root, sys::getpid(), sys::process_exists);
     }
-    let master = tty.map(|(m, s)| {
-        drop(s);
-        m
-    });
+    // With -t the child opens the terminal in its own devpts and sends the master; if it
+    // fails first, the socket closes and its report below says why.
+    let master = parent_ends.receive_console()?;
     parent_ends.wait_started()?;
     // The child has pivoted away from the staging directory: nothing uses it any more.
     drop(staging);
