@@ -146,26 +146,86 @@ pub enum RootfsCommand {
 /// `normalize_args_with` on a freshly built command, for tests.
 #[cfg(test)]
 pub fn normalize_args(args: Vec<OsString>) -> Vec<OsString> {
-    normalize_args_with(&<Cli as clap::CommandFactory>::command(), args)
+    normalize_args_with(&<Cli as clap::CommandFactory>::command(), args).expect("known options")
+}
+
+/// An option before the command that the subcommand does not have: with a trailing command,
+/// clap would take it for the command itself (`--memroy 64m sh` ran `--memroy`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownOption {
+    pub option: String,
+    pub suggestion: Option<String>,
+}
+
+impl std::fmt::Display for UnknownOption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown option {}", self.option)?;
+        if let Some(s) = &self.suggestion {
+            write!(f, " (did you mean {s}?)")?;
+        }
+        f.write_str(
+            "; put the command after the options, and `--` before a command that starts with '-'",
+        )
+    }
+}
+
+/// Edit distance, for suggesting the option that was meant.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+fn unknown(sub: &clap::Command, spelled: &[u8], name: &[u8]) -> UnknownOption {
+    let name = String::from_utf8_lossy(name);
+    let suggestion = sub
+        .get_arguments()
+        .filter_map(|a| a.get_long())
+        .map(|l| (distance(&name, l), l))
+        .filter(|(d, l)| *d <= 2.max(l.len() / 3))
+        .min()
+        .map(|(_, l)| format!("--{l}"));
+    UnknownOption {
+        option: String::from_utf8_lossy(spelled).into_owned(),
+        suggestion,
+    }
 }
 
 /// Rewrites Go-style single-dash long flags (`-rootfs=/x`, `-cpus 1`) to `--rootfs=/x`,
 /// `--cpus 1`, stopping at the command so that its own arguments are never touched.
+/// An option the subcommand does not have, before the command, is an error.
 /// Takes the clap command main builds anyway: building one is a good part of start-up.
-pub fn normalize_args_with(cmd: &clap::Command, args: Vec<OsString>) -> Vec<OsString> {
+pub fn normalize_args_with(
+    cmd: &clap::Command,
+    args: Vec<OsString>,
+) -> Result<Vec<OsString>, UnknownOption> {
     let mut out = Vec::with_capacity(args.len());
     let mut iter = args.into_iter();
     // argv[0], then the subcommand name.
     out.extend(iter.by_ref().take(1));
     let Some(sub_name) = iter.next() else {
-        return out;
+        return Ok(out);
     };
     let sub = cmd.find_subcommand(&sub_name).cloned();
     out.push(sub_name);
     let Some(sub) = sub else {
         out.extend(iter);
-        return out;
+        return Ok(out);
     };
+    // Only where a trailing command follows: elsewhere clap reports unknown options itself.
+    let has_command = sub.get_arguments().any(|a| a.is_trailing_var_arg_set());
+    // clap adds these when it builds the command, so they are not listed yet.
+    let builtin_long = |n: &[u8]| n == b"help" || n == b"version";
+    let builtin_short = |c: u8| c == b'h' || c == b'V';
     let long_takes_value = |name: &str| -> Option<bool> {
         sub.get_arguments()
             .find(|a| a.get_long() == Some(name))
@@ -192,6 +252,9 @@ pub fn normalize_args_with(cmd: &clap::Command, args: Vec<OsString>) -> Vec<OsSt
         if let Some(long) = s.strip_prefix(b"--") {
             let (name, has_value) = split_eq(long);
             let takes = std::str::from_utf8(&name).ok().and_then(long_takes_value);
+            if takes.is_none() && has_command && !builtin_long(&name) {
+                return Err(unknown(&sub, &[b"--", name.as_slice()].concat(), &name));
+            }
             out.push(arg);
             if takes == Some(true) && !has_value {
                 out.extend(iter.next());
@@ -211,9 +274,37 @@ pub fn normalize_args_with(cmd: &clap::Command, args: Vec<OsString>) -> Vec<OsSt
         }
         // A cluster of short flags such as -it, or -m 64 / -m64 / -m=64 (clap would
         // take the last two for the command, so the value is split off).
+        let is_flag = |c: u8| {
+            c.is_ascii()
+                && sub
+                    .get_arguments()
+                    .any(|a| a.get_short() == Some(c as char) && !a.get_action().takes_values())
+        };
+        // A word such as -memroy=64 is a misspelt Go-style long flag, not -m with the
+        // value "emroy=64": a cluster is short flags only, or ends in one value.
+        if has_command
+            && name.len() > 2
+            && !name.iter().all(|&c| is_flag(c))
+            && name.iter().all(|c| c.is_ascii_alphabetic() || *c == b'-')
+        {
+            return Err(unknown(&sub, s, &name));
+        }
         let mut needs_next = false;
         let mut arg = arg;
         for (i, &c) in body.iter().enumerate() {
+            let known = c.is_ascii()
+                && (builtin_short(c)
+                    || sub
+                        .get_arguments()
+                        .any(|a| a.get_short() == Some(c as char)));
+            if !known && has_command {
+                // `-memroy` (a Go-style long flag misspelt) or `-x`: either way not ours.
+                return Err(if name.len() > 1 {
+                    unknown(&sub, s, &name)
+                } else {
+                    unknown(&sub, &[b'-', c], &[c])
+                });
+            }
             if !c.is_ascii() {
                 break;
             }
@@ -234,7 +325,7 @@ pub fn normalize_args_with(cmd: &clap::Command, args: Vec<OsString>) -> Vec<OsSt
         }
     }
     out.extend(iter);
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -368,6 +459,30 @@ mod tests {
             }
             other => panic!("not emit-script: {other:?}"),
         }
+    }
+
+    #[test]
+    fn unknown_options_before_the_command_are_errors_with_a_suggestion() {
+        let try_norm = |args: &[&str]| {
+            normalize_args_with(&Cli::command(), args.iter().map(OsString::from).collect())
+        };
+        let e =
+            try_norm(&["gocker", "run", "--rootfs", "/r", "--memroy", "64m", "sh"]).unwrap_err();
+        assert_eq!(e.option, "--memroy");
+        assert_eq!(e.suggestion.as_deref(), Some("--memory"));
+        let e = try_norm(&["gocker", "run", "-memroy=64", "sh"]).unwrap_err();
+        assert_eq!(e.option, "-memroy=64");
+        assert_eq!(e.suggestion.as_deref(), Some("--memory"));
+        let e = try_norm(&["gocker", "emit-script", "-x", "sh"]).unwrap_err();
+        assert_eq!(e.option, "-x");
+        assert!(e.to_string().starts_with("unknown option -x"), "{e}");
+        let e = try_norm(&["gocker", "run", "--frobnicate", "sh"]).unwrap_err();
+        assert_eq!(e.suggestion, None);
+        // After the command, or after `--`, nothing is an option of gocker's.
+        assert!(try_norm(&["gocker", "run", "sh", "--memroy"]).is_ok());
+        assert!(try_norm(&["gocker", "run", "--", "--memroy"]).is_ok());
+        assert!(try_norm(&["gocker", "run", "--help"]).is_ok());
+        assert!(try_norm(&["gocker", "run", "-it", "-h"]).is_ok());
     }
 
     #[test]

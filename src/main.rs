@@ -26,7 +26,13 @@ use spec::ContainerSpec;
 
 fn main() {
     let mut command = Cli::command();
-    let args = cli::normalize_args_with(&command, std::env::args_os().collect());
+    let args = match cli::normalize_args_with(&command, std::env::args_os().collect()) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("gocker: {e}");
+            std::process::exit(125);
+        }
+    };
     let cli = match command
         .try_get_matches_from_mut(args)
         .and_then(|m| Cli::from_arg_matches(&m))

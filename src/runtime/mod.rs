@@ -173,10 +173,20 @@ fn start_and_wait(
     // A child that already failed (and closed its end) has reported why: the write's
     // EPIPE is not the reason, the report below is.
     let _ = parent_ends.signal_ready();
-    // Leftovers of gockers that were SIGKILLed, swept while the child builds its root.
-    if let Some(h) = cg_host {
+    // Leftovers of gockers (and scripts) that were SIGKILLed, swept by every run while
+    // the child builds its root: cgroups and staging directories of owners that are gone.
+    let probed;
+    let sweep_host = match cg_host {
+        Some(h) => Some(h),
+        None => {
+            probed = CgroupHost::probe(&roots.cgroup);
+            probed.as_ref()
+        }
+    };
+    if let Some(h) = sweep_host {
         cgroup::sweep(h.version(), &h.root, sys::getpid(), sys::process_exists);
     }
+    sweep_staging(&std::env::temp_dir(), sys::getpid(), sys::process_exists);
     // With -t the child opens the terminal in its own devpts and sends the master; if it
     // fails first, the socket closes and its report below says why.
     let master = parent_ends.receive_console()?;
@@ -206,9 +216,37 @@ enum Staging {
     Temp(PathBuf),
 }
 
+/// Staging directories are named `gocker-root.<owner pid>.XXXXXX`, so that a later run can
+/// tell a leftover (its owner gone: gocker was SIGKILLed between clone and the child's
+/// pivot_root) from one in use.
+const STAGING_PREFIX: &str = "gocker-root.";
+
+/// Remove the empty staging directories whose owner is gone. rmdir never removes a
+/// directory with anything in it, and one whose owner lives is left alone.
+fn sweep_staging(dir: &Path, self_pid: i32, alive: impl Fn(i32) -> bool) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(owner) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(STAGING_PREFIX))
+            .and_then(|rest| rest.split_once('.'))
+            .and_then(|(pid, _)| pid.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if owner != self_pid && !alive(owner) {
+            let _ = std::fs::remove_dir(e.path());
+        }
+    }
+}
+
 impl Staging {
     fn new_temp() -> Result<Staging> {
-        let template = std::env::temp_dir().join("gocker-root.XXXXXX");
+        let template =
+            std::env::temp_dir().join(format!("{STAGING_PREFIX}{}.XXXXXX", sys::getpid()));
         sys::mkdtemp(&template)
             .map(Staging::Temp)
             .with_context(|| format!("create staging directory {}", template.display()))
@@ -226,5 +264,48 @@ impl Drop for Staging {
         if let Staging::Temp(p) = self {
             let _ = std::fs::remove_dir(p);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::TempDir;
+
+    #[test]
+    fn staging_sweep_removes_only_empty_dirs_of_dead_owners() {
+        let t = TempDir::new("staging");
+        let d = |n: &str| t.path().join(n);
+        for n in [
+            "gocker-root.100.aaaaaa",
+            "gocker-root.200.bbbbbb",
+            "gocker-root.300.cccccc",
+            "gocker-root.400.dddddd",
+            "gocker-root.XXXXXX",
+            "other.100.x",
+        ] {
+            std::fs::create_dir(d(n)).unwrap();
+        }
+        std::fs::write(d("gocker-root.300.cccccc/file"), "").unwrap();
+        // 200 is alive; 400 is this gocker; 100 and 300 are gone, but 300 is not empty.
+        sweep_staging(t.path(), 400, |pid| pid == 200);
+        let left: Vec<String> = {
+            let mut v: Vec<String> = std::fs::read_dir(t.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            left,
+            [
+                "gocker-root.200.bbbbbb",
+                "gocker-root.300.cccccc",
+                "gocker-root.400.dddddd",
+                "gocker-root.XXXXXX",
+                "other.100.x"
+            ]
+        );
     }
 }
