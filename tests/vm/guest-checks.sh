@@ -420,7 +420,24 @@ say "=== gocker cgroup-v2 checks ($(uname -r), $(nproc) CPUs)"
 say "gocker: $(command -v "$GOCKER" || echo "$GOCKER: not found")"
 say "root cgroup: controllers [$(cat $CG/cgroup.controllers)], subtree_control [$(cat $CG/cgroup.subtree_control)]"
 
+# The container run in stage 1 of the boot, on the initramfs root itself (see
+# run-v2.sh): pivot_root cannot work there, so gocker moves the new root onto /
+# and chroots, says so in one line, and every other guarantee holds.
+t_initramfs() {
+    [ -f /stage1/status ] || fail "stage 1 did not run (no /stage1/status)"
+    say "status: $(cat /stage1/status)"
+    say "stdout:"; sed 's/^/  /' /stage1/out
+    say "stderr:"; sed 's/^/  /' /stage1/err
+    expect_eq "the container's own status" "$(cat /stage1/status)" 7
+    expect_eq "its output (PID 1, / is /.., the initramfs unseen)" "$(tr '\n' ' ' </stage1/out)" "pid=1 dotdot-is-root 0 "
+    grep -q "initramfs" /stage1/err || fail "no line saying it fell back from pivot_root"
+    expect_eq "lines on stderr" "$(wc -l </stage1/err)" 1
+    cmp -s /stage1/host-before /stage1/host-after || fail "the initramfs root changed: $(diff /stage1/host-before /stage1/host-after)"
+    [ ! -e /stage1-escape ] || fail "the container wrote into the initramfs root"
+}
+
 check "gocker check reports cgroup v2 and its controllers" t_check_report
+check "on an initramfs root, run falls back to move + chroot, says so, and keeps the host unchanged" t_initramfs
 check "gocker rootfs busybox makes a rootfs" t_rootfs
 fallback_rootfs > "$T/fallback.log" 2>&1 || cat "$T/fallback.log"
 check "gocker run: output, exit status, hostname, pid 1" t_run_basic

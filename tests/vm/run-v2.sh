@@ -171,11 +171,28 @@ copy_with_libs() {
 }
 
 write_init() {
-    # Stage 1: the initramfs root ("rootfs") cannot be pivot_root'ed away from,
-    # which container runtimes need, so copy everything into a tmpfs and
-    # switch_root into it.
+    # Stage 1: the initramfs root ("rootfs") cannot be pivot_root'ed away from.
+    # First, while still on it, gocker runs one container there (it must fall
+    # back to moving the root onto / and chroot'ing, and say so); the outcome is
+    # kept in /stage1/ for guest-checks.sh to judge. Then everything is copied
+    # into a tmpfs and switch_root'ed into, for the cgroup-v2 checks.
     cat > "$STAGE/init" <<'EOF'
 #!/bin/busybox sh
+/bin/busybox mkdir -p /stage1 /sys/fs/cgroup
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sysfs /sys
+/bin/busybox mount -t devtmpfs devtmpfs /dev
+/bin/busybox mount -t cgroup2 cgroup2 /sys/fs/cgroup
+export PATH=/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin
+gocker rootfs busybox /stage1/root >/stage1/rootfs.log 2>&1
+/bin/busybox ls -a / >/stage1/host-before
+# shellcheck disable=SC2016 # expanded by the container's shell
+gocker run --rootfs /stage1/root /bin/sh -c \
+    'echo pid=$$; [ / -ef /.. ] && echo dotdot-is-root; ls /.. | grep -c -x stage1; echo marker >/../stage1-escape 2>/dev/null; exit 7' \
+    >/stage1/out 2>/stage1/err
+echo "$?" >/stage1/status
+/bin/busybox ls -a / >/stage1/host-after
+/bin/busybox umount /sys/fs/cgroup /dev /sys /proc
 /bin/busybox mkdir -p /newroot
 /bin/busybox mount -t tmpfs -o mode=0755 tmpfs /newroot
 for d in /*; do
