@@ -96,6 +96,7 @@ def main():
     print("|---|---:|")
     pairs = [
         ("gocker", "floor", "gocker run / floor"),
+        ("gocker_edev", "floor_edev", "gocker run / floor, rootfs with an empty /dev"),
         ("gocker_cg", "floor_cg", "gocker run --cpus -m / floor --cgroup"),
         ("gocker", "crun", "gocker run / crun run"),
         ("gocker", "runc", "gocker run / runc run"),

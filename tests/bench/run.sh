@@ -245,6 +245,11 @@ else
 	ROOTFS_HOW="laid out from $BUSYBOX (busybox --install -s)"
 fi
 log "rootfs: $ROOTFS_HOW"
+# The second shape: the lesson's rootfs comes from `docker export`, whose /dev is empty,
+# so gocker makes a /dev of its own on every start (a tmpfs, device nodes, links).
+ROOTFS_EDEV="$WORK/rootfs-empty-dev"
+cp -a "$ROOTFS" "$ROOTFS_EDEV"
+find "$ROOTFS_EDEV/dev" -mindepth 1 -delete
 
 # ---------------------------------------------------------------- OCI bundle
 BUNDLE="$WORK/bundle"
@@ -281,10 +286,12 @@ R=$ROOTFS
 ID="gocker-bench-$$"
 add floor "floor" "$FLOOR" "$R" /bin/true
 add floor_cg "floor --cgroup" "$FLOOR" --cgroup "$R" /bin/true
+add floor_edev "floor (empty /dev)" "$FLOOR" "$ROOTFS_EDEV" /bin/true
 
 NAME_GOCKER_CG="gocker run --cpus 1 -m 64m"
 if [ "$GOCKER_STATUS" = ok ]; then
 	add gocker "gocker run" "$GOCKER" run --rootfs "$R" /bin/true
+	add gocker_edev "gocker run (empty /dev)" "$GOCKER" run --rootfs "$ROOTFS_EDEV" /bin/true
 	# -m SIZE: "64m" if gocker takes a unit suffix, else a bare "64" (MiB).
 	if ! probe_argv "$GOCKER" run --cpus 1 -m 64m --rootfs "$R" /bin/true &&
 		probe_argv "$GOCKER" run --cpus 1 -m 64 --rootfs "$R" /bin/true; then
@@ -304,10 +311,11 @@ if [ "$GOCKER_STATUS" = ok ]; then
 	fi
 else
 	add gocker "gocker run"
+	add gocker_edev "gocker run (empty /dev)"
 	add gocker_cg "$NAME_GOCKER_CG"
 	add emit "gocker emit-script (render)"
 	add script "sh <emit-script output>"
-	for k in gocker gocker_cg emit script; do STATUS[$k]=$GOCKER_STATUS; done
+	for k in gocker gocker_edev gocker_cg emit script; do STATUS[$k]=$GOCKER_STATUS; done
 fi
 
 add hand "sh hand.sh" sh "$SCRIPT_DIR/hand.sh" "$R" /bin/true
@@ -341,6 +349,7 @@ for k in "${KEYS[@]}"; do probe "$k"; done
 # in the container command.  crun/runc/bwrap are trusted.
 CHECK=(/bin/sh -c 'test -e /.gocker-bench-marker && test $$ = 1 && exit 7; exit 1')
 : >"$R/.gocker-bench-marker"
+: >"$ROOTFS_EDEV/.gocker-bench-marker"
 validate() { # validate KEY ARGV...
 	local key=$1
 	shift
@@ -350,7 +359,7 @@ validate() { # validate KEY ARGV...
 		STATUS[$key]="failed: no container (a PID-1-in-rootfs check exited $PROBE_RC, not 7)"
 	fi
 }
-for k in floor floor_cg gocker gocker_cg hand unshare; do
+for k in floor floor_cg floor_edev gocker gocker_edev gocker_cg hand unshare; do
 	[ "${STATUS[$k]:-}" = ok ] || continue
 	argv_of "$k"
 	validate "$k" "${ARGV[@]:0:${#ARGV[@]}-1}" "${CHECK[@]}"
