@@ -348,8 +348,8 @@ pub const PERSONALITIES: [u64; 5] = [0, 8, 0x20000, 0x20008, 0xffff_ffff];
 /// hypervisor services).
 pub const DENIED_SOCKET_FAMILY: u64 = libc::AF_VSOCK as u64;
 
-/// The argument checks, as denials: a call matching any rule gets EPERM. Its number is
-/// on the allow list (`allowed_numbers`), so these rules alone decide it.
+/// The argument checks, as denials: a call matching any rule gets EPERM, any other
+/// ALLOW. `program` sends only the `CHECKED` calls here.
 fn denials() -> Result<BTreeMap<i64, Vec<SeccompRule>>> {
     let cond = |arg, len, op, value| SeccompCondition::new(arg, len, op, value);
     // clone(flags, …) on x86_64 and aarch64 (s390 swaps the first two arguments): any
@@ -394,7 +394,7 @@ fn allowed_numbers() -> Vec<u32> {
     let mut v: Vec<u32> = ALLOWED
         .iter()
         .chain(LEGACY)
-        .chain(&[libc::SYS_clone, libc::SYS_personality, libc::SYS_socket])
+        .chain(&CHECKED)
         .map(|&nr| nr as u32)
         .collect();
     v.sort_unstable();
@@ -458,29 +458,58 @@ fn search(b: &[u32], lo: usize, hi: usize, out: &mut Vec<sock_filter>) -> Result
     search(b, mid + 1, hi, out)
 }
 
-/// Filter 1, the allow list, built here from the data: the arch check (a foreign
-/// architecture, e.g. a 32-bit `int 0x80` call with other numbers, is killed), `clone3`
-/// answered ENOSYS, then a binary search over the allowed ranges: allowed, or EPERM.
+/// The allow list, built here from the data: the arch check (a foreign architecture,
+/// e.g. a 32-bit `int 0x80` call with other numbers, is killed), `clone3` answered
+/// ENOSYS, the calls with argument checks sent to `checks`, then a binary search over
+/// the allowed ranges: allowed, or EPERM.
 ///
-/// Why not seccompiler for this one too: it emits one linear chain, five instructions per
-/// call; for ~330 calls, installing it cost 650-850 us here, mostly the kernel's
+/// Why not seccompiler for this part too: it emits one linear chain, five instructions
+/// per call; for ~330 calls, installing that cost 650-850 us here, mostly the kernel's
 /// emulation of the filter for every call number (the "always allowed" cache, 5.11+).
-/// This search is ~150 instructions, each path ~8 comparisons, and stays cacheable.
-fn allow_list_program(arch: seccompiler::TargetArch) -> Result<BpfProgram> {
+/// This search is ~120 instructions, each path ~8 comparisons, and stays cacheable.
+///
+/// `checks` is seccompiler's program for `denials`; its leading arch check (already
+/// done) is skipped, and its own jumps are relative, so it runs unchanged at the end.
+fn program(arch: seccompiler::TargetArch, checks: &[sock_filter]) -> Result<BpfProgram> {
     let mut p = vec![
         stmt(LD_W_ABS, DATA_ARCH),
         jump(JEQ_K, audit_arch(arch), 1, 0),
         stmt(RET_K, libc::SECCOMP_RET_KILL_PROCESS),
         stmt(LD_W_ABS, DATA_NR),
         // clone3's flags sit in a struct in memory, out of seccomp's sight; ENOSYS makes
-        // glibc fall back to clone, whose flags filter 2 checks (as Docker does).
+        // glibc fall back to clone, whose flags are checked (as Docker does).
         jump(JEQ_K, libc::SYS_clone3 as u32, 0, 1),
         stmt(RET_K, libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32),
     ];
+    let Some(checks) = checks
+        .strip_prefix(&[
+            stmt(LD_W_ABS, DATA_ARCH),
+            jump(JEQ_K, audit_arch(arch), 1, 0),
+            stmt(RET_K, libc::SECCOMP_RET_KILL_PROCESS),
+        ])
+        .filter(|rest| rest.first() == Some(&stmt(LD_W_ABS, DATA_NR)))
+    else {
+        anyhow::bail!("seccomp argument checks: seccompiler's program does not start as expected");
+    };
+    let checked = CHECKED.map(|nr| nr as u32);
+    let at = p.len();
+    for nr in checked {
+        p.push(jump(JEQ_K, nr, 0, 0));
+    }
+    let mut tree = Vec::new();
     let b = boundaries(&allowed_numbers());
-    search(&b, 0, b.len(), &mut p)?;
+    search(&b, 0, b.len(), &mut tree)?;
+    for i in 0..checked.len() {
+        p[at + i].jt = u8::try_from(checked.len() - i - 1 + tree.len())
+            .map_err(|_| anyhow::anyhow!("seccomp allow list: a jump longer than 255"))?;
+    }
+    p.extend(tree);
+    p.extend_from_slice(checks);
     Ok(p)
 }
+
+/// The calls whose arguments `denials` checks.
+const CHECKED: [libc::c_long; 3] = [libc::SYS_clone, libc::SYS_personality, libc::SYS_socket];
 
 /// AUDIT_ARCH_* of linux/audit.h.
 fn audit_arch(arch: seccompiler::TargetArch) -> u32 {
@@ -497,41 +526,33 @@ fn arch() -> Result<seccompiler::TargetArch> {
         .map_err(|e| anyhow::anyhow!("seccomp filter for {}: {e}", std::env::consts::ARCH))
 }
 
-/// The two filters, in the order they are installed. The kernel runs both on every call
-/// and takes the strictest answer (an errno over ALLOW).
+/// The filter, one program (each installed filter costs ~15 us more at start):
 ///
-/// 1. `allow_list_program`: the call numbers; anything else EPERM (Docker's default
-///    action, so a program sees a plain "operation not permitted" rather than dying).
-/// 2. seccompiler's compilation of `denials`: the argument checks of `clone`,
-///    `personality` and `socket` (64-bit comparisons in 32-bit halves are where a hand
-///    assembled filter goes wrong); everything else ALLOW, for filter 1 to decide.
-pub fn programs() -> Result<[BpfProgram; 2]> {
+/// - `program`'s allow list of call numbers; anything else EPERM (Docker's default
+///   action, so a program sees a plain "operation not permitted" rather than dying);
+/// - seccompiler's compilation of `denials` for `clone`, `personality` and `socket`:
+///   64-bit comparisons in 32-bit halves are where a hand-assembled filter goes wrong.
+pub fn build() -> Result<BpfProgram> {
     let arch = arch()?;
-    let args = SeccompFilter::new(
+    let checks: BpfProgram = SeccompFilter::new(
         denials()?,
         SeccompAction::Allow,
         SeccompAction::Errno(libc::EPERM as u32),
         arch,
     )
+    .and_then(TryInto::try_into)
     .context("compile the seccomp argument checks")?;
-    Ok([
-        allow_list_program(arch)?,
-        args.try_into()
-            .context("compile the seccomp argument checks")?,
-    ])
+    program(arch, &checks)
 }
 
-/// Install `programs` in this thread: from here on, every system call goes through them.
+/// Install `filter` in this thread: from here on, every system call goes through it.
 /// Needs no_new_privs (seccompiler sets it again, harmlessly).
-pub fn install(programs: &[BpfProgram; 2]) -> Result<()> {
-    for p in programs {
-        seccompiler::apply_filter(p).map_err(|e| {
-            anyhow::anyhow!(
-                "install the seccomp filter: {e} (a kernel with CONFIG_SECCOMP_FILTER is needed; or run with --security-opt seccomp=unconfined)"
-            )
-        })?;
-    }
-    Ok(())
+pub fn install(filter: &BpfProgram) -> Result<()> {
+    seccompiler::apply_filter(filter).map_err(|e| {
+        anyhow::anyhow!(
+            "install the seccomp filter: {e} (a kernel with CONFIG_SECCOMP_FILTER is needed; or run with --security-opt seccomp=unconfined)"
+        )
+    })
 }
 
 #[cfg(test)]
@@ -600,23 +621,13 @@ mod tests {
         }
     }
 
-    /// Both filters, combined as the kernel does: the strictest action wins.
+    /// The filter's answer to one call on this architecture.
     fn verdict(nr: libc::c_long, args: [u64; 6]) -> Result<(), i32> {
         let arch = audit_arch(super::arch().unwrap());
-        let rets: Vec<u32> = programs()
-            .unwrap()
-            .iter()
-            .map(|p| run(p, arch, nr as u32, args))
-            .collect();
-        // SECCOMP_RET_ACTION_FULL order: KILL_PROCESS (0x80000000) is the strictest,
-        // then ERRNO (0x00050000) over ALLOW (0x7fff0000), compared as signed.
-        let strictest = *rets
-            .iter()
-            .min_by_key(|r| (**r & 0xffff_0000) as i32)
-            .unwrap();
-        match strictest & 0xffff_0000 {
+        let ret = run(&build().unwrap(), arch, nr as u32, args);
+        match ret & 0xffff_0000 {
             x if x == libc::SECCOMP_RET_ALLOW => Ok(()),
-            x if x == libc::SECCOMP_RET_ERRNO => Err((strictest & 0xffff) as i32),
+            x if x == libc::SECCOMP_RET_ERRNO => Err((ret & 0xffff) as i32),
             x => panic!("action {x:#x}"),
         }
     }
@@ -712,12 +723,15 @@ mod tests {
     #[test]
     fn foreign_architectures_are_killed() {
         const AUDIT_ARCH_I386: u32 = 0x4000_0003;
-        for p in programs().unwrap() {
-            assert_eq!(
-                run(&p, AUDIT_ARCH_I386, libc::SYS_read as u32, [0; 6]),
-                libc::SECCOMP_RET_KILL_PROCESS
-            );
-        }
+        assert_eq!(
+            run(
+                &build().unwrap(),
+                AUDIT_ARCH_I386,
+                libc::SYS_read as u32,
+                [0; 6]
+            ),
+            libc::SECCOMP_RET_KILL_PROCESS
+        );
     }
 
     #[test]
@@ -727,28 +741,22 @@ mod tests {
         all.sort();
         all.dedup();
         assert_eq!(all.len(), n);
-        for nr in [
-            libc::SYS_clone,
-            libc::SYS_personality,
-            libc::SYS_socket,
-            libc::SYS_clone3,
-        ] {
-            assert!(!ALLOWED.contains(&nr) && !LEGACY.contains(&nr), "{nr}");
+        for nr in CHECKED.iter().chain(&[libc::SYS_clone3]) {
+            assert!(!ALLOWED.contains(nr) && !LEGACY.contains(nr), "{nr}");
         }
     }
 
     #[test]
     fn programs_are_small_and_cheap_to_build() {
-        let [allow_list, args] = programs().unwrap();
-        // Install cost grows with length (see allow_list_program).
-        assert!(allow_list.len() < 200, "{}", allow_list.len());
-        assert!(args.len() < 100, "{}", args.len());
+        // Install cost grows with length (see `program`).
+        let filter = build().unwrap();
+        assert!(filter.len() < 250, "{}", filter.len());
         let t = std::time::Instant::now();
         for _ in 0..20 {
-            programs().unwrap();
+            build().unwrap();
         }
         let each = t.elapsed() / 20;
-        eprintln!("seccomp programs built in {each:?}");
+        eprintln!("seccomp filter built in {each:?}");
         assert!(each < std::time::Duration::from_millis(2), "{each:?}");
     }
 }

@@ -28,7 +28,7 @@ pub struct ChildSetup<'a> {
     /// (`cgroup::join_points`).
     pub join: &'a [(PathBuf, PathBuf)],
     /// The seccomp filter to install just before exec; `None` when unconfined.
-    pub seccomp: Option<&'a [seccompiler::BpfProgram; 2]>,
+    pub seccomp: Option<&'a seccompiler::BpfProgram>,
 }
 
 pub fn run(setup: ChildSetup, ends: ChildEnds) -> ! {
@@ -103,8 +103,8 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     sys::restore_sigpipe();
     sys::set_signal_mask(s.signal_mask).context("restore the signal mask")?;
     // The last step: from here on only the allowed system calls work, execve among them.
-    if let Some(programs) = s.seccomp {
-        crate::seccomp::install(programs)?;
+    if let Some(filter) = s.seccomp {
+        crate::seccomp::install(filter)?;
     }
     let err = sys::execve(&path, &argv, &env);
     let name = spec.process.argv[0].to_string_lossy();
