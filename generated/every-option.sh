@@ -10,6 +10,9 @@
 # Exit status: the command's own; 128+N when a signal N killed it; 125 when this script
 # failed; 126 when the command cannot be invoked; 127 when it was not found.
 #
+# Unlike `gocker run`: no seccomp filter, no device allow list, no fresh session keyring;
+# no host tool applies them here (README, "What it does not guarantee").
+#
 # -t: gocker run gives the container a pseudo-terminal of its own and relays it; a script
 # cannot, so the command runs on this terminal, which unshare passes on as it is. Inside,
 # `tty` finds no name for it (the container's /dev/pts is a new instance), and the shell

@@ -8,6 +8,7 @@
 //! the pid of the process that created the cgroup (gocker, or the script's shell), so a
 //! later run can tell a leftover (owner gone) from a cgroup in use and sweep only those.
 
+use crate::devices;
 use crate::spec::Limits;
 use anyhow::{Context, Result};
 use std::io;
@@ -42,6 +43,9 @@ pub enum Controller {
     Cpu,
     Memory,
     Pids,
+    /// Not a limit: the device allow list (`devices`). A v1 hierarchy; v2 has no such
+    /// controller and attaches a BPF program to the cgroup instead.
+    Devices,
 }
 
 impl Controller {
@@ -51,6 +55,7 @@ impl Controller {
             Controller::Cpu => "cpu",
             Controller::Memory => "memory",
             Controller::Pids => "pids",
+            Controller::Devices => "devices",
         }
     }
 
@@ -60,6 +65,7 @@ impl Controller {
             Controller::Cpu => "--cpus",
             Controller::Memory => "-m/--memory",
             Controller::Pids => "--pids-limit",
+            Controller::Devices => "--security-opt devices=unconfined",
         }
     }
 }
@@ -126,6 +132,16 @@ pub fn needed_controllers(limits: &Limits) -> Vec<Controller> {
         .map(|l| l.controller)
         .collect();
     c.dedup();
+    c
+}
+
+/// The controllers a container's cgroup has: those of `limits`, and `devices` when the
+/// device allow list applies (then every container has a cgroup, limits or not).
+pub fn controllers(limits: &Limits, devices: bool) -> Vec<Controller> {
+    let mut c = needed_controllers(limits);
+    if devices {
+        c.push(Controller::Devices);
+    }
     c
 }
 
@@ -199,9 +215,16 @@ pub struct Cgroup {
 
 impl Cgroup {
     /// Create the container's cgroup under `root` with `limits` written, before any
-    /// process is in it. `id` should be the creating process's pid (see `sweep`).
-    pub fn create(version: Version, root: &Path, id: &str, limits: &Limits) -> Result<Cgroup> {
-        let controllers = needed_controllers(limits);
+    /// process is in it; with `devices`, v1's device allow list too (v2's program is
+    /// attached by the runtime). `id` should be the creating process's pid (see `sweep`).
+    pub fn create(
+        version: Version,
+        root: &Path,
+        id: &str,
+        limits: &Limits,
+        devices: bool,
+    ) -> Result<Cgroup> {
+        let controllers = controllers(limits, devices);
         let dirs = container_dirs(version, root, &controllers, id);
         // Built up as directories appear, so a failure half-way removes what exists.
         let mut cg = Cgroup {
@@ -212,9 +235,14 @@ impl Cgroup {
         if version == Version::V2 {
             // Controllers must be enabled top-down: a child can only use what its
             // parent's subtree_control hands it.
-            enable_controllers(root, &controllers)?;
+            let enable: Vec<Controller> = controllers
+                .iter()
+                .copied()
+                .filter(|c| *c != Controller::Devices)
+                .collect();
+            enable_controllers(root, &enable)?;
             make_dir(&root.join(PARENT))?;
-            enable_controllers(&root.join(PARENT), &controllers)?;
+            enable_controllers(&root.join(PARENT), &enable)?;
         }
         for dir in &dirs {
             if let Some(parent) = dir.parent() {
@@ -233,6 +261,25 @@ impl Cgroup {
         }
         for l in limit_files(limits, version) {
             write(&cg.dir_of(l.controller).join(l.file), &l.value)?;
+        }
+        if devices && version == Version::V1 {
+            // Deny everything inherited, then allow the list: one rule per write, as
+            // the kernel parses them, through one open file (an open each cost ~10 us,
+            // on the start-up path).
+            let dir = cg.dir_of(Controller::Devices).to_path_buf();
+            write(&dir.join(devices::V1_DENY), devices::V1_DENY_ALL)?;
+            let allow = dir.join(devices::V1_ALLOW);
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&allow)
+                .with_context(|| format!("open {}", allow.display()))?;
+            for d in &devices::ALLOWED {
+                let line = d.v1_line();
+                std::io::Write::write_all(&mut f, line.as_bytes())
+                    .with_context(|| format!("write {line:?} to {}", allow.display()))?;
+            }
         }
         Ok(cg)
     }
@@ -332,10 +379,15 @@ fn rmdir_retrying(dir: &Path) -> io::Result<()> {
 pub fn sweep(version: Version, root: &Path, self_pid: i32, alive: impl Fn(i32) -> bool) {
     let parents: Vec<PathBuf> = match version {
         Version::V2 => vec![root.join(PARENT)],
-        Version::V1 => [Controller::Cpu, Controller::Memory, Controller::Pids]
-            .iter()
-            .map(|c| root.join(c.name()).join(PARENT))
-            .collect(),
+        Version::V1 => [
+            Controller::Cpu,
+            Controller::Memory,
+            Controller::Pids,
+            Controller::Devices,
+        ]
+        .iter()
+        .map(|c| root.join(c.name()).join(PARENT))
+        .collect(),
     };
     for parent in parents {
         let Ok(entries) = std::fs::read_dir(&parent) else {
@@ -417,7 +469,7 @@ mod tests {
         // The kernel makes these files on mkdir; fake it by pre-creating the parent.
         std::fs::create_dir(root.join(PARENT)).unwrap();
         std::fs::write(root.join(PARENT).join(SUBTREE_CONTROL), "").unwrap();
-        let mut cg = Cgroup::create(Version::V2, root, "4242", &limits()).unwrap();
+        let mut cg = Cgroup::create(Version::V2, root, "4242", &limits(), false).unwrap();
         let leaf = root.join("gocker/4242");
         assert_eq!(cg.dirs, std::slice::from_ref(&leaf));
         assert_eq!(
@@ -482,7 +534,7 @@ mod tests {
             cpu: limits().cpu,
             ..Default::default()
         };
-        let cg = Cgroup::create(Version::V1, root, "99", &only_cpu).unwrap();
+        let cg = Cgroup::create(Version::V1, root, "99", &only_cpu, false).unwrap();
         assert_eq!(cg.dirs, [root.join("cpu/gocker/99")]);
         assert!(
             !root.join("memory/gocker").exists(),
@@ -516,7 +568,7 @@ mod tests {
             pids: Some(3),
             ..Default::default()
         };
-        let cg = Cgroup::create(Version::V1, root, "55", &only_pids).unwrap();
+        let cg = Cgroup::create(Version::V1, root, "55", &only_pids, false).unwrap();
         assert_eq!(
             std::fs::read_to_string(root.join("pids/gocker/55/pids.max")).unwrap(),
             "3"
@@ -531,9 +583,55 @@ mod tests {
         let root = t.path();
         std::fs::create_dir(root.join("cpu")).unwrap();
         // No memory hierarchy: creation fails after the cpu cgroup exists.
-        let err = Cgroup::create(Version::V1, root, "7", &limits()).unwrap_err();
+        let err = Cgroup::create(Version::V1, root, "7", &limits(), false).unwrap_err();
         assert!(format!("{err:#}").contains("memory"), "{err:#}");
         assert!(!root.join("cpu/gocker/7").exists());
+    }
+
+    #[test]
+    fn devices_give_every_container_a_cgroup() {
+        let t = TempDir::new("cgdev1");
+        let root = t.path();
+        std::fs::create_dir(root.join("devices")).unwrap();
+        let mut cg = Cgroup::create(Version::V1, root, "77", &Limits::default(), true).unwrap();
+        let leaf = root.join("devices/gocker/77");
+        assert_eq!(cg.dirs, std::slice::from_ref(&leaf));
+        assert_eq!(
+            std::fs::read_to_string(leaf.join(devices::V1_DENY)).unwrap(),
+            "a"
+        );
+        // One write per rule, through one open file: a plain file holds them all.
+        assert_eq!(
+            std::fs::read_to_string(leaf.join(devices::V1_ALLOW)).unwrap(),
+            devices::ALLOWED.map(|d| d.v1_line()).concat()
+        );
+        assert_eq!(
+            join_points(Version::V1, root, &cg.controllers, "77"),
+            [(root.join("devices"), PathBuf::from("gocker/77/tasks"))]
+        );
+        for f in [devices::V1_DENY, devices::V1_ALLOW] {
+            std::fs::remove_file(leaf.join(f)).unwrap();
+        }
+        cg.remove().unwrap();
+        assert!(!leaf.exists());
+
+        // v2: a leaf of its own, and no "+devices" (v2 has no such controller).
+        let t = fake_v2();
+        let root = t.path();
+        std::fs::create_dir(root.join(PARENT)).unwrap();
+        std::fs::write(root.join(PARENT).join(SUBTREE_CONTROL), "").unwrap();
+        let mut cg = Cgroup::create(Version::V2, root, "78", &Limits::default(), true).unwrap();
+        assert_eq!(cg.dirs, [root.join("gocker/78")]);
+        assert_eq!(
+            std::fs::read_to_string(root.join(SUBTREE_CONTROL)).unwrap(),
+            ""
+        );
+        cg.remove().unwrap();
+        assert_eq!(
+            controllers(&Limits::default(), false),
+            [],
+            "unconfined and unlimited: no cgroup"
+        );
     }
 
     #[test]

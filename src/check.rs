@@ -28,7 +28,18 @@ pub struct Report {
     pub kernel: Option<String>,
     pub namespaces: Vec<NsFact>,
     pub cgroups: Cgroups,
+    pub surface: Surface,
     pub tools: Vec<ToolFact>,
+}
+
+/// The kernel walls every container gets unless lifted with `--security-opt`.
+#[derive(Debug, Clone)]
+pub struct Surface {
+    /// seccomp filters with the errno action (`--security-opt seccomp=unconfined`).
+    pub seccomp: Availability,
+    /// The device allow list in the container's cgroup: v1 `devices`, or v2's BPF
+    /// device programs (`--security-opt devices=unconfined`).
+    pub devices: Availability,
 }
 
 #[derive(Debug, Clone)]
@@ -133,7 +144,14 @@ impl Report {
                 }
             })
             .collect();
+        let surface = Surface {
+            seccomp: host::seccomp(&roots.proc),
+            devices: mode.map_or_else(no_cgroupfs, |m| {
+                host::device_cgroup(&roots.proc, &roots.cgroup, m)
+            }),
+        };
         Report {
+            surface,
             privileges_lack: privileges.lack(&roots.proc),
             privileges,
             kernel: host::kernel_release(&roots.proc),
@@ -219,12 +237,33 @@ impl Report {
         }
     }
 
-    /// "yes (limits: --cpus, -m, --pids-limit)", "yes, but without --pids-limit (...)".
+    /// The `--security-opt` options `run` needs here, for the walls this host lacks.
+    pub fn opt_outs_needed(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if !self.surface.seccomp.is_available() {
+            v.push(host::SECCOMP_OPT_OUT);
+        }
+        if !self.surface.devices.is_available() {
+            v.push(host::DEVICES_OPT_OUT);
+        }
+        v
+    }
+
+    /// "yes (limits: --cpus, -m, --pids-limit)", "yes, but without --pids-limit (...)",
+    /// and "only with --security-opt …" when a wall cannot be built here.
     pub fn run_meaning(&self) -> String {
         let blockers = self.run_blockers();
         if !blockers.is_empty() {
             return format!("no: missing {}", blockers.join(", "));
         }
+        let opts = self.opt_outs_needed();
+        if opts.is_empty() {
+            return self.limits_meaning();
+        }
+        format!("{}; only with {}", self.limits_meaning(), opts.join(" "))
+    }
+
+    fn limits_meaning(&self) -> String {
         let (ok, not) = self.limits();
         if not.is_empty() {
             return format!("yes (limits: {})", ok.join(", "));
@@ -384,6 +423,18 @@ pub fn text(r: &Report, colour: bool) -> String {
 
     t.heading("Kernel");
     t.row("release", r.kernel.as_deref().unwrap_or("unknown"));
+    t.availability(
+        "seccomp",
+        &r.surface.seccomp,
+        true,
+        "  (the default system call filter)",
+    );
+    t.availability(
+        "device cgroup",
+        &r.surface.devices,
+        true,
+        "  (the device allow list)",
+    );
 
     t.heading("Namespaces");
     for ns in &r.namespaces {
@@ -746,7 +797,23 @@ pub fn json(r: &Report) -> String {
         ("privileges", Json::obj(privileges)),
         (
             "kernel",
-            Json::obj(vec![("release", Json::opt(r.kernel.as_deref()))]),
+            Json::obj(vec![
+                ("release", Json::opt(r.kernel.as_deref())),
+                (
+                    "seccomp",
+                    availability_json(
+                        &r.surface.seccomp,
+                        vec![("opt_out", Json::str(host::SECCOMP_OPT_OUT))],
+                    ),
+                ),
+                (
+                    "device_cgroup",
+                    availability_json(
+                        &r.surface.devices,
+                        vec![("opt_out", Json::str(host::DEVICES_OPT_OUT))],
+                    ),
+                ),
+            ]),
         ),
         ("namespaces", Json::obj(namespaces)),
         (
@@ -849,7 +916,7 @@ mod tests {
     fn v1_host_with_every_controller() {
         let h = Host::new(
             root_proc(),
-            fake::v1(&["cpu", "memory", "pids", "cpuset", "blkio"]),
+            fake::v1(&["cpu", "memory", "pids", "cpuset", "blkio", "devices"]),
             &all_tools(),
         );
         let r = h.report();
@@ -875,8 +942,56 @@ mod tests {
     }
 
     #[test]
+    fn seccomp_and_device_cgroup_are_reported_with_their_opt_outs() {
+        let h = Host::new(
+            root_proc(),
+            fake::v1(&["cpu", "memory", "pids", "devices"]),
+            &all_tools(),
+        );
+        let r = h.report();
+        assert!(r.surface.seccomp.is_available() && r.surface.devices.is_available());
+        let out = text(&r, false);
+        assert!(out.contains("seccomp       available"), "{out}");
+        assert!(out.contains("device cgroup available"), "{out}");
+        let j = parsed(&r);
+        assert_eq!(j["kernel"]["seccomp"]["available"], true);
+        assert_eq!(j["kernel"]["device_cgroup"]["available"], true);
+
+        // No devices hierarchy, no seccomp: run works only with both opt-outs.
+        let p = root_proc();
+        std::fs::remove_file(p.path().join("sys/kernel/seccomp/actions_avail")).unwrap();
+        let h = Host::new(p, fake::v1(&["cpu", "memory", "pids"]), &all_tools());
+        let r = h.report();
+        assert_eq!(r.exit_code(), 0, "run works, with the opt-outs");
+        assert_eq!(
+            r.run_meaning(),
+            "yes (limits: --cpus, -m, --pids-limit); only with --security-opt seccomp=unconfined --security-opt devices=unconfined"
+        );
+        let out = text(&r, false);
+        assert!(out.contains("seccomp       missing"), "{out}");
+        assert!(
+            out.contains("device cgroup missing: devices controller"),
+            "{out}"
+        );
+        assert!(
+            out.contains("or run with --security-opt devices=unconfined"),
+            "{out}"
+        );
+        let j = parsed(&r);
+        assert_eq!(j["kernel"]["seccomp"]["available"], false);
+        assert_eq!(
+            j["kernel"]["device_cgroup"]["opt_out"],
+            "--security-opt devices=unconfined"
+        );
+    }
+
+    #[test]
     fn hybrid_host_without_pids_runs_without_pids_limit() {
-        let h = Host::new(root_proc(), fake::hybrid(&["cpu", "memory"]), &all_tools());
+        let h = Host::new(
+            root_proc(),
+            fake::hybrid(&["cpu", "memory", "devices"]),
+            &all_tools(),
+        );
         let r = h.report();
         assert_eq!(r.cgroups.mode, Some(CgroupMode::Hybrid));
         assert!(!controller(&r, "pids").is_available());

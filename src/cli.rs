@@ -100,6 +100,11 @@ pub struct RunArgs {
     #[arg(short = 'v', long = "volume", value_name = "HOST:CONTAINER[:ro]")]
     pub volumes: Vec<OsString>,
 
+    /// Lift a default wall: seccomp=unconfined (no system call filter),
+    /// devices=unconfined (no device allow list) (repeatable)
+    #[arg(long = "security-opt", value_name = "OPT")]
+    pub security_opt: Vec<String>,
+
     /// The command and its arguments, passed exactly as given
     #[arg(
         value_name = "COMMAND",

@@ -477,6 +477,73 @@ fn v1_controller(root: &Path, mode: CgroupMode, name: &str) -> Availability {
     )
 }
 
+// ------------------------------------------------------------------ kernel surface
+
+/// The opt-outs named in the hints below.
+pub const SECCOMP_OPT_OUT: &str = "--security-opt seccomp=unconfined";
+pub const DEVICES_OPT_OUT: &str = "--security-opt devices=unconfined";
+
+/// Can this kernel apply a seccomp filter that answers with an errno? From
+/// `/proc/sys/kernel/seccomp/actions_avail` (Linux 4.14; CONFIG_SECCOMP_FILTER).
+pub fn seccomp(proc: &Path) -> Availability {
+    let file = proc.join("sys/kernel/seccomp/actions_avail");
+    match std::fs::read_to_string(&file) {
+        Ok(s) if s.split_whitespace().any(|a| a == "errno") => Availability::Available,
+        Ok(s) => Availability::missing(
+            format!("{} offers only {}", file.display(), s.trim()),
+            format!(
+                "use a kernel whose seccomp has the errno action, or run with {SECCOMP_OPT_OUT}"
+            ),
+        ),
+        Err(_) => Availability::missing(
+            format!("no {}: the kernel lacks seccomp filters", file.display()),
+            format!("use a kernel with CONFIG_SECCOMP_FILTER=y, or run with {SECCOMP_OPT_OUT}"),
+        ),
+    }
+}
+
+/// The same question for `run`, in one system call rather than a file read:
+/// PR_GET_SECCOMP fails with EINVAL on a kernel without seccomp.
+fn seccomp_now() -> Availability {
+    match crate::sys::seccomp_mode() {
+        Ok(_) => Availability::Available,
+        Err(e) => Availability::missing(
+            format!("prctl(PR_GET_SECCOMP): {}", crate::error::os_reason(&e)),
+            format!("use a kernel with CONFIG_SECCOMP_FILTER=y, or run with {SECCOMP_OPT_OUT}"),
+        ),
+    }
+}
+
+/// Can the container's cgroup limit its devices? v1 (and hybrid): the `devices`
+/// hierarchy. v2: a BPF_PROG_TYPE_CGROUP_DEVICE program, which needs the bpf system call
+/// (CONFIG_BPF_SYSCALL, whose sysctl `unprivileged_bpf_disabled` shows it) and
+/// CONFIG_CGROUP_BPF; the runtime loads the program before anything is created, so a
+/// kernel without the latter is refused there.
+pub fn device_cgroup(proc: &Path, root: &Path, mode: CgroupMode) -> Availability {
+    match mode {
+        CgroupMode::V1 | CgroupMode::Hybrid => match v1_controller(root, mode, "devices") {
+            Availability::Missing(l) => Availability::missing(
+                format!("devices controller: {}", l.why),
+                format!("{}; or run with {DEVICES_OPT_OUT}", l.fix),
+            ),
+            a => a,
+        },
+        CgroupMode::V2 => {
+            let bpf = proc.join("sys/kernel/unprivileged_bpf_disabled");
+            if bpf.exists() {
+                Availability::Available
+            } else {
+                Availability::missing(
+                    format!("no {}: the kernel has no bpf system call", bpf.display()),
+                    format!(
+                        "use a kernel with CONFIG_BPF_SYSCALL=y and CONFIG_CGROUP_BPF=y, or run with {DEVICES_OPT_OUT}"
+                    ),
+                )
+            }
+        }
+    }
+}
+
 /// The host's cgroup facts a container needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CgroupHost {
@@ -805,6 +872,8 @@ pub struct Needs {
     pub privileges: bool,
     pub namespaces: Vec<Namespace>,
     pub controllers: Vec<Controller>,
+    /// The default seccomp filter.
+    pub seccomp: bool,
     /// Tools that must be found and usable.
     pub tools: Vec<&'static ScriptTool>,
 }
@@ -816,7 +885,8 @@ impl Needs {
             command: "gocker run",
             privileges: true,
             namespaces: spec.namespaces.clone(),
-            controllers: crate::cgroup::needed_controllers(&spec.limits),
+            controllers: crate::cgroup::controllers(&spec.limits, spec.confinement.devices),
+            seccomp: spec.confinement.seccomp,
             tools: Vec::new(),
         }
     }
@@ -829,6 +899,10 @@ impl Needs {
             command: "gocker emit-script",
             privileges: false,
             tools: script_tools_for(spec).filter(|t| t.required).collect(),
+            // The script applies neither the filter nor the device list (see
+            // templates/script.sh), so it needs only the limits' controllers.
+            controllers: crate::cgroup::needed_controllers(&spec.limits),
+            seccomp: false,
             ..Needs::run(spec)
         }
     }
@@ -846,6 +920,7 @@ pub fn explain_clone_failure(
         privileges: false,
         namespaces: namespaces.to_vec(),
         controllers: Vec::new(),
+        seccomp: false,
         tools: Vec::new(),
     };
     match refuse_unsupported(&needs, roots) {
@@ -904,6 +979,17 @@ pub fn refuse_unsupported(needs: &Needs, roots: &Roots) -> Result<Option<CgroupH
             ),
         );
     }
+    if needs.seccomp
+        && let Availability::Missing(lack) = seccomp_now()
+    {
+        return fail(
+            Failure::Host,
+            format!(
+                "{cmd} confines every container with a seccomp filter, which this host cannot apply: {}; {}",
+                lack.why, lack.fix
+            ),
+        );
+    }
     if needs.controllers.is_empty() {
         return Ok(None);
     }
@@ -925,7 +1011,22 @@ pub fn refuse_unsupported(needs: &Needs, roots: &Roots) -> Result<Option<CgroupH
             ),
         );
     };
-    if let Some((c, lack)) = host.first_missing(&needs.controllers) {
+    let (devices, limits): (Vec<Controller>, Vec<Controller>) = needs
+        .controllers
+        .iter()
+        .partition(|c| **c == Controller::Devices);
+    if !devices.is_empty()
+        && let Availability::Missing(lack) = device_cgroup(&roots.proc, &host.root, host.mode)
+    {
+        return fail(
+            Failure::Host,
+            format!(
+                "{cmd} confines every container's devices with its cgroup, which this host cannot do: {}; {}",
+                lack.why, lack.fix
+            ),
+        );
+    }
+    if let Some((c, lack)) = host.first_missing(&limits) {
         return fail(
             Failure::Host,
             format!(
@@ -1075,6 +1176,12 @@ pub mod fake {
         }
         touch(&p.join("sys/kernel/osrelease"), "6.1.0-test\n");
         touch(&p.join("self/mounts"), "");
+        // A kernel with seccomp filters and the bpf system call.
+        touch(
+            &p.join("sys/kernel/seccomp/actions_avail"),
+            "kill_process kill_thread trap errno user_notif trace log allow\n",
+        );
+        touch(&p.join("sys/kernel/unprivileged_bpf_disabled"), "2\n");
         t
     }
 
@@ -1444,13 +1551,18 @@ mod tests {
         let s = spec(Some("1"), None, Some("10"));
         let run = Needs::run(&s);
         assert!(run.privileges && run.tools.is_empty());
-        assert_eq!(run.controllers, [Controller::Cpu, Controller::Pids]);
+        assert_eq!(
+            run.controllers,
+            [Controller::Cpu, Controller::Pids, Controller::Devices]
+        );
+        assert!(run.seccomp);
         assert_eq!(run.namespaces, Namespace::LESSON);
         let script = Needs::script(&s);
         assert!(!script.privileges);
         let names: Vec<&str> = script.tools.iter().map(|t| t.name).collect();
         assert!(names.contains(&"pivot_root") && !names.contains(&"ip"));
-        assert_eq!(script.controllers, run.controllers);
+        assert_eq!(script.controllers, [Controller::Cpu, Controller::Pids]);
+        assert!(!script.seccomp);
     }
 
     #[test]
@@ -1467,9 +1579,58 @@ mod tests {
                 .unwrap()
                 .is_some()
         );
-        // No limits: no cgroup needed.
+        // No limits: a cgroup all the same, for the device list; unless unconfined.
         let none = spec(None, None, None);
-        assert_eq!(refuse_unsupported(&Needs::run(&none), &r).unwrap(), None);
+        assert!(
+            refuse_unsupported(&Needs::run(&none), &r)
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(
+            refuse_unsupported(&Needs::run(&devices_unconfined(none)), &r).unwrap(),
+            None
+        );
+    }
+
+    fn devices_unconfined(mut s: ContainerSpec) -> ContainerSpec {
+        s.confinement.devices = false;
+        s
+    }
+
+    #[test]
+    fn refuse_a_host_without_device_cgroup_or_seccomp_unless_unconfined() {
+        let bin = fake::tools(&[]);
+        // v1 without the devices hierarchy.
+        let p = fake::proc(0, fake::ALL_CAPS, &LESSON_NS, &[]);
+        let cg = fake::v1(&["cpu", "memory", "pids"]);
+        let r = roots(&p, &cg, &bin);
+        let s = spec(None, None, None);
+        let msg = refusal(refuse_unsupported(&Needs::run(&s), &r));
+        assert!(msg.contains("devices controller"), "{msg}");
+        assert!(
+            msg.ends_with(&format!("or run with {DEVICES_OPT_OUT}")),
+            "{msg}"
+        );
+        assert_eq!(
+            refuse_unsupported(&Needs::run(&devices_unconfined(s.clone())), &r).unwrap(),
+            None
+        );
+        // v2 on a kernel without the bpf system call.
+        std::fs::remove_file(p.path().join("sys/kernel/unprivileged_bpf_disabled")).unwrap();
+        let cg = fake::v2(&["cpu", "memory", "pids"]);
+        let r = roots(&p, &cg, &bin);
+        let msg = refusal(refuse_unsupported(&Needs::run(&s), &r));
+        assert!(msg.contains("no bpf system call"), "{msg}");
+        assert!(msg.contains(DEVICES_OPT_OUT), "{msg}");
+        assert!(!device_cgroup(&p.path().join("x"), cg.path(), CgroupMode::V2).is_available());
+        // check's seccomp probe, from the same fake /proc.
+        assert!(seccomp(p.path()).is_available());
+        std::fs::remove_file(p.path().join("sys/kernel/seccomp/actions_avail")).unwrap();
+        let lack = seccomp(p.path());
+        assert!(
+            lack.lack().unwrap().fix.contains(SECCOMP_OPT_OUT),
+            "{lack:?}"
+        );
     }
 
     #[test]
@@ -1477,8 +1638,8 @@ mod tests {
         let p = fake::proc(0, fake::ALL_CAPS, &LESSON_NS, &[]);
         let bin = fake::tools(&[]);
         for cg in [
-            fake::v1(&["cpu", "memory"]),
-            fake::hybrid(&["cpu", "memory"]),
+            fake::v1(&["cpu", "memory", "devices"]),
+            fake::hybrid(&["cpu", "memory", "devices"]),
             fake::v2(&["cpu", "memory"]),
         ] {
             let r = roots(&p, &cg, &bin);
@@ -1502,7 +1663,10 @@ mod tests {
             &r,
         ));
         assert!(msg.starts_with("no cgroup filesystem at"), "{msg}");
-        assert!(refuse_unsupported(&Needs::run(&spec(None, None, None)), &r).is_ok());
+        assert!(
+            refuse_unsupported(&Needs::run(&devices_unconfined(spec(None, None, None))), &r)
+                .is_ok()
+        );
     }
 
     #[test]

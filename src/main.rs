@@ -7,12 +7,14 @@
 mod cgroup;
 mod check;
 mod cli;
+mod devices;
 mod error;
 mod host;
 mod mounts;
 mod render;
 mod rootfs;
 mod runtime;
+mod seccomp;
 mod security;
 mod spec;
 mod sys;

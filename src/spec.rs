@@ -23,6 +23,44 @@ pub struct ContainerSpec {
     /// Mounts under the new root, in order; each target is a path inside the container.
     pub mounts: Vec<Mount>,
     pub limits: Limits,
+    pub confinement: Confinement,
+}
+
+/// The kernel walls beyond namespaces and capabilities, each on unless lifted with
+/// `--security-opt NAME=unconfined` (Docker's spelling for seccomp).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Confinement {
+    /// The default seccomp filter (`seccomp`).
+    pub seccomp: bool,
+    /// The device allow list in the container's cgroup (`devices`).
+    pub devices: bool,
+}
+
+impl Default for Confinement {
+    fn default() -> Self {
+        Confinement {
+            seccomp: true,
+            devices: true,
+        }
+    }
+}
+
+/// `--security-opt` values: `seccomp=unconfined`, `devices=unconfined`.
+fn parse_security_opts(opts: &[String]) -> Result<Confinement> {
+    let mut c = Confinement::default();
+    for o in opts {
+        match o.as_str() {
+            "seccomp=unconfined" | "seccomp:unconfined" => c.seccomp = false,
+            "devices=unconfined" | "devices:unconfined" => c.devices = false,
+            _ => fail(
+                Failure::Usage,
+                format!(
+                    "--security-opt {o:?}: expected seccomp=unconfined or devices=unconfined (custom seccomp profiles are not supported)"
+                ),
+            )?,
+        }
+    }
+    Ok(c)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -196,6 +234,7 @@ impl ContainerSpec {
             namespaces: Namespace::LESSON.to_vec(),
             mounts,
             limits,
+            confinement: parse_security_opts(&args.security_opt)?,
         })
     }
 }

@@ -9,6 +9,9 @@
 # /proc/self/exe again as "child", it runs its own file again inside the new namespaces.
 # Exit status: the command's own; 128+N when a signal N killed it; 125 when this script
 # failed; 126 when the command cannot be invoked; 127 when it was not found.
+#
+# Unlike `gocker run`: no seccomp filter, no device allow list, no fresh session keyring;
+# no host tool applies them here (README, "What it does not guarantee").
 {%- if terminal %}
 #
 # -t: gocker run gives the container a pseudo-terminal of its own and relays it; a script

@@ -267,7 +267,15 @@ fn run_clean(mut cmd: Command, what: &str) -> Run {
 
 fn run_native(opts: &[OsString], cmd: &[OsString]) -> Run {
     let mut c = gocker();
-    c.arg("run").args(opts).args(cmd);
+    // The script applies neither the seccomp filter nor the device list (README): the
+    // same container from run is the one without them.
+    c.arg("run")
+        .args([
+            "--security-opt=seccomp=unconfined",
+            "--security-opt=devices=unconfined",
+        ])
+        .args(opts)
+        .args(cmd);
     run_clean(c, "gocker run")
 }
 

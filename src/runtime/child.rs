@@ -25,6 +25,8 @@ pub struct ChildSetup<'a> {
     /// Where to join the cgroup before exec, when clone could not start us in it
     /// (`cgroup::join_points`).
     pub join: &'a [(PathBuf, PathBuf)],
+    /// The seccomp filter to install just before exec; `None` when unconfined.
+    pub seccomp: Option<&'a seccompiler::BpfProgram>,
 }
 
 pub fn run(setup: ChildSetup, ends: ChildEnds) -> ! {
@@ -64,6 +66,14 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     // A session of its own: terminal signals reach the container only through its
     // own terminal (-t) or through gocker's forwarding, never twice.
     sys::setsid().context("setsid")?;
+    // A fresh session keyring (as runc does): none of gocker's keys are inherited. A
+    // kernel without keys (ENOSYS) has nothing to inherit.
+    match sys::join_new_session_keyring() {
+        Err(e) if e.raw_os_error() != Some(libc::ENOSYS) => {
+            Err(e).context("join a new session keyring (keyctl)")?
+        }
+        _ => {}
+    }
     if !spec.process.stdin && !spec.process.terminal {
         let null = sys::open(Path::new("/dev/null"), libc::O_RDONLY).context("open /dev/null")?;
         sys::dup2(null.as_raw_fd(), 0).context("connect stdin to /dev/null")?;
@@ -100,6 +110,10 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     }
     sys::restore_sigpipe();
     sys::set_signal_mask(s.signal_mask).context("restore the signal mask")?;
+    // The last step: from here on only the allowed system calls work, execve among them.
+    if let Some(filter) = s.seccomp {
+        crate::seccomp::install(filter)?;
+    }
     let err = sys::execve(&path, &argv, &env);
     let name = spec.process.argv[0].to_string_lossy();
     // Only now, on the way out, is it worth a stat to say why in the learner's words.

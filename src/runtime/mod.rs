@@ -45,20 +45,33 @@ pub fn preflight(spec: &ContainerSpec, roots: &Roots) -> Result<Option<CgroupHos
 /// Run the container; returns its exit status (128+N for signal N).
 pub fn run(spec: &ContainerSpec, roots: &Roots) -> Result<i32> {
     let cg_host = preflight(spec, roots)?;
+    let surface = Surface::prepare(spec, cg_host.as_ref())?;
     let id = sys::getpid().to_string();
     // v2: the cgroup must exist before clone, which starts the child in it. v1: the
     // parent makes it after clone, while the child builds its root (see start_and_wait).
     let mut cgroup = match &cg_host {
-        Some(h) if h.version() == Version::V2 => {
-            Some(Cgroup::create(h.version(), &h.root, &id, &spec.limits)?)
-        }
+        Some(h) if h.version() == Version::V2 => Some(Cgroup::create(
+            h.version(),
+            &h.root,
+            &id,
+            &spec.limits,
+            spec.confinement.devices,
+        )?),
         _ => None,
     };
     let staging = match &spec.root {
         Root::Dir(p) => Staging::Rootfs(p.clone()),
         Root::HostView => Staging::new_temp()?,
     };
-    let status = start_and_wait(spec, roots, staging, cg_host.as_ref(), &id, &mut cgroup)?;
+    let status = start_and_wait(
+        spec,
+        roots,
+        staging,
+        cg_host.as_ref(),
+        &id,
+        &mut cgroup,
+        &surface,
+    )?;
     // A container that exited 0 had nothing killed that it cared about.
     if let Some(cg) = cgroup
         .as_ref()
@@ -88,6 +101,7 @@ fn start_and_wait(
     cg_host: Option<&CgroupHost>,
     id: &str,
     cgroup: &mut Option<Cgroup>,
+    surface: &Surface,
 ) -> Result<sys::WaitStatus> {
     let root = staging.path();
     // The v2 leaf as a directory fd: clone3 starts the child inside it.
@@ -98,6 +112,16 @@ fn start_and_wait(
         ),
         _ => None,
     };
+    // Attached before clone, so the command is covered from its first instruction.
+    if let (Some(fd), Some(prog)) = (cgroup_fd.as_ref(), surface.device_program.as_ref()) {
+        sys::attach_device_program(fd, prog).map_err(|e| {
+            crate::error::Failure::Host.with(format!(
+                "attach the device program to the container's cgroup (bpf BPF_PROG_ATTACH): {}; run with {}",
+                crate::error::os_reason(&e),
+                crate::host::DEVICES_OPT_OUT
+            ))
+        })?;
+    }
     let (mut parent_ends, child_ends) = channel::channels(spec.process.terminal)?;
     // Blocked before the clone so that no signal is lost between clone and the loop
     // that handles them; the child restores the old mask before exec.
@@ -128,7 +152,7 @@ fn start_and_wait(
         Some(h) if clone_args.cgroup.is_none() => cgroup::join_points(
             h.version(),
             &h.root,
-            &cgroup::needed_controllers(&spec.limits),
+            &cgroup::controllers(&spec.limits, spec.confinement.devices),
             id,
         ),
         _ => Vec::new(),
@@ -141,6 +165,7 @@ fn start_and_wait(
                 root,
                 signal_mask: &old_mask,
                 join: &join,
+                seccomp: surface.seccomp.as_ref(),
             },
             child_ends,
         );
@@ -156,7 +181,13 @@ fn start_and_wait(
         if let Some(h) = cg_host
             && cgroup.is_none()
         {
-            *cgroup = Some(Cgroup::create(h.version(), &h.root, id, &spec.limits)?);
+            *cgroup = Some(Cgroup::create(
+                h.version(),
+                &h.root,
+                id,
+                &spec.limits,
+                spec.confinement.devices,
+            )?);
         }
         if spec.namespaces.contains(&Namespace::Net) {
             bring_up_lo(pid).context("bring up lo in the container's network namespace")?;
@@ -197,6 +228,41 @@ fn start_and_wait(
     guard.reaped();
     let _ = sys::set_signal_mask(&old_mask);
     Ok(status)
+}
+
+/// The kernel walls made ready before anything exists, so that a host that cannot
+/// have them is refused early: the seccomp filter, compiled (~5 us), and on v2 the
+/// device program, loaded and verified by the kernel (attached once the cgroup exists).
+struct Surface {
+    seccomp: Option<seccompiler::BpfProgram>,
+    device_program: Option<std::os::fd::OwnedFd>,
+}
+
+impl Surface {
+    fn prepare(spec: &ContainerSpec, cg_host: Option<&CgroupHost>) -> Result<Surface> {
+        let seccomp = if spec.confinement.seccomp {
+            Some(crate::seccomp::build()?)
+        } else {
+            None
+        };
+        let device_program = match cg_host {
+            Some(h) if spec.confinement.devices && h.version() == Version::V2 => Some(
+                sys::load_device_program(&crate::devices::program(&crate::devices::ALLOWED))
+                    .map_err(|e| {
+                        crate::error::Failure::Host.with(format!(
+                            "load the device cgroup program (bpf BPF_PROG_LOAD): {}; use a kernel with CONFIG_CGROUP_BPF=y, or run with {}",
+                            crate::error::os_reason(&e),
+                            crate::host::DEVICES_OPT_OUT
+                        ))
+                    })?,
+            ),
+            _ => None,
+        };
+        Ok(Surface {
+            seccomp,
+            device_program,
+        })
+    }
 }
 
 /// Join `pid`'s network namespace and bring its `lo` up. gocker itself uses no network,

@@ -414,6 +414,57 @@ t_undelegated() {
         || fail "gocker check does not say run works without -m"
 }
 
+# The device allow list on v2: a BPF_PROG_TYPE_CGROUP_DEVICE program on the
+# container's leaf cgroup (there is no devices controller). mknod of a node
+# outside the list, and opening one planted in the rootfs, fail with EPERM;
+# the listed ones work; the leaf exists without limits and is removed after.
+# Also the seccomp filter (Seccomp: 2) on this kernel.
+t_devices_v2() {
+    mkdir -p "$ROOTFS/attack-dev"
+    rm -f "$ROOTFS/attack-dev/kmsg" "$ROOTFS/attack-dev/loop0"
+    mknod "$ROOTFS/attack-dev/kmsg" c 1 11 || fail "mknod kmsg in the rootfs (host side)"
+    mknod "$ROOTFS/attack-dev/loop0" b 7 0 || fail "mknod loop0 in the rootfs (host side)"
+    # shellcheck disable=SC2016 # expanded inside the container
+    inside='
+        for n in "kmsg c 1 11" "loop0 b 7 0" "fuse c 10 229"; do
+            set -- $n
+            if mknod "/tmp/$1" "$2" "$3" "$4" 2>/tmp/err; then echo "mknod-$1 ok"; else echo "mknod-$1 refused: $(cat /tmp/err)"; fi
+        done
+        for n in kmsg loop0; do
+            if (: < "/attack-dev/$n") 2>/tmp/err; then echo "open-$n ok"; else echo "open-$n refused: $(cat /tmp/err)"; fi
+        done
+        mknod /tmp/null2 c 1 3 && (echo x > /tmp/null2) && echo "mknod-null ok"
+        (echo x > /dev/null) && head -c 1 /dev/urandom > /dev/null && echo "dev-null ok"
+        rm -f /tmp/kmsg /tmp/loop0 /tmp/fuse /tmp/null2 /tmp/err
+        grep "^Seccomp:" /proc/self/status
+        sed "s#^0::/gocker/.*#0::/gocker/ID#" /proc/self/cgroup'
+    before=$(list_leaves)
+    out=$(gk run --rootfs "$ROOTFS" sh -c "$inside" 2>&1)
+    rc=$?
+    say "+ gocker run (no limits) -> status $rc"
+    say "$out"
+    expect_eq "exit status" "$rc" 0
+    for n in kmsg loop0 fuse; do
+        echo "$out" | grep -q "^mknod-$n refused: .*Operation not permitted" \
+            || fail "mknod of $n was not refused with EPERM"
+    done
+    for n in kmsg loop0; do
+        echo "$out" | grep -q "^open-$n refused: .*Operation not permitted" \
+            || fail "open of the planted $n was not refused with EPERM"
+    done
+    echo "$out" | grep -q "^mknod-null ok" || fail "mknod of null (allowed) failed"
+    echo "$out" | grep -q "^dev-null ok" || fail "/dev/null or /dev/urandom unusable"
+    echo "$out" | grep -q "^Seccomp:[[:space:]]*2" || fail "no seccomp filter"
+    echo "$out" | grep -q "^0::/gocker/ID" || fail "no leaf cgroup without limits"
+    expect_eq "leaves left behind" "$(list_leaves)" "$before"
+    # Lifted: CAP_MKNOD makes the node, so the program was what refused it.
+    out=$(gk run --security-opt devices=unconfined --rootfs "$ROOTFS" \
+        sh -c 'mknod /tmp/kmsg c 1 11 && echo "mknod-kmsg ok"; rm -f /tmp/kmsg' 2>&1)
+    say "+ gocker run --security-opt devices=unconfined: $out"
+    expect_eq "unconfined mknod" "$out" "mknod-kmsg ok"
+    rm -rf "$ROOTFS/attack-dev"
+}
+
 # ------------------------------------------------------------------ main
 
 say "=== gocker cgroup-v2 checks ($(uname -r), $(nproc) CPUs)"
@@ -450,6 +501,7 @@ check "container starts in its leaf cgroup (/proc/self/cgroup), cgroup removed a
 check "emit-script --cgroup v2 script gives the same probe output and limits as run" t_emit_script
 t_emit_script_busybox > "$T/bb.log" 2>&1
 grep '^note:' "$T/bb.log"
+check "v2 device program: mknod/open outside the list EPERM, listed ones work; seccomp on" t_devices_v2
 check "check and run -m 32 refuse (125, name memory) when the cgroup root does not delegate memory" t_undelegated
 
 say "=== summary"
