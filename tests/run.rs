@@ -97,15 +97,51 @@ fn host_root_is_unreachable() {
     root_or_skip!("host_root_is_unreachable");
     let r = busybox_rootfs();
     let marker = TempDir::new("marker");
-    std::fs::write(marker.path().join("secret"), "host").unwrap();
+    // A content found nowhere else, searched for exactly; the script spells it in two
+    // halves so that it is not in the container's own command line either.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let (a, b) = (
+        "gocker-host-secret-",
+        format!("{}-{nanos}", std::process::id()),
+    );
+    let token = format!("{a}{b}");
     let secret = marker.path().join("secret");
+    std::fs::write(&secret, &token).unwrap();
+    // The host's path to the file; then every file of the container's own tree (its
+    // pseudo filesystems aside), which would hold the host's if any of it were there
+    // (bounded in time: a leaked host tree could be large).
     let script = format!(
-        "ls -a /; cat {0} 2>&1; cat /proc/1/root{0} 2>&1; grep -c . /proc/mounts",
+        "ls -a /; echo ---; cat {0} 2>&1 && exit 3; echo ---; \
+         for d in /* /.[!.]*; do case $d in /proc|/sys|/dev) ;; *) [ -e \"$d\" ] && timeout 20 find \"$d\" -type f -exec grep -l \"$A$B\" {{}} + ;; esac; done; echo ---; \
+         grep -c . /proc/mounts",
         secret.display()
     );
-    let o = run_in(r.path(), &["/bin/sh", "-c", &script]);
+    let o = gocker()
+        .args([
+            "run",
+            "-e",
+            &format!("A={a}"),
+            "-e",
+            &format!("B={b}"),
+            "--rootfs",
+        ])
+        .arg(r.path())
+        .args(["/bin/sh", "-c", &script])
+        .output()
+        .expect("run gocker");
     let out = stdout(&o);
-    assert!(!out.contains("host\n"), "host file readable: {out}");
+    assert!(!out.contains(&token), "host file readable: {out}");
+    let parts: Vec<&str> = out.split("---\n").collect();
+    assert_eq!(parts.len(), 4, "{out}{}", stderr(&o));
+    assert!(
+        parts[1].contains("No such file or directory"),
+        "cat of the host's path: {}",
+        parts[1]
+    );
+    assert_eq!(parts[2], "", "files with the host's secret in them");
     assert!(!out.contains(".pivot_root"), "{out}");
     // The root listing is the rootfs's own.
     let mut expect: Vec<String> = std::fs::read_dir(r.path())
@@ -114,11 +150,11 @@ fn host_root_is_unreachable() {
         .collect();
     expect.extend([".".into(), "..".into()]);
     expect.sort();
-    let mut got: Vec<String> = out.lines().take(expect.len()).map(String::from).collect();
+    let mut got: Vec<String> = parts[0].lines().map(String::from).collect();
     got.sort();
     assert_eq!(got, expect);
     // Inside, /proc/mounts lists only the container's mounts, not the host's many.
-    let n: usize = out.lines().last().unwrap().trim().parse().unwrap();
+    let n: usize = parts[3].trim().parse().unwrap();
     assert!(n < 30, "container sees {n} mounts");
 }
 
