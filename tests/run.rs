@@ -280,9 +280,11 @@ fn default_root_is_a_read_only_host_view() {
 fn limits_are_in_the_cgroup_files_while_it_runs() {
     root_or_skip!("limits_are_in_the_cgroup_files_while_it_runs");
     let r = busybox_rootfs();
-    let child = gocker()
+    // The container waits on its stdin until the files are read: no window to race.
+    let mut child = gocker()
         .args([
             "run",
+            "-i",
             "--cpus",
             "0.5",
             "-m",
@@ -292,7 +294,8 @@ fn limits_are_in_the_cgroup_files_while_it_runs() {
             "--rootfs",
         ])
         .arg(r.path())
-        .args(["sleep", "3"])
+        .args(["/bin/sh", "-c", "read line"])
+        .stdin(Stdio::piped())
         .spawn()
         .unwrap();
     let gpid = child.id();
@@ -314,6 +317,7 @@ fn limits_are_in_the_cgroup_files_while_it_runs() {
         );
     }
     assert_eq!(read_trim(pids.join("pids.max")), "20");
+    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success());
     assert!(
@@ -340,17 +344,70 @@ fn limits_apply_from_the_first_instruction() {
     );
 }
 
+/// utime + stime of `pid`, in clock ticks (proc(5): fields 14 and 15 of /proc/PID/stat).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read stat");
+    // The command name (field 2) may hold spaces; the rest follows its ')'.
+    let rest = &stat[stat.rfind(')').expect("stat has a comm") + 2..];
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    f[11] + f[12]
+}
+
+/// The clock ticks per second of this host's /proc/PID/stat.
+fn clk_tck() -> f64 {
+    let o = Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .expect("getconf");
+    stdout(&o)
+        .trim()
+        .parse()
+        .expect("getconf CLK_TCK gives a number")
+}
+
 #[test]
 fn cpu_limit_halves_the_pace() {
     root_or_skip!("cpu_limit_halves_the_pace");
     let _serial = TIMING.lock().unwrap_or_else(|e| e.into_inner());
     let r = busybox_rootfs();
-    // A busy loop for 2 s of wall time, then its CPU time in clock ticks (utime+stime).
-    let script = "while :; do :; done & p=$!; sleep 2; set -- $(cat /proc/$p/stat); kill $p; echo $(( ${14} + ${15} ))";
-    let o = run_in(r.path(), &["--cpus", "0.5", "/bin/sh", "-c", script]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let ticks: f64 = stdout(&o).trim().parse().unwrap();
-    let share = ticks / 100.0 / 2.0;
+    // PID 1 itself spins; the host measures its CPU time over a wall time it measures.
+    let mut child = gocker()
+        .args(["run", "--cpus", "0.5", "--rootfs"])
+        .arg(r.path())
+        .args(["/bin/sh", "-c", "while :; do :; done"])
+        .spawn()
+        .unwrap();
+    let gpid = child.id();
+    let pid1 = wait_for("the container's PID 1", || container_pid(gpid));
+    wait_for("exec of sh", || {
+        let comm = std::fs::read_to_string(format!("/proc/{pid1}/comm")).unwrap_or_default();
+        (comm.trim() == "sh").then_some(())
+    });
+    let cpu = cgroup_dir(pid1, "cpu").expect("the container's cpu cgroup");
+    let throttled = || {
+        std::fs::read_to_string(cpu.join("cpu.stat"))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("nr_throttled ")
+                    .map(|n| n.trim().parse::<u64>().unwrap())
+            })
+            .expect("nr_throttled in cpu.stat")
+    };
+    let tck = clk_tck();
+    let (t0, c0, n0) = (std::time::Instant::now(), cpu_ticks(pid1), throttled());
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let (t1, c1, n1) = (std::time::Instant::now(), cpu_ticks(pid1), throttled());
+    Command::new("kill")
+        .args(["-KILL", &pid1.to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(137));
+    let share = (c1 - c0) as f64 / tck / (t1 - t0).as_secs_f64();
+    assert!(n1 > n0, "never throttled: the quota is not enforced");
     assert!(share <= 0.62, "--cpus 0.5 used {share:.2} of a CPU");
     assert!(share >= 0.25, "--cpus 0.5 used only {share:.2} of a CPU");
 }
