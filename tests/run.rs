@@ -555,6 +555,59 @@ fn container_dies_with_gocker_and_leftovers_are_swept() {
 }
 
 #[test]
+fn the_sweep_never_removes_a_cgroup_still_in_use() {
+    root_or_skip!("the_sweep_never_removes_a_cgroup_still_in_use");
+    let r = busybox_rootfs();
+    let h = hierarchy_of("pids").expect("a cgroup hierarchy with the pids controller");
+    // A live container, and two cgroups as gocker names them: one whose owner is alive
+    // (a process of ours) but which holds no process yet, as a container's cgroup does
+    // between its creation and the child joining it (rmdir would succeed, so only the
+    // liveness check protects it); one whose owner is dead.
+    let (live, live_pid1) = start_sleeping(r.path(), &["--pids-limit", "10"], "30");
+    let live_cgroups = cgroups_of(live.id());
+    assert!(!live_cgroups.is_empty(), "the live container has no cgroup");
+    let mut owner = Command::new("sleep").arg("30").spawn().unwrap();
+    let mut dead = Command::new("true").spawn().unwrap();
+    dead.wait().unwrap();
+    let in_use = h.mount.join("gocker").join(owner.id().to_string());
+    let leftover = h.mount.join("gocker").join(dead.id().to_string());
+    std::fs::create_dir_all(&in_use).unwrap();
+    std::fs::create_dir_all(&leftover).unwrap();
+    // Another run with a limit sweeps.
+    let o = run_in(r.path(), &["--pids-limit", "10", "true"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let in_use_kept = in_use.is_dir();
+    let leftover_gone = !leftover.exists();
+    let live_kept: Vec<_> = live_cgroups.iter().filter(|d| !d.is_dir()).collect();
+    let _ = std::fs::remove_dir(&in_use);
+    let _ = std::fs::remove_dir(&leftover);
+    owner.kill().unwrap();
+    owner.wait().unwrap();
+    // The live container ends as any does: its PID 1 killed, gocker cleans up.
+    Command::new("kill")
+        .args(["-KILL", &live_pid1.to_string()])
+        .status()
+        .unwrap();
+    let gpid = live.id();
+    assert_eq!(live.wait_with_output().unwrap().status.code(), Some(137));
+    assert!(cgroups_of(gpid).is_empty(), "{:?}", cgroups_of(gpid));
+    assert!(
+        in_use_kept,
+        "swept {} whose owner is alive",
+        in_use.display()
+    );
+    assert!(
+        live_kept.is_empty(),
+        "swept the live container's {live_kept:?}"
+    );
+    assert!(
+        leftover_gone,
+        "{} (owner dead) not swept",
+        leftover.display()
+    );
+}
+
+#[test]
 fn tty_gives_a_terminal_and_ctrl_c_reaches_the_container() {
     root_or_skip!("tty_gives_a_terminal_and_ctrl_c_reaches_the_container");
     let r = busybox_rootfs();
