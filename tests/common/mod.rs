@@ -329,3 +329,33 @@ pub fn start_sleeping(root: &Path, opts: &[&str], seconds: &str) -> (std::proces
     });
     (child, pid1)
 }
+
+/// Whether the kernel accounts swap per cgroup, so that gocker's swap limit is written:
+/// v1's memory.memsw.* files, v2's memory.swap.max (in any cgroup below the root).
+pub fn swap_accounted() -> bool {
+    let Some(h) = hierarchy_of("memory") else {
+        return false;
+    };
+    if !h.v2 {
+        return h.mount.join("memory.memsw.limit_in_bytes").exists();
+    }
+    std::fs::read_dir(&h.mount).is_ok_and(|rd| {
+        rd.flatten()
+            .any(|e| e.path().join("memory.swap.max").exists())
+    })
+}
+
+/// An OOM test holds when the host has no swap, or gocker can forbid the container swap;
+/// on a host with swap and no swap accounting the container could page out instead of
+/// being killed: then the test fails unless `GOCKER_SKIP=feature:swap-accounting`.
+pub fn oom_is_certain(test: &str) -> bool {
+    let swaps = std::fs::read_to_string("/proc/swaps").unwrap_or_default();
+    let swap_on = swaps.lines().count() > 1;
+    skip_unless(
+        !swap_on || swap_accounted(),
+        "swap-accounting",
+        test,
+        "this host has swap but its kernel does not account swap per cgroup \
+         (swapaccount=0?), so -m cannot forbid the container swap",
+    )
+}
