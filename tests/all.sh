@@ -9,7 +9,7 @@
 #   tool:NAME       the tests (or parts) that need the program NAME
 #   feature:NAME    the tests that need a kernel feature NAME (the message names it)
 #   vm              the cgroup-v2 VM lane (GOCKER_SKIP_VM=1 is the same)
-#   TEST_NAME       one test, by its function name
+#   TEST_NAME       whatever that one test lacks (by its function name)
 # e.g. as a user: GOCKER_SKIP=root,vm bash tests/all.sh
 # An empty GOCKER_PROPTEST_SEED (no property cases) counts as a skip too. Every skip is
 # recorded in target/skipped.txt and listed in the closing lines; when anything was
