@@ -124,6 +124,8 @@ run() {
 	echo '50000 100000' >"$cg"/cpu.max
 	# -m/--memory: bytes of memory
 	echo 67108864 >"$cg"/memory.max
+	# -m/--memory: bytes of swap: none (where the kernel accounts swap)
+	[ ! -e "$cg"/memory.swap.max ] || echo 0 >"$cg"/memory.swap.max
 	# --pids-limit: number of processes
 	echo 64 >"$cg"/pids.max
 

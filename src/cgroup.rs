@@ -76,16 +76,20 @@ pub struct LimitFile {
     pub controller: Controller,
     pub file: &'static str,
     pub value: String,
+    /// Written only where the kernel has the file: the swap files exist only when the
+    /// kernel accounts swap (CONFIG_MEMCG_SWAP, not booted with swapaccount=0).
+    pub if_present: bool,
 }
 
 /// The files and values that impose `limits`, in the order they must be written.
 pub fn limit_files(limits: &Limits, version: Version) -> Vec<LimitFile> {
     let mut out = Vec::new();
-    let mut push = |controller, file, value: String| {
+    let mut push = |controller, file, value: String, if_present| {
         out.push(LimitFile {
             controller,
             file,
             value,
+            if_present,
         })
     };
     if let Some(cpu) = limits.cpu {
@@ -95,6 +99,7 @@ pub fn limit_files(limits: &Limits, version: Version) -> Vec<LimitFile> {
                 Controller::Cpu,
                 "cpu.max",
                 format!("{} {}", cpu.quota_us, cpu.period_us),
+                false,
             ),
             // v1 checks each write against the pair in force; the period is already the
             // kernel default, so quota first always leaves a valid pair.
@@ -103,24 +108,45 @@ pub fn limit_files(limits: &Limits, version: Version) -> Vec<LimitFile> {
                     Controller::Cpu,
                     "cpu.cfs_quota_us",
                     cpu.quota_us.to_string(),
+                    false,
                 );
                 push(
                     Controller::Cpu,
                     "cpu.cfs_period_us",
                     cpu.period_us.to_string(),
+                    false,
                 );
             }
         }
     }
     if let Some(bytes) = limits.memory_bytes {
-        let file = match version {
-            Version::V1 => "memory.limit_in_bytes",
-            Version::V2 => "memory.max",
-        };
-        push(Controller::Memory, file, bytes.to_string());
+        // No swap beyond the limit, as `docker run -m X --memory-swap X`: without this a
+        // host with swap lets the container page out instead of being OOM-killed.
+        match version {
+            // v1 counts memory and swap together, and refuses memsw below the memory
+            // limit: the memory limit first, then the same sum.
+            Version::V1 => {
+                push(
+                    Controller::Memory,
+                    "memory.limit_in_bytes",
+                    bytes.to_string(),
+                    false,
+                );
+                push(
+                    Controller::Memory,
+                    "memory.memsw.limit_in_bytes",
+                    bytes.to_string(),
+                    true,
+                );
+            }
+            Version::V2 => {
+                push(Controller::Memory, "memory.max", bytes.to_string(), false);
+                push(Controller::Memory, "memory.swap.max", "0".into(), true);
+            }
+        }
     }
     if let Some(n) = limits.pids {
-        push(Controller::Pids, "pids.max", n.to_string());
+        push(Controller::Pids, "pids.max", n.to_string(), false);
     }
     out
 }
@@ -260,7 +286,11 @@ impl Cgroup {
             cg.dirs.push(dir.clone());
         }
         for l in limit_files(limits, version) {
-            write(&cg.dir_of(l.controller).join(l.file), &l.value)?;
+            let file = cg.dir_of(l.controller).join(l.file);
+            if l.if_present && !file.exists() {
+                continue;
+            }
+            write(&file, &l.value)?;
         }
         if devices && version == Version::V1 {
             // Deny everything inherited, then allow the list: one rule per write, as
@@ -436,6 +466,7 @@ mod tests {
                 ("cpu.cfs_quota_us", "50000".to_string()),
                 ("cpu.cfs_period_us", "100000".into()),
                 ("memory.limit_in_bytes", "33554432".into()),
+                ("memory.memsw.limit_in_bytes", "33554432".into()),
                 ("pids.max", "10".into()),
             ]
         );
@@ -444,6 +475,7 @@ mod tests {
             [
                 ("cpu.max", "50000 100000".to_string()),
                 ("memory.max", "33554432".into()),
+                ("memory.swap.max", "0".into()),
                 ("pids.max", "10".into()),
             ]
         );
@@ -484,6 +516,8 @@ mod tests {
             std::fs::read_to_string(leaf.join("pids.max")).unwrap(),
             "10"
         );
+        // No swap accounting in this fake kernel: the swap limit is not written.
+        assert!(!leaf.join("memory.swap.max").exists());
         // A plain file keeps only the last write; the kernel's file accumulates. What
         // matters is that each needed controller was written, last one last.
         assert_eq!(

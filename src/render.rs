@@ -148,6 +148,7 @@ pub fn render(spec: &ContainerSpec, version: Version, header: &[OsString]) -> Re
                 file: l.file,
                 value: &l.value,
                 comment: limit_comment(l),
+                if_present: l.if_present,
             })
             .collect(),
         oom: (controllers.contains(&Controller::Memory)).then(|| {
@@ -210,6 +211,10 @@ fn limit_comment(l: &LimitFile) -> String {
         "cpu.cfs_quota_us" => "CPU time per period, in microseconds (quota before period)",
         "cpu.cfs_period_us" => "the period, in microseconds",
         "memory.max" | "memory.limit_in_bytes" => "bytes of memory",
+        "memory.memsw.limit_in_bytes" => {
+            "bytes of memory and swap together: no swap (where the kernel accounts swap)"
+        }
+        "memory.swap.max" => "bytes of swap: none (where the kernel accounts swap)",
         "pids.max" => "number of processes",
         _ => "limit",
     };
@@ -276,6 +281,8 @@ struct Limit<'a> {
     file: &'static str,
     value: &'a str,
     comment: String,
+    /// Only where the kernel has the file (`cgroup::LimitFile::if_present`).
+    if_present: bool,
 }
 
 struct Oom {
@@ -840,11 +847,15 @@ mod tests {
             let spec = ContainerSpec::from_args(&run, &host()).unwrap();
             let mut at = 0;
             for l in cgroup::limit_files(&spec.limits, version) {
+                let (var, file) = (dir_var(version, l.controller), l.file);
+                let guard = if l.if_present {
+                    format!("[ ! -e \"${var}\"/{file} ] || ")
+                } else {
+                    String::new()
+                };
                 let line = format!(
-                    "\techo {} >\"${}\"/{}\n",
+                    "\t{guard}echo {} >\"${var}\"/{file}\n",
                     quote_bytes(l.value.as_bytes()),
-                    dir_var(version, l.controller),
-                    l.file
                 );
                 let found = s[at..]
                     .find(&line)

@@ -165,7 +165,7 @@ run() {
 {%- endfor %}
 {%- for l in limits %}
 	# {{ l.comment }}
-	echo {{ l.value|quote }} >"${{ l.var }}"/{{ l.file }}
+	{% if l.if_present %}[ ! -e "${{ l.var }}"/{{ l.file }} ] || {% endif %}echo {{ l.value|quote }} >"${{ l.var }}"/{{ l.file }}
 {%- endfor %}
 {%- endif %}
 

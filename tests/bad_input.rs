@@ -66,25 +66,69 @@ fn spec_refusals(rootfs: &str, file: &str, dir: &str) -> Vec<(Vec<String>, &'sta
     ]
 }
 
+/// Every path under `dir`, with its kind: what a refused run must not change.
+fn tree(dir: &std::path::Path) -> Vec<String> {
+    let o = std::process::Command::new("find")
+        .arg(dir)
+        .args(["-printf", "%y %p\\n"])
+        .output()
+        .expect("run find");
+    let mut v: Vec<String> = stdout(&o).lines().map(String::from).collect();
+    v.sort();
+    v
+}
+
 #[test]
 fn spec_level_refusals_for_run_and_emit_script() {
     let rootfs = TempDir::new("badroot");
     let dir = TempDir::new("vol");
     let file = dir.path().join("a-file");
     std::fs::write(&file, "").unwrap();
+    // A rootfs with the shape of one, so that a run that went too far would make its
+    // workdir, volume mount points or /dev in it.
+    for d in ["bin", "etc", "proc", "dev", "tmp"] {
+        std::fs::create_dir(rootfs.path().join(d)).unwrap();
+    }
+    let tmpdir = TempDir::new("tmpdir");
     let cases = spec_refusals(
         rootfs.path().to_str().unwrap(),
         file.to_str().unwrap(),
         dir.path().to_str().unwrap(),
     );
+    let files_before = (tree(rootfs.path()), tree(dir.path()));
+    let mounts = mountinfo();
     for (args, needle) in cases {
         for sub in ["run", "emit-script"] {
-            let o = gocker().arg(sub).args(&args).output().unwrap();
-            one_line_error(&o, 125, needle, &format!("{sub} {args:?}"));
+            let child = gocker()
+                .arg(sub)
+                .args(&args)
+                .env("TMPDIR", tmpdir.path())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let pid = child.id();
+            let o = child.wait_with_output().unwrap();
+            let case = format!("{sub} {args:?}");
+            one_line_error(&o, 125, needle, &case);
+            assert!(o.stdout.is_empty(), "{case}: printed {:?}", stdout(&o));
+            // Refused before anything exists: no cgroup, no mount, no file.
             assert!(
-                o.stdout.is_empty(),
-                "{sub} {args:?}: printed {:?}",
-                stdout(&o)
+                cgroups_of(pid).is_empty(),
+                "{case}: made {:?}",
+                cgroups_of(pid)
+            );
+            assert_eq!(mountinfo(), mounts, "{case}: the host's mounts changed");
+            assert_eq!(
+                (tree(rootfs.path()), tree(dir.path())),
+                files_before,
+                "{case}: files changed"
+            );
+            assert_eq!(
+                tree(tmpdir.path()).len(),
+                1,
+                "{case}: staged {:?}",
+                tree(tmpdir.path())
             );
         }
     }
@@ -149,23 +193,55 @@ fn commands_that_cannot_run_inside_the_rootfs() {
 
 #[test]
 fn non_root_users_are_told_what_is_needed() {
-    if !need_root("non_root_users_are_told_what_is_needed") {
+    let test = "non_root_users_are_told_what_is_needed";
+    if !need_root(test) {
         return;
     }
+    let Some(setpriv) = tool("setpriv", test) else {
+        return;
+    };
     let r = busybox_rootfs();
+    // nobody may not reach the build directory: a copy of the static binary it can run.
+    let bin_dir = TempDir::new("nobody");
+    let bin = bin_dir.path().join("gocker");
+    std::fs::copy(env!("CARGO_BIN_EXE_gocker"), &bin).unwrap();
+    let mounts = mountinfo();
+    let before = tree(r.path());
     // setpriv (util-linux) drops to nobody with no capabilities.
-    let o = std::process::Command::new("setpriv")
+    let child = std::process::Command::new(setpriv)
         .args([
             "--reuid=65534",
             "--regid=65534",
             "--clear-groups",
             "--inh-caps=-all",
         ])
-        .arg(env!("CARGO_BIN_EXE_gocker"))
-        .args(["run", "--rootfs"])
+        .arg(&bin)
+        .args(["run", "-m", "64", "--rootfs"])
         .arg(r.path())
         .arg("true")
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
-    one_line_error(&o, 125, "root", "non-root run");
+    let pid = child.id();
+    let o = child.wait_with_output().unwrap();
+    // The privileges by name, not the word "root" (which the rootfs path holds too).
+    one_line_error(
+        &o,
+        125,
+        "gocker run needs root (CAP_SYS_ADMIN",
+        "non-root run",
+    );
+    assert!(
+        stderr(&o).contains("euid 65534 is not root"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        cgroups_of(pid).is_empty(),
+        "cgroup made: {:?}",
+        cgroups_of(pid)
+    );
+    assert_eq!(mountinfo(), mounts);
+    assert_eq!(tree(r.path()), before);
 }

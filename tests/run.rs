@@ -97,15 +97,51 @@ fn host_root_is_unreachable() {
     root_or_skip!("host_root_is_unreachable");
     let r = busybox_rootfs();
     let marker = TempDir::new("marker");
-    std::fs::write(marker.path().join("secret"), "host").unwrap();
+    // A content found nowhere else, searched for exactly; the script spells it in two
+    // halves so that it is not in the container's own command line either.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let (a, b) = (
+        "gocker-host-secret-",
+        format!("{}-{nanos}", std::process::id()),
+    );
+    let token = format!("{a}{b}");
     let secret = marker.path().join("secret");
+    std::fs::write(&secret, &token).unwrap();
+    // The host's path to the file; then every file of the container's own tree (its
+    // pseudo filesystems aside), which would hold the host's if any of it were there
+    // (bounded in time: a leaked host tree could be large).
     let script = format!(
-        "ls -a /; cat {0} 2>&1; cat /proc/1/root{0} 2>&1; grep -c . /proc/mounts",
+        "ls -a /; echo ---; cat {0} 2>&1 && exit 3; echo ---; \
+         for d in /* /.[!.]*; do case $d in /proc|/sys|/dev) ;; *) [ -e \"$d\" ] && timeout 20 find \"$d\" -type f -exec grep -l \"$A$B\" {{}} + ;; esac; done; echo ---; \
+         grep -c . /proc/mounts",
         secret.display()
     );
-    let o = run_in(r.path(), &["/bin/sh", "-c", &script]);
+    let o = gocker()
+        .args([
+            "run",
+            "-e",
+            &format!("A={a}"),
+            "-e",
+            &format!("B={b}"),
+            "--rootfs",
+        ])
+        .arg(r.path())
+        .args(["/bin/sh", "-c", &script])
+        .output()
+        .expect("run gocker");
     let out = stdout(&o);
-    assert!(!out.contains("host\n"), "host file readable: {out}");
+    assert!(!out.contains(&token), "host file readable: {out}");
+    let parts: Vec<&str> = out.split("---\n").collect();
+    assert_eq!(parts.len(), 4, "{out}{}", stderr(&o));
+    assert!(
+        parts[1].contains("No such file or directory"),
+        "cat of the host's path: {}",
+        parts[1]
+    );
+    assert_eq!(parts[2], "", "files with the host's secret in them");
     assert!(!out.contains(".pivot_root"), "{out}");
     // The root listing is the rootfs's own.
     let mut expect: Vec<String> = std::fs::read_dir(r.path())
@@ -114,11 +150,11 @@ fn host_root_is_unreachable() {
         .collect();
     expect.extend([".".into(), "..".into()]);
     expect.sort();
-    let mut got: Vec<String> = out.lines().take(expect.len()).map(String::from).collect();
+    let mut got: Vec<String> = parts[0].lines().map(String::from).collect();
     got.sort();
     assert_eq!(got, expect);
     // Inside, /proc/mounts lists only the container's mounts, not the host's many.
-    let n: usize = out.lines().last().unwrap().trim().parse().unwrap();
+    let n: usize = parts[3].trim().parse().unwrap();
     assert!(n < 30, "container sees {n} mounts");
 }
 
@@ -244,9 +280,11 @@ fn default_root_is_a_read_only_host_view() {
 fn limits_are_in_the_cgroup_files_while_it_runs() {
     root_or_skip!("limits_are_in_the_cgroup_files_while_it_runs");
     let r = busybox_rootfs();
-    let child = gocker()
+    // The container waits on its stdin until the files are read: no window to race.
+    let mut child = gocker()
         .args([
             "run",
+            "-i",
             "--cpus",
             "0.5",
             "-m",
@@ -256,7 +294,8 @@ fn limits_are_in_the_cgroup_files_while_it_runs() {
             "--rootfs",
         ])
         .arg(r.path())
-        .args(["sleep", "3"])
+        .args(["/bin/sh", "-c", "read line"])
+        .stdin(Stdio::piped())
         .spawn()
         .unwrap();
     let gpid = child.id();
@@ -278,6 +317,18 @@ fn limits_are_in_the_cgroup_files_while_it_runs() {
         );
     }
     assert_eq!(read_trim(pids.join("pids.max")), "20");
+    // No swap beyond -m, where the kernel accounts swap.
+    if swap_accounted() {
+        if cpu.join("cpu.max").exists() {
+            assert_eq!(read_trim(mem.join("memory.swap.max")), "0");
+        } else {
+            assert_eq!(
+                read_trim(mem.join("memory.memsw.limit_in_bytes")),
+                (64u64 << 20).to_string()
+            );
+        }
+    }
+    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success());
     assert!(
@@ -304,17 +355,70 @@ fn limits_apply_from_the_first_instruction() {
     );
 }
 
+/// utime + stime of `pid`, in clock ticks (proc(5): fields 14 and 15 of /proc/PID/stat).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read stat");
+    // The command name (field 2) may hold spaces; the rest follows its ')'.
+    let rest = &stat[stat.rfind(')').expect("stat has a comm") + 2..];
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    f[11] + f[12]
+}
+
+/// The clock ticks per second of this host's /proc/PID/stat.
+fn clk_tck() -> f64 {
+    let o = Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .expect("getconf");
+    stdout(&o)
+        .trim()
+        .parse()
+        .expect("getconf CLK_TCK gives a number")
+}
+
 #[test]
 fn cpu_limit_halves_the_pace() {
     root_or_skip!("cpu_limit_halves_the_pace");
     let _serial = TIMING.lock().unwrap_or_else(|e| e.into_inner());
     let r = busybox_rootfs();
-    // A busy loop for 2 s of wall time, then its CPU time in clock ticks (utime+stime).
-    let script = "while :; do :; done & p=$!; sleep 2; set -- $(cat /proc/$p/stat); kill $p; echo $(( ${14} + ${15} ))";
-    let o = run_in(r.path(), &["--cpus", "0.5", "/bin/sh", "-c", script]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let ticks: f64 = stdout(&o).trim().parse().unwrap();
-    let share = ticks / 100.0 / 2.0;
+    // PID 1 itself spins; the host measures its CPU time over a wall time it measures.
+    let mut child = gocker()
+        .args(["run", "--cpus", "0.5", "--rootfs"])
+        .arg(r.path())
+        .args(["/bin/sh", "-c", "while :; do :; done"])
+        .spawn()
+        .unwrap();
+    let gpid = child.id();
+    let pid1 = wait_for("the container's PID 1", || container_pid(gpid));
+    wait_for("exec of sh", || {
+        let comm = std::fs::read_to_string(format!("/proc/{pid1}/comm")).unwrap_or_default();
+        (comm.trim() == "sh").then_some(())
+    });
+    let cpu = cgroup_dir(pid1, "cpu").expect("the container's cpu cgroup");
+    let throttled = || {
+        std::fs::read_to_string(cpu.join("cpu.stat"))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("nr_throttled ")
+                    .map(|n| n.trim().parse::<u64>().unwrap())
+            })
+            .expect("nr_throttled in cpu.stat")
+    };
+    let tck = clk_tck();
+    let (t0, c0, n0) = (std::time::Instant::now(), cpu_ticks(pid1), throttled());
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let (t1, c1, n1) = (std::time::Instant::now(), cpu_ticks(pid1), throttled());
+    Command::new("kill")
+        .args(["-KILL", &pid1.to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(137));
+    let share = (c1 - c0) as f64 / tck / (t1 - t0).as_secs_f64();
+    assert!(n1 > n0, "never throttled: the quota is not enforced");
     assert!(share <= 0.62, "--cpus 0.5 used {share:.2} of a CPU");
     assert!(share >= 0.25, "--cpus 0.5 used only {share:.2} of a CPU");
 }
@@ -322,6 +426,9 @@ fn cpu_limit_halves_the_pace() {
 #[test]
 fn memory_limit_kills_an_oversized_allocation() {
     root_or_skip!("memory_limit_kills_an_oversized_allocation");
+    if !oom_is_certain("memory_limit_kills_an_oversized_allocation") {
+        return;
+    }
     let _serial = TIMING.lock().unwrap_or_else(|e| e.into_inner());
     let r = busybox_rootfs();
     // tail holds a newline-free 60 MB line in memory: over a 32 MiB limit.
@@ -459,6 +566,59 @@ fn container_dies_with_gocker_and_leftovers_are_swept() {
     let o = run_in(r.path(), &["--pids-limit", "10", "true"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(cgroups_of(gpid).is_empty(), "swept: {:?}", cgroups_of(gpid));
+}
+
+#[test]
+fn the_sweep_never_removes_a_cgroup_still_in_use() {
+    root_or_skip!("the_sweep_never_removes_a_cgroup_still_in_use");
+    let r = busybox_rootfs();
+    let h = hierarchy_of("pids").expect("a cgroup hierarchy with the pids controller");
+    // A live container, and two cgroups as gocker names them: one whose owner is alive
+    // (a process of ours) but which holds no process yet, as a container's cgroup does
+    // between its creation and the child joining it (rmdir would succeed, so only the
+    // liveness check protects it); one whose owner is dead.
+    let (live, live_pid1) = start_sleeping(r.path(), &["--pids-limit", "10"], "30");
+    let live_cgroups = cgroups_of(live.id());
+    assert!(!live_cgroups.is_empty(), "the live container has no cgroup");
+    let mut owner = Command::new("sleep").arg("30").spawn().unwrap();
+    let mut dead = Command::new("true").spawn().unwrap();
+    dead.wait().unwrap();
+    let in_use = h.mount.join("gocker").join(owner.id().to_string());
+    let leftover = h.mount.join("gocker").join(dead.id().to_string());
+    std::fs::create_dir_all(&in_use).unwrap();
+    std::fs::create_dir_all(&leftover).unwrap();
+    // Another run with a limit sweeps.
+    let o = run_in(r.path(), &["--pids-limit", "10", "true"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let in_use_kept = in_use.is_dir();
+    let leftover_gone = !leftover.exists();
+    let live_kept: Vec<_> = live_cgroups.iter().filter(|d| !d.is_dir()).collect();
+    let _ = std::fs::remove_dir(&in_use);
+    let _ = std::fs::remove_dir(&leftover);
+    owner.kill().unwrap();
+    owner.wait().unwrap();
+    // The live container ends as any does: its PID 1 killed, gocker cleans up.
+    Command::new("kill")
+        .args(["-KILL", &live_pid1.to_string()])
+        .status()
+        .unwrap();
+    let gpid = live.id();
+    assert_eq!(live.wait_with_output().unwrap().status.code(), Some(137));
+    assert!(cgroups_of(gpid).is_empty(), "{:?}", cgroups_of(gpid));
+    assert!(
+        in_use_kept,
+        "swept {} whose owner is alive",
+        in_use.display()
+    );
+    assert!(
+        live_kept.is_empty(),
+        "swept the live container's {live_kept:?}"
+    );
+    assert!(
+        leftover_gone,
+        "{} (owner dead) not swept",
+        leftover.display()
+    );
 }
 
 #[test]

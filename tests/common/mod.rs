@@ -1,7 +1,15 @@
 //! Shared helpers for the end-to-end tests: the gocker binary, temporary directories,
-//! a busybox root filesystem, and the root requirement.
+//! a busybox root filesystem, the cgroups gocker owns on every mounted hierarchy, and
+//! the requirements (root, a tool, a kernel feature) that a test cannot run without.
+//!
+//! A missing requirement fails the test, unless whoever runs the suite asked for that
+//! skip by name in `GOCKER_SKIP` (a comma-separated list): `root`, `tool:NAME`,
+//! `feature:NAME`, `vm`, or a test's own name. An asked-for skip prints `SKIPPED` and is
+//! appended as one line to the file `GOCKER_SKIP_LOG` names, which `tests/all.sh` counts.
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -14,24 +22,75 @@ pub fn gocker() -> Command {
 mod testutil;
 pub use testutil::TempDir;
 
-/// True when running as root. In CI (CI=true) a test that needs root must not skip:
-/// this panics there instead of returning false.
-pub fn need_root(test: &str) -> bool {
-    // SAFETY-free check: /proc/self/status Uid line, effective uid is the second field.
+/// Whether `GOCKER_SKIP` names `what` or `test`.
+fn skip_asked(what: &str, test: &str) -> bool {
+    std::env::var("GOCKER_SKIP")
+        .is_ok_and(|v| v.split(',').map(str::trim).any(|w| w == what || w == test))
+}
+
+/// Record a skip that was asked for: printed, and one line in `GOCKER_SKIP_LOG`.
+pub fn record_skip(what: &str, test: &str, reason: &str) {
+    eprintln!("SKIPPED {test} ({what}): {reason}");
+    if let Some(log) = std::env::var_os("GOCKER_SKIP_LOG") {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap_or_else(|e| panic!("open GOCKER_SKIP_LOG {log:?}: {e}"));
+        // One write per line, so lines from parallel tests do not interleave.
+        f.write_all(format!("{test} ({what}): {reason}\n").as_bytes())
+            .unwrap_or_else(|e| panic!("write GOCKER_SKIP_LOG {log:?}: {e}"));
+    }
+}
+
+/// A requirement `what` of `test` is missing (`reason` says how): returns false (skip)
+/// when `GOCKER_SKIP` asks for that skip, after recording it; else the test fails.
+pub fn skip_or_fail(what: &str, test: &str, reason: &str) -> bool {
+    if skip_asked(what, test) {
+        record_skip(what, test, reason);
+        return false;
+    }
+    panic!("{test}: {reason}; to skip it, set GOCKER_SKIP={what} (or GOCKER_SKIP={test})");
+}
+
+/// Runs `test` only when `present` (a kernel feature named `feature`): true to go on;
+/// false after a skip asked for with `GOCKER_SKIP=feature:NAME`; otherwise it panics.
+pub fn skip_unless(present: bool, feature: &str, test: &str, reason: &str) -> bool {
+    present || skip_or_fail(&format!("feature:{feature}"), test, reason)
+}
+
+/// This process's effective uid.
+pub fn euid() -> u32 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let euid = status
+    status
         .lines()
         .find_map(|l| l.strip_prefix("Uid:"))
         .and_then(|l| l.split_whitespace().nth(1))
-        .unwrap_or("");
-    if euid == "0" {
-        return true;
+        .and_then(|s| s.parse().ok())
+        .expect("the Uid line of /proc/self/status")
+}
+
+/// True when running as root; false only when `GOCKER_SKIP=root` (or the test's name)
+/// asked to skip; otherwise the test fails: it must run.
+pub fn need_root(test: &str) -> bool {
+    euid() == 0 || skip_or_fail("root", test, "needs root (run the suite as root; CI does)")
+}
+
+/// A program the tests need, found on PATH. Missing, it fails the test unless
+/// `GOCKER_SKIP=tool:NAME` (or the test's name) asked to skip it; then None.
+pub fn tool(name: &str, test: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file());
+    if found.is_none() {
+        skip_or_fail(
+            &format!("tool:{name}"),
+            test,
+            &format!("needs {name}, which is not on PATH (tests/all.sh installs it)"),
+        );
     }
-    if std::env::var_os("CI").is_some() {
-        panic!("{test} needs root, and CI must run it: run the suite as root");
-    }
-    eprintln!("SKIPPED {test}: needs root (run the suite as root; CI does)");
-    false
+    found
 }
 
 /// A busybox root filesystem made by `gocker rootfs busybox`, removed when dropped.
@@ -87,34 +146,133 @@ pub fn mountinfo() -> Vec<String> {
     v
 }
 
-/// Every container cgroup directory gocker could have left on this host.
-pub fn gocker_cgroups() -> Vec<PathBuf> {
+/// One mounted cgroup hierarchy, from /proc/self/mountinfo.
+#[derive(Debug, Clone)]
+pub struct Hierarchy {
+    pub mount: PathBuf,
+    pub v2: bool,
+    /// v1: the controllers in its super options (`cpu`, `memory`, `name=systemd`, …);
+    /// v2: those in its root's cgroup.controllers.
+    pub controllers: Vec<String>,
+}
+
+/// Every cgroup hierarchy mounted on this host, v1 and v2, wherever it is mounted.
+pub fn cgroup_hierarchies() -> Vec<Hierarchy> {
+    let text = std::fs::read_to_string("/proc/self/mountinfo").expect("read mountinfo");
     let mut v = Vec::new();
-    for parent in [
-        "/sys/fs/cgroup/gocker",
-        "/sys/fs/cgroup/cpu/gocker",
-        "/sys/fs/cgroup/memory/gocker",
-        "/sys/fs/cgroup/pids/gocker",
-        "/sys/fs/cgroup/unified/gocker",
-    ] {
-        if let Ok(rd) = std::fs::read_dir(parent) {
+    for line in text.lines() {
+        // "id parent dev root mountpoint opts [optional...] - fstype source superopts"
+        let Some((left, right)) = line.split_once(" - ") else {
+            continue;
+        };
+        let mount = left.split_whitespace().nth(4).unwrap_or("");
+        let mut r = right.split_whitespace();
+        let (fstype, superopts) = (r.next().unwrap_or(""), r.nth(1).unwrap_or(""));
+        // mountinfo escapes space, tab, newline and backslash as octal.
+        let mount = PathBuf::from(
+            mount
+                .replace("\\040", " ")
+                .replace("\\011", "\t")
+                .replace("\\012", "\n")
+                .replace("\\134", "\\"),
+        );
+        match fstype {
+            "cgroup" => v.push(Hierarchy {
+                controllers: superopts
+                    .split(',')
+                    .filter(|o| !matches!(*o, "rw" | "ro") && !o.starts_with("release_agent"))
+                    .map(String::from)
+                    .collect(),
+                mount,
+                v2: false,
+            }),
+            "cgroup2" => v.push(Hierarchy {
+                controllers: std::fs::read_to_string(mount.join("cgroup.controllers"))
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .map(String::from)
+                    .collect(),
+                mount,
+                v2: true,
+            }),
+            _ => {}
+        }
+    }
+    v
+}
+
+/// Every container cgroup directory (`gocker/<id>`) on every mounted cgroup hierarchy.
+/// Panics when no cgroup hierarchy is mounted at all: "none left" would check nothing.
+pub fn cgroup_dirs() -> BTreeSet<PathBuf> {
+    let hierarchies = cgroup_hierarchies();
+    assert!(
+        !hierarchies.is_empty(),
+        "no cgroup hierarchy is mounted: cannot look for gocker's cgroups"
+    );
+    let mut set = BTreeSet::new();
+    for h in hierarchies {
+        if let Ok(rd) = std::fs::read_dir(h.mount.join("gocker")) {
             for e in rd.flatten() {
-                if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
-                    v.push(e.path());
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    set.insert(e.path());
+                }
+            }
+        }
+    }
+    set
+}
+
+/// The cgroup directories a gocker (or script) process with `pid` owns, on any hierarchy.
+pub fn cgroups_of(pid: u32) -> Vec<PathBuf> {
+    let id = pid.to_string();
+    cgroup_dirs()
+        .into_iter()
+        .filter(|p| p.file_name().and_then(|n| n.to_str()) == Some(id.as_str()))
+        .collect()
+}
+
+/// The hierarchy that holds `controller` for gocker on this host: its v1 hierarchy if one
+/// is mounted (gocker uses v1 then), else the v2 one that offers it.
+pub fn hierarchy_of(controller: &str) -> Option<Hierarchy> {
+    let all = cgroup_hierarchies();
+    all.iter()
+        .find(|h| !h.v2 && h.controllers.iter().any(|c| c == controller))
+        .or_else(|| {
+            all.iter()
+                .find(|h| h.v2 && h.controllers.iter().any(|c| c == controller))
+        })
+        .cloned()
+}
+
+/// The limit files of every hierarchy's root and its `gocker` parent, with their values:
+/// what a container must never change on the host.
+pub fn host_cgroup_limits() -> Vec<(PathBuf, String)> {
+    const FILES: &[&str] = &[
+        "cpu.max",
+        "cpu.cfs_quota_us",
+        "cpu.cfs_period_us",
+        "cpu.shares",
+        "cpu.weight",
+        "memory.max",
+        "memory.high",
+        "memory.swap.max",
+        "memory.limit_in_bytes",
+        "memory.memsw.limit_in_bytes",
+        "memory.soft_limit_in_bytes",
+        "pids.max",
+    ];
+    let mut v = Vec::new();
+    for h in cgroup_hierarchies() {
+        for dir in [h.mount.clone(), h.mount.join("gocker")] {
+            for f in FILES {
+                if let Ok(s) = std::fs::read_to_string(dir.join(f)) {
+                    v.push((dir.join(f), s.trim().to_string()));
                 }
             }
         }
     }
     v.sort();
     v
-}
-
-/// The cgroup directories a gocker (or script) process with `pid` would own.
-pub fn cgroups_of(pid: u32) -> Vec<PathBuf> {
-    gocker_cgroups()
-        .into_iter()
-        .filter(|p| p.file_name().and_then(|n| n.to_str()) == Some(&pid.to_string()))
-        .collect()
 }
 
 /// Poll `f` every 20 ms until it gives a value; panics after 10 s naming `what`.
@@ -139,22 +297,6 @@ pub fn children(pid: u32) -> Vec<u32> {
         .split_whitespace()
         .filter_map(|s| s.parse().ok())
         .collect()
-}
-
-/// A program the tests need: found on PATH, or skipped with a message; in CI (CI set)
-/// a missing program is a failure, never a skip.
-pub fn tool(name: &str, test: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let found = std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        if std::env::var_os("CI").is_some() {
-            panic!("{test} needs {name}, and CI must run it: install it");
-        }
-        eprintln!("SKIPPED (part of) {test}: {name} not found");
-    }
-    found
 }
 
 /// Wait until the container of gocker process `gocker_pid` has a PID 1 that has started
@@ -186,4 +328,34 @@ pub fn start_sleeping(root: &Path, opts: &[&str], seconds: &str) -> (std::proces
         (comm.trim() == "sleep").then_some(())
     });
     (child, pid1)
+}
+
+/// Whether the kernel accounts swap per cgroup, so that gocker's swap limit is written:
+/// v1's memory.memsw.* files, v2's memory.swap.max (in any cgroup below the root).
+pub fn swap_accounted() -> bool {
+    let Some(h) = hierarchy_of("memory") else {
+        return false;
+    };
+    if !h.v2 {
+        return h.mount.join("memory.memsw.limit_in_bytes").exists();
+    }
+    std::fs::read_dir(&h.mount).is_ok_and(|rd| {
+        rd.flatten()
+            .any(|e| e.path().join("memory.swap.max").exists())
+    })
+}
+
+/// An OOM test holds when the host has no swap, or gocker can forbid the container swap;
+/// on a host with swap and no swap accounting the container could page out instead of
+/// being killed: then the test fails unless `GOCKER_SKIP=feature:swap-accounting`.
+pub fn oom_is_certain(test: &str) -> bool {
+    let swaps = std::fs::read_to_string("/proc/swaps").unwrap_or_default();
+    let swap_on = swaps.lines().count() > 1;
+    skip_unless(
+        !swap_on || swap_accounted(),
+        "swap-accounting",
+        test,
+        "this host has swap but its kernel does not account swap per cgroup \
+         (swapaccount=0?), so -m cannot forbid the container swap",
+    )
 }

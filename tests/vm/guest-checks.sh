@@ -139,6 +139,7 @@ bg_limits() {
         CPU_MAX=$(cat "$LEAF/cpu.max" 2>&1)
         MEM_MAX=$(cat "$LEAF/memory.max" 2>&1)
         PIDS_MAX=$(cat "$LEAF/pids.max" 2>&1)
+        SWAP_MAX=$(cat "$LEAF/memory.swap.max" 2>&1)
         PROCS=$(tr '\n' ' ' < "$LEAF/cgroup.procs" 2>&1)
     fi
     wait "$_pid"
@@ -214,6 +215,8 @@ t_limits() {
     expect_eq "cpu.max" "$CPU_MAX" "50000 100000"
     expect_eq "memory.max" "$MEM_MAX" 33554432
     expect_eq "pids.max" "$PIDS_MAX" 7
+    # No swap beyond -m (this kernel accounts swap: the file is there).
+    expect_eq "memory.swap.max" "$SWAP_MAX" 0
     expect_eq "exit status" "$RC" 0
     case $LEAF in "$PARENT"/*/*) fail "leaf $LEAF is not a direct child of $PARENT" ;; esac
     [ ! -e "$LEAF" ] || fail "cgroup $LEAF still exists after gocker exited"
@@ -263,6 +266,8 @@ t_oom() {
     say "+ gocker run -m 32 sh -c 'head -c 64m /dev/zero | tail' -> status $rc"
     say "$out"
     expect_eq "exit status" "$rc" 137
+    echo "$out" | grep -q "^gocker: the memory limit (32 MiB) was hit: the kernel's OOM killer killed [1-9]" \
+        || fail "no message that the memory limit (32 MiB) was hit"
 }
 
 t_pids_enforced() {
@@ -508,5 +513,7 @@ say "=== summary"
 if [ "$failed" -gt 0 ]; then
     say "failed checks:$failed_names"
 fi
+# run-v2.sh compares the count with the checks this file defines: a check that never
+# ran (an abort, a filter) is not a pass.
 say "GOCKER-VM-RESULT: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -9,7 +9,8 @@
 #   GOCKER-VM-EXIT: RC
 # and powers off. This script streams the guest console, parses those lines,
 # prints "N passed, M failed" and exits with the guest's status (non-zero if
-# the guest crashed, hung or never reported).
+# the guest crashed, hung or never reported, or if fewer checks ran than
+# guest-checks.sh defines).
 #
 # Usage: tests/vm/run-v2.sh [--no-build] [--shell] [--only PATTERN] [--keep] [-v]
 #   --no-build      use the existing release binary (do not run cargo build)
@@ -344,4 +345,15 @@ if [ -z "$result" ] || [ -z "$guest_rc" ]; then
     exit 3
 fi
 echo "${result#GOCKER-VM-RESULT: }"
+# Every check guest-checks.sh defines must have run: fewer is a failure, unless --only
+# asked for fewer (and then at least one must have run).
+defined=$(grep -c '^check "' "$SCRIPT_DIR/guest-checks.sh")
+ran=$(echo "$result" | awk '{ print $2 + $4 }')
+if [ -n "$only" ]; then
+    log "--only $only: $ran of the $defined checks ran"
+    [ "$ran" -gt 0 ] || { log "no check matched --only $only"; exit 4; }
+elif [ "$ran" != "$defined" ]; then
+    log "only $ran of the $defined checks ran"
+    exit 4
+fi
 exit "$guest_rc"
