@@ -491,7 +491,6 @@ child() {
 		ifconfig lo up
 	fi
 
-	cd "$root"
 	if root_is_initramfs </proc/self/mounts; then
 		# pivot_root(2) refuses (EINVAL) to move the initramfs, the root this host booted
 		# on and never left. The way runc and crun's --no-pivot go: mount(".", "/",
@@ -500,12 +499,14 @@ child() {
 		# reads through a descriptor (its path is on the host).
 		echo "gocker script: / is the initramfs, where pivot_root cannot work: moving the new root onto / and chroot instead (as runc --no-pivot)" >&2
 		exec 9<"$0"
+		cd "$root"
 		mount --move . /
 		exec chroot . sh /proc/self/fd/9 inside
 	fi
 	# pivot_root(".", "."): the lesson's syscall.PivotRoot. The old root ends up on top of
 	# the new one, and umount2(".", MNT_DETACH) takes it away (no .pivot_root directory).
 	# umount is busybox's applet (see above), as is every program from here on.
+	cd "$root"
 	pivot_root . .
 	umount -l .
 	inside
