@@ -519,6 +519,7 @@ child() {
 # From here on / is the container's root, so every path is resolved as the container
 # sees it, and only busybox's applets run (see child()).
 inside() {
+	[ $$ = 1 ] || fail "inside is run by this script itself, as PID 1 of new namespaces"
 	trap 'exit 125' EXIT
 	exec 9<&-
 	cd /

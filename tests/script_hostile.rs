@@ -632,3 +632,56 @@ fn the_no_pivot_way_builds_the_same_container() {
         stderr(&no_pivot)
     );
 }
+
+/// Debian's busybox runs its own applet for a name such as `sh` when its env, setpriv or
+/// chroot execs it: the script's last hop must not. The image's `sh` here is not
+/// busybox, and the command's argv[0] stays the bare name it was given.
+#[test]
+fn a_bare_applet_name_runs_the_images_program() {
+    let test = "a_bare_applet_name_runs_the_images_program";
+    if !need_root(test) {
+        return;
+    }
+    let rootfs = busybox_rootfs();
+    let sh_path = rootfs.path().join("bin/sh");
+    std::fs::remove_file(&sh_path).expect("remove the image's sh link");
+    std::fs::write(
+        &sh_path,
+        "#!/bin/busybox sh\necho \"the image's sh, argv[0] $(/bin/busybox tr '\\0' ' ' </proc/self/cmdline)\"\n",
+    )
+    .expect("write the image's sh");
+    std::fs::set_permissions(
+        &sh_path,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    let work = TempDir::new("applet");
+    let script = work.path().join("applet.sh");
+    emit_to(&rootfs_args(rootfs.path(), &["sh", "-x", "A=B"]), &script);
+    let native = gocker()
+        .arg("run")
+        .args(rootfs_args(rootfs.path(), &["sh", "-x", "A=B"]))
+        .output()
+        .expect("gocker run");
+    for shell in shells(test) {
+        let mut c = Command::new(&shell[0]);
+        c.args(&shell[1..]).arg(&script);
+        let out = run_checked(c, "a script whose command is sh");
+        assert_eq!(out.status.code(), Some(0), "{shell:?}: {}", stderr(&out));
+        assert!(
+            stdout(&out).starts_with("the image's sh"),
+            "under {shell:?}: {}",
+            stdout(&out)
+        );
+        assert_eq!(stdout(&out), stdout(&native), "under {shell:?}");
+    }
+    // argv[0] is the name given, not the file found.
+    let cmd = ["cat", "/proc/self/cmdline"];
+    emit_to(&rootfs_args(rootfs.path(), &cmd), &script);
+    for shell in shells(test) {
+        let mut c = Command::new(&shell[0]);
+        c.args(&shell[1..]).arg(&script);
+        let out = run_checked(c, "a script whose command is cat");
+        assert_eq!(stdout(&out), "cat\0/proc/self/cmdline\0", "under {shell:?}");
+    }
+}
