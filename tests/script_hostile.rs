@@ -685,3 +685,43 @@ fn a_bare_applet_name_runs_the_images_program() {
         assert_eq!(stdout(&out), "cat\0/proc/self/cmdline\0", "under {shell:?}");
     }
 }
+
+/// The host view's staging directory goes on every way out a shell can catch: here
+/// SIGTERM to the top shell (which, not forwarding it, acts once the container is done).
+#[test]
+fn the_staging_directory_goes_on_sigterm() {
+    let test = "the_staging_directory_goes_on_sigterm";
+    if !need_root(test) {
+        return;
+    }
+    let work = TempDir::new("term");
+    let script = work.path().join("term.sh");
+    emit_to(&os(&["/bin/sh", "-c", "sleep 1"]), &script);
+    let tmpdir = TempDir::new("tmpdir");
+    let mut top = sh(&script)
+        .env("TMPDIR", tmpdir.path())
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn the script");
+    wait_for("the staging directory", || {
+        std::fs::read_dir(tmpdir.path())
+            .ok()?
+            .next()
+            .is_some()
+            .then_some(())
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let sent = Command::new("kill")
+        .args(["-TERM", &top.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(sent.success());
+    let status = top.wait().expect("wait for the script");
+    assert_eq!(status.code(), Some(143));
+    let left: Vec<_> = std::fs::read_dir(tmpdir.path())
+        .expect("read TMPDIR")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "left {left:?}");
+}
