@@ -157,6 +157,16 @@ find_command() {
 		[ -n "$exe" ] || cannot 127 "exec $1: executable file not found in PATH=$2"
 		;;
 	esac
+	# execve(2) refuses a file that is neither ELF (its first bytes: \177ELF) nor a #!
+	# script (ENOEXEC), and gocker run says so (126); busybox's execvp would run it with
+	# the image's /bin/sh instead.
+	elf=$(printf '\177ELF')
+	head=
+	IFS= read -r head <"$exe" || :
+	case $head in
+	"$elf"* | '#!'*) ;;
+	*) cannot 126 "exec $1: exec format error" ;;
+	esac
 	case $exe in
 	/*) exe=/.$exe ;;
 	*) exe=./$exe ;;

@@ -916,6 +916,58 @@ mod tests {
     }
 
     #[test]
+    fn container_paths_are_found_inside_the_root_never_joined() {
+        let vol = TempDir::new("vol");
+        let v = format!("{}:/data:ro", vol.path().display());
+        for args in [
+            &[
+                "--rootfs",
+                "/tmp/busybox",
+                "-t",
+                "-v",
+                &v,
+                "-w",
+                "/w",
+                "/bin/sh",
+            ][..],
+            &["-v", &v, "/bin/sh"],
+        ] {
+            let s = render_strs(args);
+            // A path string under "$root" would follow the image's symlinks on the host.
+            assert!(!s.contains("\"$root\"/"), "{s}");
+            assert!(!s.contains("\"$root\"'"), "{s}");
+            // Every use of $t follows, in the same paragraph, a function that found it.
+            let mut found = false;
+            for line in s.lines() {
+                let l = line.trim_start();
+                if l.is_empty() {
+                    found = false;
+                } else if ["in_root ", "fs_target ", "volume_target ", "new_entry "]
+                    .iter()
+                    .any(|f| l.starts_with(f))
+                {
+                    found = true;
+                } else if l.contains("\"$t\"") && !l.starts_with('#') {
+                    assert!(found, "{line:?} uses $t that nothing found");
+                }
+            }
+            assert!(s.contains("\tfs_target /proc\n"), "{s}");
+            assert!(s.contains("\tvolume_target /data\n"), "{s}");
+        }
+    }
+
+    #[test]
+    fn the_command_is_looked_up_on_the_containers_path() {
+        let s = render_strs(&["--rootfs", "/tmp/busybox", "/bin/sh"]);
+        assert!(
+            s.contains(&format!("\tfind_command \"$1\" {DEFAULT_PATH}\n")),
+            "{s}"
+        );
+        let s = render_strs(&["--rootfs", "/tmp/busybox", "-e", "PATH=/opt/x y", "sh"]);
+        assert!(s.contains("\tfind_command \"$1\" '/opt/x y'\n"), "{s}");
+    }
+
+    #[test]
     fn hostile_values_stay_data() {
         let hostile = [
             "$(touch /tmp/pwned)",

@@ -725,3 +725,65 @@ fn the_staging_directory_goes_on_sigterm() {
         .collect();
     assert!(left.is_empty(), "left {left:?}");
 }
+
+/// A command that cannot run fails as under gocker run, with the same status and words:
+/// not found, a directory, not executable, neither ELF nor #! (execve's ENOEXEC, which
+/// busybox's execvp would hand to the image's /bin/sh instead).
+#[test]
+fn command_failures_match_run() {
+    let test = "command_failures_match_run";
+    if !need_root(test) {
+        return;
+    }
+    let rootfs = busybox_rootfs();
+    let r = rootfs.path();
+    let exe = |p: &Path, text: &str, mode: u32| {
+        std::fs::write(p, text).expect("write file");
+        std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(mode))
+            .expect("chmod");
+    };
+    exe(&r.join("no-shebang"), "echo ran\n", 0o755);
+    exe(&r.join("empty"), "", 0o755);
+    exe(&r.join("not-exec"), "#!/bin/sh\necho ran\n", 0o644);
+    exe(
+        &r.join("bin/not-exec-on-path"),
+        "#!/bin/sh\necho ran\n",
+        0o644,
+    );
+    std::fs::create_dir(r.join("bin/a-dir")).expect("mkdir");
+    let work = TempDir::new("fails");
+    let script = work.path().join("fail.sh");
+    for cmd in [
+        "/no-shebang",
+        "/empty",
+        "/not-exec",
+        "not-exec-on-path",
+        "a-dir",
+        "/etc",
+        "no-such-command",
+        "/no/such/file",
+    ] {
+        let native = gocker()
+            .arg("run")
+            .args(rootfs_args(r, &[cmd]))
+            .output()
+            .expect("gocker run");
+        emit_to(&rootfs_args(r, &[cmd]), &script);
+        let out = run_checked(sh(&script), cmd);
+        assert_eq!(
+            out.status.code(),
+            native.status.code(),
+            "{cmd}: {}",
+            stderr(&out)
+        );
+        assert!(matches!(out.status.code(), Some(126 | 127)), "{cmd}");
+        let said = stderr(&out);
+        let want = stderr(&native);
+        assert_eq!(
+            said.strip_prefix("gocker script: "),
+            want.strip_prefix("gocker: "),
+            "{cmd}"
+        );
+        assert!(!stdout(&out).contains("ran"), "{cmd} ran");
+    }
+}
