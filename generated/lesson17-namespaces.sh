@@ -235,9 +235,23 @@ run() {
 	command -v ip >/dev/null 2>&1 || path_of ifconfig "iproute2 (for ip) or busybox (for ifconfig)"
 	# After pivot_root this script runs only busybox, the host's: every program a shell
 	# execs then comes from the new root (the image's), and so does the ELF interpreter
-	# (ld.so) of any dynamically linked host program. A static busybox has none: it maps
-	# no file but itself, which its own view of /proc/self/maps shows.
-	busybox_maps=$("$busybox" cat /proc/self/maps)
+	# (ld.so) of any dynamically linked host program. So busybox must have the applets
+	# used there, run them before any program on PATH (its sh, env and setpriv find
+	# applets even with no PATH at all: FEATURE_SH_STANDALONE, FEATURE_PREFER_APPLETS),
+	# and be static: it maps no file but itself, which its own /proc/self/maps shows.
+	busybox_applets=$("$busybox" --list)
+	for applet in sh umount mkdir env setpriv start-stop-daemon chroot; do
+		case "
+$busybox_applets
+" in
+		*"
+$applet
+"*) ;;
+		*) fail "$busybox has no $applet applet, which this script runs after pivot_root: install busybox-static" ;;
+		esac
+	done
+	busybox_maps=$(PATH=/nonexistent "$busybox" sh -c 'env true && cat /proc/self/maps' 2>/dev/null) ||
+		fail "$busybox sh does not run its own applets before programs on PATH: after pivot_root it would run the image's; install busybox-static"
 	busybox_exe=
 	while read -r _ _ _ _ _ file; do
 		case $file in

@@ -416,47 +416,76 @@ fn the_images_own_tools_never_run() {
     );
 }
 
+/// A busybox the script cannot trust after pivot_root is refused before anything is
+/// made: one that is dynamically linked (it would load the image's ld.so), one whose sh
+/// does not prefer its applets (it would run the image's umount), one without an applet.
 #[test]
-fn a_dynamically_linked_busybox_is_refused() {
-    let test = "a_dynamically_linked_busybox_is_refused";
+fn an_unfit_busybox_is_refused() {
+    let test = "an_unfit_busybox_is_refused";
     if !need_root(test) {
         return;
     }
+    let (Some(real), Some(cat), Some(dash)) =
+        (tool("busybox", test), tool("cat", test), tool("dash", test))
+    else {
+        return;
+    };
     let rootfs = busybox_rootfs();
-    let work = TempDir::new("dynbb");
-    // A "busybox" first on PATH that runs the dynamically linked cat for its cat applet.
+    let work = TempDir::new("unfit");
     let bin = work.path().join("bin");
     std::fs::create_dir(&bin).expect("mkdir bin");
-    let cat = tool("cat", test).expect("cat");
-    std::fs::write(
-        bin.join("busybox"),
-        format!("#!/bin/sh\nshift\nexec {} \"$@\"\n", cat.display()),
-    )
-    .expect("write fake busybox");
-    std::fs::set_permissions(
-        bin.join("busybox"),
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .expect("chmod");
-    let script = work.path().join("dyn.sh");
+    let script = work.path().join("unfit.sh");
     emit_to(
         &rootfs_args(rootfs.path(), &["/bin/busybox", "true"]),
         &script,
     );
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let mut c = sh(&script);
-    c.env("PATH", path);
-    let out = run_checked(c, "a script with a dynamic busybox");
-    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("is dynamically linked") && stderr(&out).contains("busybox-static"),
-        "{}",
-        stderr(&out)
-    );
+    let list = format!("{} --list", real.display());
+    let cases = [
+        (
+            // Its sh (and everything else) is the dynamically linked cat.
+            format!(
+                "[ \"$1\" = --list ] && exec {list}\nexec {} /proc/self/maps\n",
+                cat.display()
+            ),
+            "is dynamically linked",
+        ),
+        (
+            // Its sh is dash, which looks every name up on PATH.
+            format!(
+                "[ \"$1\" = --list ] && exec {list}\nshift\nexec {} \"$@\"\n",
+                dash.display()
+            ),
+            "does not run its own applets",
+        ),
+        (
+            format!(
+                "[ \"$1\" = --list ] && {{ {list} | grep -vx start-stop-daemon; exit; }}\nexec {} \"$@\"\n",
+                real.display()
+            ),
+            "has no start-stop-daemon applet",
+        ),
+    ];
+    for (body, why) in cases {
+        let fake = bin.join("busybox");
+        std::fs::write(&fake, format!("#!/bin/sh\n{body}")).expect("write fake busybox");
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let mut c = sh(&script);
+        c.env("PATH", path);
+        let out = run_checked(c, why);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(125), "{why}: {err}");
+        assert!(
+            err.contains(why) && err.contains("busybox-static"),
+            "{why}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
 }
 
 /// The processes in the cgroups of script `owner` (its container's, by its pid).
