@@ -200,6 +200,40 @@ root_is_initramfs() {
 	[ "$type" = rootfs ]
 }
 
+# After pivot_root this script runs only busybox, the host's: every program a shell
+# execs then comes from the new root (the image's), and so does the ELF interpreter
+# (ld.so) of any dynamically linked host program. So busybox must have the applets
+# used there, run them before any program on PATH (its sh, env and setpriv find
+# applets even with no PATH at all: FEATURE_SH_STANDALONE, FEATURE_PREFER_APPLETS),
+# and be static: it maps no file but itself, which its own /proc/self/maps shows.
+check_busybox() {
+	busybox_applets=$("$busybox" --list)
+	for applet in sh umount mkdir env setpriv start-stop-daemon chroot; do
+		case "
+$busybox_applets
+" in
+		*"
+$applet
+"*) ;;
+		*) fail "$busybox has no $applet applet, which this script runs after pivot_root: install busybox-static" ;;
+		esac
+	done
+	busybox_maps=$(PATH=/nonexistent "$busybox" sh -c 'env true && cat /proc/self/maps' 2>/dev/null) ||
+		fail "$busybox sh does not run its own applets before programs on PATH: after pivot_root it would run the image's; install busybox-static"
+	busybox_exe=
+	while read -r _ _ _ _ _ file; do
+		case $file in
+		/*)
+			[ -n "$busybox_exe" ] || busybox_exe=$file
+			[ "$file" = "$busybox_exe" ] ||
+				fail "$busybox is dynamically linked (it maps $file): after pivot_root it would load the image's $file; install busybox-static"
+			;;
+		esac
+	done <<EOF
+$busybox_maps
+EOF
+}
+
 # On every way out of run(): undo what it made (the lesson never removed its cgroup).
 # Before the container has run, a way out is this script failing (set -e stops at the
 # first failed step): 125, as for gocker itself. Statuses from 126 up are kept.
@@ -265,37 +299,8 @@ run() {
 {%- endif %}
 {%- endmatch %}
 {%- endfor %}
-	# After pivot_root this script runs only busybox, the host's: every program a shell
-	# execs then comes from the new root (the image's), and so does the ELF interpreter
-	# (ld.so) of any dynamically linked host program. So busybox must have the applets
-	# used there, run them before any program on PATH (its sh, env and setpriv find
-	# applets even with no PATH at all: FEATURE_SH_STANDALONE, FEATURE_PREFER_APPLETS),
-	# and be static: it maps no file but itself, which its own /proc/self/maps shows.
-	busybox_applets=$("$busybox" --list)
-	for applet in sh umount mkdir env setpriv start-stop-daemon chroot; do
-		case "
-$busybox_applets
-" in
-		*"
-$applet
-"*) ;;
-		*) fail "$busybox has no $applet applet, which this script runs after pivot_root: install busybox-static" ;;
-		esac
-	done
-	busybox_maps=$(PATH=/nonexistent "$busybox" sh -c 'env true && cat /proc/self/maps' 2>/dev/null) ||
-		fail "$busybox sh does not run its own applets before programs on PATH: after pivot_root it would run the image's; install busybox-static"
-	busybox_exe=
-	while read -r _ _ _ _ _ file; do
-		case $file in
-		/*)
-			[ -n "$busybox_exe" ] || busybox_exe=$file
-			[ "$file" = "$busybox_exe" ] ||
-				fail "$busybox is dynamically linked (it maps $file): after pivot_root it would load the image's $file; install busybox-static"
-			;;
-		esac
-	done <<EOF
-$busybox_maps
-EOF
+	# The host's static busybox runs every step after pivot_root: see check_busybox.
+	check_busybox
 {%- if !cgroups.is_empty() %}
 {%- if v2 %}
 	# Rendered for cgroup v2: one unified hierarchy, controllers listed in cgroup.controllers.

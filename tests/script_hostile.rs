@@ -816,3 +816,41 @@ fn command_failures_match_run() {
         assert!(!stdout(&out).contains("ran"), "{cmd} ran");
     }
 }
+
+/// A caller holding inheritable capabilities (here CAP_SYS_ADMIN and CAP_SYS_MODULE, as
+/// `setpriv --inh-caps` leaves them) gives the container none of them: its sets end as
+/// without them, Docker's default bounding set, inheritable and ambient empty.
+#[test]
+fn the_callers_inheritable_capabilities_do_not_reach_the_container() {
+    let test = "the_callers_inheritable_capabilities_do_not_reach_the_container";
+    if !need_root(test) {
+        return;
+    }
+    let Some(setpriv) = tool("setpriv", test) else {
+        return;
+    };
+    let rootfs = busybox_rootfs();
+    let work = TempDir::new("inh");
+    let script = work.path().join("caps.sh");
+    emit_to(
+        &rootfs_args(
+            rootfs.path(),
+            &["/bin/busybox", "grep", "^Cap", "/proc/self/status"],
+        ),
+        &script,
+    );
+    let plain = run_checked(sh(&script), "the script");
+    let mut c = Command::new(setpriv);
+    c.args(["--inh-caps", "+sys_admin,+sys_module", "--", "sh"])
+        .arg(&script);
+    let given = run_checked(c, "the script with inheritable capabilities");
+    assert_eq!(given.status.code(), Some(0), "{}", stderr(&given));
+    assert_eq!(stdout(&given), stdout(&plain));
+    assert!(
+        stdout(&given).contains("CapInh:\t0000000000000000\n")
+            && stdout(&given).contains("CapAmb:\t0000000000000000\n")
+            && stdout(&given).contains("CapPrm:\t00000000a80425fb\n"),
+        "{}",
+        stdout(&given)
+    );
+}
