@@ -101,8 +101,9 @@ in_root() {
 }
 
 # in_root for the mount point of a new filesystem (proc, the /dev tmpfs, devpts): its
-# directory is resolved, but it must itself be a real directory, not a symlink (runc
-# refuses the same), so that it cannot be the root or a file.
+# directory is resolved, but it must itself be a real directory, never a symlink, so it
+# cannot be the root or another place the image picks (runc, too, mounts proc only on a
+# directory).
 fs_target() {
 	in_root "${1%/*}"
 	t=$t/${1##*/}
