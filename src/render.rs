@@ -106,6 +106,7 @@ pub fn render(spec: &ContainerSpec, version: Version, header: &[OsString]) -> Re
     let limits = cgroup::limit_files(&spec.limits, version);
     let controllers = cgroup::needed_controllers(&spec.limits);
     let cgroup_root = PathBuf::from(CGROUP_ROOT);
+    let mounts = mount_steps(&spec.mounts);
     let script = Script {
         header,
         // The script's own interpreter is there by the time it checks anything.
@@ -175,7 +176,8 @@ pub fn render(spec: &ContainerSpec, version: Version, header: &[OsString]) -> Re
             .chain(KEPT_CAPS.iter().map(|(_, name)| format!("+{name}")))
             .collect::<Vec<_>>()
             .join(","),
-        mounts: mount_steps(&spec.mounts),
+        remount_below: mounts.iter().any(|m| m.remount_below.is_some()),
+        mounts,
         dev_probe: crate::mounts::ROOT_HAS_DEV,
         hostname: &spec.hostname,
         terminal: spec.process.terminal,
@@ -251,6 +253,8 @@ struct Script<'a> {
     clone_flags: String,
     bounding_set: String,
     mounts: Vec<MountStep>,
+    /// Whether any step needs the `remount_below` function.
+    remount_below: bool,
     /// The file whose presence as a device means the root has its own /dev.
     dev_probe: &'static str,
     hostname: &'a str,
@@ -329,6 +333,9 @@ struct MountStep {
     dev_close: bool,
     /// mount(8) argument lists, one per mount(2) call.
     calls: Vec<Vec<Word>>,
+    /// The per-mount flags (`ro,nosuid,...`) a recursive bind gives every mount below its
+    /// target too, as gocker run's mount_setattr(AT_RECURSIVE) does (`remount_below`).
+    remount_below: Option<String>,
 }
 
 fn mount_steps(mounts: &[Mount]) -> Vec<MountStep> {
@@ -358,6 +365,17 @@ fn mount_steps(mounts: &[Mount]) -> Vec<MountStep> {
             dev_open: m.dev && !prev_dev,
             dev_close: false,
             calls: m.calls().iter().map(mount_words).collect(),
+            remount_below: match m.kind {
+                MountKind::Bind { .. } if m.flags & crate::sys::ms::REC != 0 => {
+                    let names: Vec<&str> = crate::mounts::FLAG_NAMES
+                        .iter()
+                        .filter(|(f, _)| m.flags & f != 0)
+                        .map(|(_, n)| *n)
+                        .collect();
+                    (!names.is_empty()).then(|| names.join(","))
+                }
+                _ => None,
+            },
         };
         if prev_dev
             && !m.dev

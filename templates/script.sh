@@ -127,6 +127,42 @@ volume_target() {
 	in_root "$1"
 	[ "$t" != "$root" ] || fail "$1 is the container's root itself once its symlinks are followed: nothing is bound onto /"
 }
+{%- if remount_below %}
+
+# Flags FLAGS on every mount below $2, as gocker run's mount_setattr(AT_RECURSIVE) does
+# (util-linux 2.38's mount cannot): a remount of a bind changes that one mount, and a
+# read-only volume must be read-only all the way down. /proc/self/mountinfo writes a
+# space, tab, newline or backslash in a path as \040, \011, \012, \134.
+remount_below() {
+	while read -r _ _ _ _ mp _; do
+		path=
+		while :; do
+			case $mp in
+			*\\*)
+				path=$path${mp%%\\*}
+				mp=${mp#*\\}
+				case $mp in
+				040*) path="$path " ;;
+				011*) path="$path	" ;;
+				012*) path="$path
+" ;;
+				134*) path="$path\\" ;;
+				*) fail "cannot read a mount point in /proc/self/mountinfo" ;;
+				esac
+				mp=${mp#???}
+				;;
+			*)
+				path=$path$mp
+				break
+				;;
+			esac
+		done
+		case $path in
+		"$2"/*) mount -o "remount,bind,$1" "$path" ;;
+		esac
+	done </proc/self/mountinfo
+}
+{%- endif %}
 
 # in_root for something this script creates (a device node, a symlink): its directory
 # is resolved, its own name is not followed (mknod or ln -s fails if it exists).
@@ -554,6 +590,11 @@ child() {
 {%- for c in m.calls %}
 {{ m.indent }}mount{% for w in c %} {{ w|quote }}{% endfor %}
 {%- endfor %}
+{%- match m.remount_below %}
+{%- when Some(flags) %}
+{{ m.indent }}remount_below {{ flags }} "$t"
+{%- when None %}
+{%- endmatch %}
 {%- endif %}
 {%- if m.dev_close %}
 	fi

@@ -519,8 +519,13 @@ fn limit_files_match_while_running() {
         "-c",
         "read line",
     ]));
+    // As in run_native: the script has no device list, so neither has this run.
     let native = gocker()
         .arg("run")
+        .args([
+            "--security-opt=seccomp=unconfined",
+            "--security-opt=devices=unconfined",
+        ])
         .args(&args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

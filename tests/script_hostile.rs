@@ -854,3 +854,40 @@ fn the_callers_inheritable_capabilities_do_not_reach_the_container() {
         stdout(&given)
     );
 }
+
+#[test]
+fn read_only_volumes_are_read_only_all_the_way_down() {
+    let test = "read_only_volumes_are_read_only_all_the_way_down";
+    if !need_root(test) {
+        return;
+    }
+    let rootfs = busybox_rootfs();
+    let work = TempDir::new("ro-down");
+    let src = work.path().join("src");
+    // Mounts below the volume's source, one with a name mountinfo escapes (\040): a
+    // remount of the bind alone never reached them. They are made in a mount namespace
+    // of the test's own, so that no other test sees the host's mount table change.
+    let subs = [src.join("sub"), src.join("sub dir")];
+    for s in &subs {
+        std::fs::create_dir_all(s).expect("mkdir");
+    }
+    let script = work.path().join("ro.sh");
+    let vol = format!("{}:/v:ro", src.display());
+    let probe = "for d in /v /v/sub '/v/sub dir'; do touch \"$d/x\" 2>/dev/null && echo \"$d writable\"; done; echo checked";
+    emit_to(
+        &rootfs_args(rootfs.path(), &["-v", &vol, "/bin/sh", "-c", probe]),
+        &script,
+    );
+    let mut c = Command::new("unshare");
+    c.args(["-m", "--propagation", "private", "sh", "-c"])
+        .arg("mount -t tmpfs gocker-test \"$1\" && mount -t tmpfs gocker-test \"$2\" && exec sh \"$3\"")
+        .arg("sh")
+        .args(&subs)
+        .arg(&script);
+    let out = run_checked(c, "a script with a :ro volume over submounts");
+    assert_eq!(stdout(&out), "checked\n", "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0));
+    for s in &subs {
+        assert!(!s.join("x").exists(), "{} was written", s.display());
+    }
+}
