@@ -448,6 +448,15 @@ fn host_view_agrees_and_leaves_no_staging_directory() {
 
 /// The limit files, read on the host side while the container waits on its stdin.
 fn limits_while_running(mut child: std::process::Child, owner: u32) -> Vec<(String, String)> {
+    // The command says "ready" once it runs: before that, the container's PID 1 may still
+    // be the script's own shell, which can have a child of its own for a moment.
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
+        &mut ready,
+    )
+    .expect("read the container's ready line");
+    assert_eq!(ready, "ready\n", "the container did not start");
     let deadline = Instant::now() + Duration::from_secs(10);
     let dirs = loop {
         let dirs = cgroups_of(owner);
@@ -517,7 +526,7 @@ fn limit_files_match_while_running() {
         "7",
         "/bin/sh",
         "-c",
-        "read line",
+        "echo ready; read line",
     ]));
     // As in run_native: the script has no device list, so neither has this run.
     let native = gocker()
