@@ -194,6 +194,12 @@ fn at_path(p: &OsStr) -> io::Result<CString> {
     cstr(p)
 }
 
+/// The /proc/self/fd path of `fd`: mount(2) onto it mounts onto the file the fd holds
+/// (the kernel follows the magic link to that very file; no path is looked up again).
+pub fn fd_path(fd: &OwnedFd) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+}
+
 /// mkdirat(2): a directory `name` (one component) in the directory `dir`.
 pub fn mkdirat(dir: &OwnedFd, name: &OsStr, mode: u32) -> io::Result<()> {
     let n = at_path(name)?;
@@ -201,8 +207,7 @@ pub fn mkdirat(dir: &OwnedFd, name: &OsStr, mode: u32) -> io::Result<()> {
     check(unsafe { libc::mkdirat(dir.as_raw_fd(), n.as_ptr(), mode as libc::mode_t) }).map(drop)
 }
 
-/// mknodat(2) of a character device `name` in `dir`, then fchmodat(2) to `mode` (mknod
-/// applies the umask; device nodes are for everyone).
+/// mknodat(2) of a character device `name` in `dir` (the umask applies to `mode`).
 pub fn mknodat_char(
     dir: &OwnedFd,
     name: &OsStr,
@@ -220,9 +225,14 @@ pub fn mknodat_char(
             libc::S_IFCHR | mode,
             libc::makedev(major, minor),
         )
-    })?;
-    // SAFETY: as above; flags 0 follows nothing, the node was just made (fchmodat(2)).
-    check(unsafe { libc::fchmodat(dir.as_raw_fd(), n.as_ptr(), mode as libc::mode_t, 0) }).map(drop)
+    })
+    .map(drop)
+}
+
+/// umask(2): set the file mode creation mask, returning the old one.
+pub fn umask(mask: u32) -> u32 {
+    // SAFETY: umask only swaps a process attribute and cannot fail (umask(2)).
+    unsafe { libc::umask(mask as libc::mode_t) as u32 }
 }
 
 /// symlinkat(2): a link `name` in `dir` pointing at `target` (which is not resolved now).
@@ -337,53 +347,6 @@ pub fn set_mount_flags_recursive(tree: &OwnedFd, flags: u64) -> io::Result<()> {
         )
     })
     .map(drop)
-}
-
-/// A new, detached filesystem instance (fsopen, fsconfig, fsmount: the mount API of Linux
-/// 5.2). `options` are mount(8)-style `key=value` or bare `key` words; `flags` the per-mount
-/// MS_* flags.
-pub fn new_fs(fstype: &str, source: &str, options: &[&str], flags: u64) -> io::Result<OwnedFd> {
-    let t = cstr(fstype)?;
-    // SAFETY: t is a valid C string (fsopen(2)).
-    let fs =
-        check_long(unsafe { libc::syscall(libc::SYS_fsopen, t.as_ptr(), libc::FSOPEN_CLOEXEC) })?;
-    // SAFETY: fsopen just returned this descriptor, which nothing else owns.
-    let fs = unsafe { OwnedFd::from_raw_fd(fs as RawFd) };
-    let config = |cmd: libc::c_uint, key: Option<&CStr>, value: Option<&CStr>| {
-        let ptr = |c: Option<&CStr>| c.map_or(std::ptr::null(), |c| c.as_ptr());
-        // SAFETY: fs is an fs context fd; key and value are valid C strings or NULL as the
-        // command requires (fsconfig(2)).
-        check_long(unsafe {
-            libc::syscall(
-                libc::SYS_fsconfig,
-                fs.as_raw_fd(),
-                cmd,
-                ptr(key),
-                ptr(value),
-                0,
-            )
-        })
-    };
-    let src = cstr(source)?;
-    config(libc::FSCONFIG_SET_STRING, Some(c"source"), Some(&src))?;
-    for o in options {
-        match o.split_once('=') {
-            Some((k, v)) => config(libc::FSCONFIG_SET_STRING, Some(&cstr(k)?), Some(&cstr(v)?))?,
-            None => config(libc::FSCONFIG_SET_FLAG, Some(&cstr(o)?), None)?,
-        };
-    }
-    config(libc::FSCONFIG_CMD_CREATE, None, None)?;
-    // SAFETY: fs is a created fs context (fsmount(2)).
-    let m = check_long(unsafe {
-        libc::syscall(
-            libc::SYS_fsmount,
-            fs.as_raw_fd(),
-            libc::FSMOUNT_CLOEXEC,
-            mount_attrs(flags),
-        )
-    })?;
-    // SAFETY: fsmount just returned this descriptor, which nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(m as RawFd) })
 }
 
 /// move_mount(2): attach the detached mount `tree` onto the file `target` refers to.

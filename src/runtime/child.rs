@@ -137,13 +137,16 @@ fn mount_all(spec: &ContainerSpec, root: &NewRoot) -> Result<()> {
     // A root with its own /dev keeps it (mounts::ROOT_HAS_DEV).
     let root_has_dev = spec.mounts.iter().any(|m| m.dev)
         && root.has_char_device(Path::new(crate::mounts::ROOT_HAS_DEV));
-    for m in &spec.mounts {
-        if m.dev && root_has_dev {
-            continue;
-        }
-        root.apply(m)?;
-    }
-    Ok(())
+    // Device nodes are for everyone (0666): no umask while they are made, and the
+    // caller's back before anything of the container's runs.
+    let umask = sys::umask(0);
+    let made = spec
+        .mounts
+        .iter()
+        .filter(|m| !(m.dev && root_has_dev))
+        .try_for_each(|m| root.apply(m));
+    sys::umask(umask);
+    made
 }
 
 /// -t: a pseudo-terminal from the container's own devpts (mounted by `mount_all`), so the

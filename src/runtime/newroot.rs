@@ -12,13 +12,18 @@ use crate::error::Failure;
 use crate::mounts::{Mount, MountKind};
 use crate::sys;
 use anyhow::{Context, Result};
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::fd::OwnedFd;
 use std::path::{Component, Path, PathBuf};
 
+/// The flags that belong to one mount rather than to its filesystem.
+const PER_MOUNT: u64 = sys::ms::RDONLY | sys::ms::NOSUID | sys::ms::NODEV | sys::ms::NOEXEC;
+
 pub struct NewRoot {
     fd: OwnedFd,
+    /// The directory the last device node or link was made in (see `in_parent_of`).
+    parent: std::cell::RefCell<Option<(PathBuf, bool, OwnedFd)>>,
     /// (device, inode) of the root directory, to tell "this resolves to the root itself".
     ino: (u64, u64),
     /// The root mount's id (statx STATX_MNT_ID), for the check after pivot_root.
@@ -41,11 +46,11 @@ impl NewRoot {
     pub fn open(path: &Path) -> Result<NewRoot> {
         let fd = sys::open(path, libc::O_PATH | libc::O_DIRECTORY)
             .with_context(|| format!("open the new root {}", path.display()))?;
-        let (dev, ino, _) = sys::fstat(&fd).with_context(|| format!("stat {}", path.display()))?;
-        let (mnt_id, _, _) = sys::mount_id(Some(&fd), Path::new(""))
+        let (mnt_id, dev, ino) = sys::mount_id(Some(&fd), Path::new(""))
             .with_context(|| format!("statx {}", path.display()))?;
         Ok(NewRoot {
             fd,
+            parent: std::cell::RefCell::new(None),
             ino: (dev, ino),
             mnt_id,
             path: path.to_owned(),
@@ -75,6 +80,11 @@ impl NewRoot {
     /// The directory `dir` inside the root, made (with its parents) where missing, each
     /// component resolved inside the root.
     fn make_dirs(&self, dir: &Path, no_symlinks: bool) -> Result<OwnedFd> {
+        // Most directories exist: one lookup, and the walk below only when one is missing.
+        match self.resolve(dir, libc::O_DIRECTORY, no_symlinks) {
+            Err(e) if is_enoent(&e) => {}
+            r => return r.map_err(|e| self.refusal(dir, e)),
+        }
         let mut at = PathBuf::from("/");
         let mut fd = self
             .resolve(&at, libc::O_DIRECTORY, no_symlinks)
@@ -129,6 +139,31 @@ impl NewRoot {
         Ok((dir, name.to_owned()))
     }
 
+    /// `f` with the directory of `p` and its last component, for a run of entries made in
+    /// one directory (the device nodes and links of /dev): the directory is resolved once,
+    /// and its fd kept until a mount changes what lies under it.
+    fn in_parent_of<T>(
+        &self,
+        p: &Path,
+        no_symlinks: bool,
+        f: impl FnOnce(&OwnedFd, &OsStr) -> T,
+    ) -> Result<T> {
+        let parent = p.parent().unwrap_or(Path::new("/"));
+        let name = p
+            .file_name()
+            .ok_or_else(|| Failure::Usage.with(format!("{}: no file name", p.display())))?;
+        let mut cache = self.parent.borrow_mut();
+        match &*cache {
+            Some((d, n, fd)) if d == parent && *n == no_symlinks => Ok(f(fd, name)),
+            _ => {
+                let (dir, _) = self.parent_of(p, no_symlinks)?;
+                let out = f(&dir, name);
+                *cache = Some((parent.to_owned(), no_symlinks, dir));
+                Ok(out)
+            }
+        }
+    }
+
     /// Whether the root brings its own /dev: a character device at `null_path`, reached
     /// through real directories only.
     pub fn has_char_device(&self, null_path: &Path) -> bool {
@@ -141,8 +176,9 @@ impl NewRoot {
     pub fn apply(&self, m: &Mount) -> Result<()> {
         match &m.kind {
             MountKind::Symlink { to } => {
-                let (dir, name) = self.parent_of(&m.target, false)?;
-                match sys::symlinkat(to, &dir, &name) {
+                let made =
+                    self.in_parent_of(&m.target, false, |dir, name| sys::symlinkat(to, dir, name))?;
+                match made {
                     Err(e) if m.optional && e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
                     r => r.with_context(|| {
                         format!("create symlink {} -> {to}", self.show(&m.target))
@@ -151,9 +187,10 @@ impl NewRoot {
             }
             MountKind::Device { major, minor } => {
                 // Device nodes go only into the /dev tmpfs gocker itself just mounted.
-                let (dir, name) = self.parent_of(&m.target, true)?;
-                sys::mknodat_char(&dir, &name, 0o666, *major, *minor)
-                    .with_context(|| format!("mknod {} c {major} {minor}", self.show(&m.target)))
+                self.in_parent_of(&m.target, true, |dir, name| {
+                    sys::mknodat_char(dir, name, 0o666, *major, *minor)
+                })?
+                .with_context(|| format!("mknod {} c {major} {minor}", self.show(&m.target)))
             }
             MountKind::Fs {
                 fstype,
@@ -164,11 +201,18 @@ impl NewRoot {
                 // a symlink (runc refuses proc on a non-directory), and never onto `/`.
                 let target = self.make_dirs(&m.target, true)?;
                 self.refuse_root(&target, m)?;
-                let options: Vec<&str> = data.map(|d| d.split(',').collect()).unwrap_or_default();
-                let tree = sys::new_fs(fstype, source, &options, m.flags)
-                    .with_context(|| format!("mount {fstype} on {}", self.show(&m.target)))?;
-                sys::attach_mount(&tree, &target)
-                    .with_context(|| format!("mount {fstype} on {}", self.show(&m.target)))
+                // mount(2) onto /proc/self/fd/N mounts onto the very directory the fd
+                // holds (the kernel follows the magic link to it, not a path), as runc
+                // does: one call, where fsopen/fsconfig/fsmount/move_mount take five.
+                self.forget_parent();
+                sys::mount(
+                    Some(Path::new(source)),
+                    &sys::fd_path(&target),
+                    Some(fstype),
+                    m.flags,
+                    *data,
+                )
+                .with_context(|| format!("mount {fstype} on {}", self.show(&m.target)))
             }
             MountKind::Bind { source, dir } => {
                 let target = match self.resolve(&m.target, 0, false) {
@@ -177,7 +221,14 @@ impl NewRoot {
                     r => r.map_err(|e| self.refusal(&m.target, e))?,
                 };
                 self.refuse_root(&target, m)?;
+                self.forget_parent();
                 let what = || format!("bind {} on {}", source.display(), self.show(&m.target));
+                if m.flags & PER_MOUNT == 0 {
+                    // Nothing to set on the new mount: one bind onto the fd's file.
+                    let flags = sys::ms::BIND | (m.flags & sys::ms::REC);
+                    return sys::mount(Some(source), &sys::fd_path(&target), None, flags, None)
+                        .with_context(what);
+                }
                 let tree = sys::clone_tree(None, source, m.flags & sys::ms::REC != 0)
                     .with_context(what)?;
                 self.set_flags(&tree, m).with_context(what)?;
@@ -200,12 +251,15 @@ impl NewRoot {
     /// Per-mount flags on a detached tree, on every mount in it (a `:ro` volume is
     /// read-only all the way down, which a remount of a bind never was).
     fn set_flags(&self, tree: &OwnedFd, m: &Mount) -> io::Result<()> {
-        let per_mount =
-            m.flags & (sys::ms::RDONLY | sys::ms::NOSUID | sys::ms::NODEV | sys::ms::NOEXEC);
-        if per_mount == 0 {
+        if m.flags & PER_MOUNT == 0 {
             return Ok(());
         }
-        sys::set_mount_flags_recursive(tree, per_mount)
+        sys::set_mount_flags_recursive(tree, m.flags & PER_MOUNT)
+    }
+
+    /// A mount changes what lies under a directory fd kept for making entries: drop it.
+    fn forget_parent(&self) {
+        self.parent.borrow_mut().take();
     }
 
     fn refuse_root(&self, target: &OwnedFd, m: &Mount) -> Result<()> {
