@@ -520,6 +520,10 @@ inside() {
 	trap 'exit 125' EXIT
 	exec 9<&-
 	cd /
+	# Nothing of the host may be left reachable: a mount still stacked on / (an old root
+	# that the detach missed) would be what /.. leads to. gocker run checks the same.
+	# shellcheck disable=SC3013 # inside runs under busybox sh (see child()), which has -ef
+	[ / -ef /.. ] || fail "after pivot_root, /.. is not the container's root: a mount of the host is still reachable; refusing to start"
 
 	# execve(2) of the command, exactly its argv, with only the container's environment
 	# (the lesson's syscall.Exec). find_command looks it up on the container's PATH, as

@@ -553,6 +553,10 @@ inside() {
 	trap 'exit 125' EXIT
 	exec 9<&-
 	cd /
+	# Nothing of the host may be left reachable: a mount still stacked on / (an old root
+	# that the detach missed) would be what /.. leads to. gocker run checks the same.
+	# shellcheck disable=SC3013 # inside runs under busybox sh (see child()), which has -ef
+	[ / -ef /.. ] || fail "after pivot_root, /.. is not the container's root: a mount of the host is still reachable; refusing to start"
 	# write(2) "0" to cgroup.procs: this process, the container's PID 1, joins its cgroup
 	# (the lesson wrote its pid after the command had started: a race).
 	echo 0 >&3
