@@ -891,3 +891,32 @@ fn read_only_volumes_are_read_only_all_the_way_down() {
         assert!(!s.join("x").exists(), "{} was written", s.display());
     }
 }
+
+#[test]
+fn a_root_left_stacked_on_slash_is_refused() {
+    let test = "a_root_left_stacked_on_slash_is_refused";
+    if !need_root(test) {
+        return;
+    }
+    let rootfs = busybox_rootfs();
+    let work = TempDir::new("stacked");
+    let script = work.path().join("stacked.sh");
+    emit_to(&rootfs_args(rootfs.path(), &["/bin/echo", "ran"]), &script);
+    // The detach of the old root, as if it had taken off something else: the host's root
+    // stays stacked on the container's /, where /.. leads.
+    let text = std::fs::read_to_string(&script).expect("read script");
+    assert_eq!(text.matches("\n\tumount -l .\n").count(), 1, "one detach");
+    std::fs::write(
+        &script,
+        text.replace("\n\tumount -l .\n", "\n\t: umount -l .\n"),
+    )
+    .expect("write script");
+    let out = run_checked(sh(&script), "a script whose old root stays");
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty(), "the command ran: {}", stdout(&out));
+    assert!(
+        stderr(&out).contains("/.. is not the container's root"),
+        "{}",
+        stderr(&out)
+    );
+}
