@@ -135,6 +135,11 @@ st=$?
 state=$(pm inspect --format '{{.State.Status}}' "$name" 2>&1)
 [ "$st" = 0 ] && [ "$state" = running ]
 check "run -d: the container is running" $? "status $st, state '$state', stderr: $(cat "$tmp/err")"
+# The runtime made the cgroups podman asked for, so the checks after rm look in the right place.
+id=$(pm inspect --format '{{.Id}}' "$name" 2>&1)
+cgs=$(cgroups_named "libpod-$id" | grep -c "/$cgparent/libpod-$id\$")
+[ "$cgs" -gt 0 ]
+check "run -d: the container's cgroups are under /$cgparent/libpod-ID" $? "none found for id '$id'"
 pm exec "$name" sh -c 'exit 7' 2>"$tmp/err"
 st=$?
 [ "$st" = 7 ]
