@@ -182,7 +182,7 @@ done
 run_secs=$((SECONDS - run_start))
 
 {
-	echo "# runtime-tools ${sha:0:7} (sha256 of $(basename "$tarball")) validation against ${version:-$(basename "$runtime")} (uname -r $(uname -r)): test program, ok count, not-ok count"
+	echo "# $(basename "$tarball") (sha256 ${sha:0:16}) validation against ${version:-$(basename "$runtime")} ($runtime), kernel $(uname -r): test program, ok count, not-ok count"
 	cat "$results"
 	awk '{ ok += $2; notok += $3 } END { printf "TOTAL %d %d\n", ok, notok }' "$results"
 } >"$out"
