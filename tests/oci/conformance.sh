@@ -136,6 +136,7 @@ clean_scratch() {
 	rm -rf --one-file-system "${scratch:?}"/ocitest* 2>/dev/null || true
 }
 trap 'clean_scratch; rm -rf --one-file-system "$scratch" 2>/dev/null || true' EXIT
+trap 'exit 130' INT TERM
 logs=$target/oci/logs-$(basename "$runtime")
 # One file pair per program, overwritten by each run.
 mkdir -p "$logs"

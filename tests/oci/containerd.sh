@@ -64,6 +64,12 @@ teardown() {
 	[ "$torn_down" = 1 ] && return
 	torn_down=1
 	if [ -n "$daemon" ]; then
+		local t
+		for t in $(c tasks ls --quiet 2>/dev/null); do
+			c tasks kill --signal 9 "$t" >/dev/null 2>&1
+			c tasks delete --force "$t" >/dev/null 2>&1
+		done
+		for t in $(c containers ls --quiet 2>/dev/null); do c containers delete "$t" >/dev/null 2>&1; done
 		kill "$daemon" 2>/dev/null
 		wait "$daemon" 2>/dev/null
 	fi

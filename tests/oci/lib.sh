@@ -94,9 +94,15 @@ cgroups_named() {
 	find /sys/fs/cgroup -maxdepth 3 -type d -name "$1" 2>/dev/null
 }
 
-# remove the cgroup trees named NAME, children first (rmdir: a cgroup with tasks stays and is seen).
+# remove the cgroup trees named NAME (unique to one run), children first: what still runs in them
+# (a container whose engine was stopped mid-flow) is killed first, then each dir is rmdir'ed.
 remove_cgroups_named() {
-	local top
+	local top pid
+	for top in $(cgroups_named "$1"); do
+		find "$top" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r pid; do
+			kill -9 "$pid" 2>/dev/null
+		done
+	done
 	for top in $(cgroups_named "$1"); do
 		find "$top" -depth -type d -exec rmdir {} \; 2>/dev/null || true
 	done
