@@ -135,7 +135,24 @@ clean_scratch() {
 		while read -r m; do umount -l "$m" 2>/dev/null || true; done
 	rm -rf --one-file-system "${scratch:?}"/ocitest* 2>/dev/null || true
 }
-trap 'clean_scratch; rm -rf --one-file-system "$scratch" 2>/dev/null || true' EXIT
+# The suite's cgroups have fixed paths (cgroups.AbsCgroupPath /cgrouptest, RelCgroupPath
+# testdir/cgrouptest/container); a runtime that leaves them (runc leaves the parents) would hand
+# the next program, or the next run, a cgroup with old limits. Removed after every program, after
+# killing what still runs there (only the suite's containers can); printed when found.
+suite_cgroups=(/sys/fs/cgroup/*/cgrouptest /sys/fs/cgroup/*/testdir)
+clean_cgroups() {
+	local d left=""
+	for d in "${suite_cgroups[@]}"; do
+		[ -d "$d" ] || continue
+		left="$left ${d#/sys/fs/cgroup/}"
+		find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r pid; do
+			kill -9 "$pid" 2>/dev/null || true
+		done || true
+		find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+	done
+	[ -z "$left" ] || echo "left cgroups:$left"
+}
+trap 'clean_scratch; clean_cgroups >/dev/null; rm -rf --one-file-system "$scratch" 2>/dev/null || true' EXIT
 trap 'exit 130' INT TERM
 logs=$target/oci/logs-$(basename "$runtime")
 # One file pair per program, overwritten by each run.
@@ -157,6 +174,8 @@ version=$("$runtime" --version 2>/dev/null | head -n1 || true)
 results=$scratch/results
 : >"$results"
 run_start=$SECONDS
+left=$(clean_cgroups)
+[ -z "$left" ] || echo "conformance: before the run, $left (removed)" >&2
 echo "conformance: ${#programs[@]} programs against $runtime (${version:-no --version}), $limit s each" >&2
 for name in "${programs[@]}"; do
 	t0=$SECONDS
@@ -179,6 +198,8 @@ for name in "${programs[@]}"; do
 	echo "  $name: $ok ok, $notok not ok, $((SECONDS - t0)) s$note" >&2
 	# Bundles the program left (a failed delete) must not pile up across programs.
 	clean_scratch
+	left=$(clean_cgroups)
+	[ -z "$left" ] || echo "    $name: $left" >&2
 done
 run_secs=$((SECONDS - run_start))
 

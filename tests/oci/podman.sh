@@ -5,8 +5,9 @@
 #   tests/oci/podman.sh RUNTIME
 #
 # A private podman: its own --root/--runroot/--tmpdir and config files under one temp dir, cgroupfs
-# with a cgroup parent of its own, file events and file locks (nothing in /dev/shm), --network none
-# (no bridge, no iptables), ulimits within this machine's hard limits. The image is a busybox rootfs
+# with a cgroup parent of its own, file events and file locks (nothing in /dev/shm), vfs storage
+# (OCI_PODMAN_STORAGE=overlay for overlay), --network none (no bridge, no iptables), ulimits
+# within this machine's hard limits. The image is a busybox rootfs
 # from `gocker rootfs busybox` ($GOCKER, else the newest release build), put in with `podman
 # import`. Prints PASS/FAIL per flow and "N passed, M failed"; exits 1 when anything failed.
 # The last check is that nothing is left: no process naming the temp dir, no mount under it, no
@@ -29,6 +30,9 @@ image=localhost/gocker-oci-busybox
 name="gocker-oci-detached"
 torn_down=0
 
+# vfs by default: plain directories, no mounts. OCI_PODMAN_STORAGE=overlay gives the runtime an
+# overlay rootfs, as podman's default does.
+storage=${OCI_PODMAN_STORAGE:-vfs}
 export TMPDIR=$tmp/tmp
 export CONTAINERS_CONF=$tmp/containers.conf
 export CONTAINERS_STORAGE_CONF=$tmp/storage.conf
@@ -57,7 +61,7 @@ network_config_dir = "$tmp/networks"
 EOF
 cat >"$CONTAINERS_STORAGE_CONF" <<EOF
 [storage]
-driver = "vfs"
+driver = "$storage"
 graphroot = "$tmp/root"
 runroot = "$tmp/runroot"
 EOF
@@ -67,7 +71,7 @@ EOF
 # --root, and its cleanup process drops any --runtime-flag, so `root=` would split the state. The
 # checks below look there for anything left under the containers' ids.
 pm_args=(--root "$tmp/root" --runroot "$tmp/runroot" --tmpdir "$tmp/tmpdir"
-	--cgroup-manager=cgroupfs --events-backend=file --storage-driver=vfs --runtime "$runtime")
+	--cgroup-manager=cgroupfs --events-backend=file --storage-driver="$storage" --runtime "$runtime")
 pm() {
 	podman "${pm_args[@]}" "$@"
 }
