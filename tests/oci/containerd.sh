@@ -29,11 +29,11 @@ ns=$(basename "$tmp")
 image=localhost/gocker-oci-busybox:latest
 daemon=""
 torn_down=0
+ids=(gocker-oci-1 gocker-oci-2 gocker-oci-3)
 # containerd 1.6 puts shim sockets in /run/containerd/s whatever its state dir: note whether that
 # directory was there, so that one made here is removed and nothing of ours stays in it.
 had_run_containerd=0
 [ -e /run/containerd ] && had_run_containerd=1
-shim_sockets_before=$(find /run/containerd/s -mindepth 1 -maxdepth 1 -printf "%f\n" 2>/dev/null | sort)
 
 cat >"$tmp/config.toml" <<EOF
 version = 2
@@ -55,8 +55,16 @@ c() {
 }
 run_flags=(--rm --runc-binary "$runtime" --runc-root "$tmp/runc" --fifo-dir "$tmp/fifo")
 
-new_shim_sockets() {
-	comm -13 <(printf '%s\n' "$shim_sockets_before") <(find /run/containerd/s -mindepth 1 -maxdepth 1 -printf "%f\n" 2>/dev/null | sort) | grep . || true
+# the shim sockets of our containers still there: each is named by the sha256 of
+# "<containerd address>/<namespace>/<id>" (runtime/v2/shim SocketAddress), so another containerd's
+# are never touched.
+our_shim_sockets() {
+	local id h
+	for id in "${ids[@]}"; do
+		h=$(printf '%s' "$tmp/containerd.sock/$ns/$id" | sha256sum | cut -d' ' -f1)
+		[ -e "/run/containerd/s/$h" ] && echo "/run/containerd/s/$h"
+	done
+	return 0
 }
 
 # Stops containerd and whatever it started, removes what this script made; idempotent.
@@ -79,7 +87,7 @@ teardown() {
 	local m
 	for m in $(mounts_under "$tmp"); do umount -l "$m" 2>/dev/null; done
 	remove_cgroups_named "$ns"
-	for m in $(new_shim_sockets); do rm -f "/run/containerd/s/$m"; done
+	for m in $(our_shim_sockets); do rm -f "$m"; done
 	if [ "$had_run_containerd" = 0 ]; then
 		rmdir /run/containerd/s /run/containerd 2>/dev/null
 	fi
@@ -178,7 +186,7 @@ c snapshots info gocker-oci-3 >/dev/null 2>&1
 st3=$?
 [ "$st1" != 0 ] && [ "$st2" != 0 ] && [ "$st3" != 0 ]
 check "run --rm: the containers' snapshots are removed" $? "snapshots info said $st1, $st2 and $st3"
-cgs=$(cgroups_named gocker-oci-1; cgroups_named gocker-oci-2; cgroups_named gocker-oci-3)
+cgs=$(for id in "${ids[@]}"; do cgroups_named "$id" | grep "/$ns/$id\$"; done)
 [ -z "$cgs" ]
 check "run --rm: the containers' cgroups are gone" $? "left: $cgs"
 
@@ -190,7 +198,7 @@ daemon=""
 wait_procs_gone "$tmp" 10
 procs=$(procs_under "$tmp" | tr '\n' ' ')
 mounts=$(mounts_under "$tmp" | tr '\n' ' ')
-socks=$(new_shim_sockets | tr '\n' ' ')
+socks=$(our_shim_sockets | tr '\n' ' ')
 [ -z "$procs" ] && [ -z "$mounts" ] && [ -z "$socks" ]
 check "cleanup: containerd and its shims stopped, no mount or shim socket left" $? \
 	"processes: ${procs:-none}; mounts: ${mounts:-none}; shim sockets: ${socks:-none}"

@@ -78,7 +78,7 @@ pm() {
 run_flags=(--network none --cgroup-parent "/$cgparent" --ulimit "nofile=$nofile:$nofile" --ulimit "nproc=$nproc:$nproc")
 
 # Stops everything this script started and removes what it made; idempotent. On the normal path
-# the checks in leftovers() run first, so a flow that leaks is reported, not silently cleaned.
+# the cleanup checks at the end run first, so a flow that leaks is reported, not silently cleaned.
 teardown() {
 	[ "$torn_down" = 1 ] && return
 	torn_down=1
@@ -90,7 +90,7 @@ teardown() {
 	local m
 	for m in $(mounts_under "$tmp"); do umount -l "$m" 2>/dev/null; done
 	remove_cgroups_named "$cgparent"
-	rm -rf "$tmp"
+	rm -rf --one-file-system "$tmp"
 }
 trap teardown EXIT
 trap 'exit 130' INT TERM
