@@ -139,10 +139,10 @@ clean_scratch() {
 # testdir/cgrouptest/container); a runtime that leaves them (runc leaves the parents) would hand
 # the next program, or the next run, a cgroup with old limits. Removed after every program, after
 # killing what still runs there (only the suite's containers can); printed when found.
-suite_cgroups=(/sys/fs/cgroup/*/cgrouptest /sys/fs/cgroup/*/testdir)
 clean_cgroups() {
 	local d left=""
-	for d in "${suite_cgroups[@]}"; do
+	# globbed at each call: the dirs come and go
+	for d in /sys/fs/cgroup/*/cgrouptest /sys/fs/cgroup/*/testdir; do
 		[ -d "$d" ] || continue
 		left="$left ${d#/sys/fs/cgroup/}"
 		find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r pid; do
