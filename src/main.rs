@@ -1,30 +1,12 @@
-//! gocker: a tiny container runtime that is also a lesson in what a container is.
-//!
-//! clap parses the command line (`cli`), which is validated into one `ContainerSpec`
-//! (`spec`); the native runtime (`runtime`) and the script renderer (`render`) take only
-//! that spec. Host probes (`host`) serve `run`, `emit-script` and `check` alike.
-
-mod cgroup;
-mod check;
-mod cli;
-mod devices;
-mod error;
-mod host;
-mod mounts;
-mod render;
-mod rootfs;
-mod runtime;
-mod seccomp;
-mod security;
-mod spec;
-mod sys;
-#[cfg(test)]
-mod testutil;
+//! The `gocker` command: parses the command line and dispatches to the library
+//! (`src/lib.rs`), mapping its errors to Docker's exit codes.
+#![deny(unsafe_code)]
 
 use clap::{CommandFactory, FromArgMatches};
-use cli::{Cli, Command, RootfsCommand};
-use host::{HostFacts, Roots};
-use spec::ContainerSpec;
+use gocker::cli::{Cli, Command, RootfsCommand};
+use gocker::host::{HostFacts, Roots};
+use gocker::spec::ContainerSpec;
+use gocker::{check, cli, error, host, render, rootfs, runtime};
 
 fn main() {
     let mut command = Cli::command();

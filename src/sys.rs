@@ -462,21 +462,65 @@ struct Clone3Args {
     cgroup: u64,
 }
 
-/// Fork-like clone: returns 0 in the child and the child's pid in the parent.
+/// Fork-like clone into new namespaces: runs `child` in the child (which exits after it),
+/// and returns the child's pid (and whether it was born in `args.cgroup`) in the parent.
 ///
 /// Uses clone3 when a cgroup is given (CLONE_INTO_CGROUP exists only there, since 5.7);
-/// otherwise plain clone, which every kernel has. The caller must be single-threaded,
-/// as with fork(2): the child continues on a copy of this stack.
-pub fn clone(args: &CloneArgs) -> io::Result<pid_t> {
-    let ret = if let Some(fd) = args.cgroup {
+/// a kernel without clone3 or CLONE_INTO_CGROUP gets plain clone instead, and `child` is
+/// told (its argument is false) that it must join its cgroup itself. In the parent, `child`
+/// is dropped unrun, with whatever it owns (the child's ends of the channels). The child continues
+/// on a copy of this stack, as after fork(2), which is sound only in a single-threaded
+/// process (another thread's locks would stay held forever in the copy): so this refuses
+/// to clone when the process has more than one thread.
+pub fn clone<F>(args: &CloneArgs, child: F) -> io::Result<(pid_t, bool)>
+where
+    F: FnOnce(bool),
+{
+    if threads()? != 1 {
+        return Err(io::Error::other("clone needs a single-threaded process"));
+    }
+    let (pid, in_cgroup) = match raw_clone(args.flags, args.cgroup) {
+        Err(e)
+            if args.cgroup.is_some()
+                && matches!(
+                    e.raw_os_error(),
+                    Some(libc::ENOSYS | libc::E2BIG | libc::EINVAL)
+                ) =>
+        {
+            (raw_clone(args.flags, None)?, false)
+        }
+        r => (r?, args.cgroup.is_some()),
+    };
+    if pid != 0 {
+        return Ok((pid, in_cgroup));
+    }
+    child(in_cgroup);
+    // The child's work ends in exec or exit; should it ever return, the copy of the
+    // parent's stack must not run on as a second gocker.
+    exit_now(125)
+}
+
+/// The number of threads of this process: `/proc/self/task` has one entry per thread
+/// besides `.` and `..`, and procfs gives it that link count (one stat, no directory read).
+fn threads() -> io::Result<u64> {
+    let p = c"/proc/self/task";
+    // SAFETY: stat is plain data, filled by stat(2); p is a valid C string.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: see above (stat(2)).
+    check(unsafe { libc::stat(p.as_ptr(), &mut st) })?;
+    Ok((st.st_nlink as u64).saturating_sub(2))
+}
+
+fn raw_clone(flags: u64, cgroup: Option<RawFd>) -> io::Result<pid_t> {
+    let ret = if let Some(fd) = cgroup {
         let mut ca = Clone3Args {
-            flags: args.flags | CLONE_INTO_CGROUP,
+            flags: flags | CLONE_INTO_CGROUP,
             exit_signal: libc::SIGCHLD as u64,
             cgroup: fd as u64,
             ..Default::default()
         };
         // SAFETY: ca is a valid clone_args of the size passed; stack 0 means fork-like
-        // semantics (clone3(2)); the caller guarantees it is single-threaded.
+        // semantics (clone3(2)); `clone` checked that this process is single-threaded.
         unsafe {
             libc::syscall(
                 libc::SYS_clone3,
@@ -486,11 +530,11 @@ pub fn clone(args: &CloneArgs) -> io::Result<pid_t> {
         }
     } else {
         // SAFETY: a NULL stack makes clone behave as fork in a copy of the address space
-        // (clone(2)); the caller guarantees it is single-threaded.
+        // (clone(2)); `clone` checked that this process is single-threaded.
         unsafe {
             libc::syscall(
                 libc::SYS_clone,
-                (args.flags | libc::SIGCHLD as u64) as libc::c_ulong,
+                (flags | libc::SIGCHLD as u64) as libc::c_ulong,
                 0usize,
                 0usize,
                 0usize,
