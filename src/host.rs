@@ -13,6 +13,7 @@ use anyhow::Result;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Where the probes look. `Roots::system()` is the real host.
@@ -1042,48 +1043,64 @@ pub fn refuse_unsupported(needs: &Needs, roots: &Roots) -> Result<Option<CgroupH
     Ok(Some(host))
 }
 
-/// What validation checks limits and defaults against.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct HostFacts {
-    pub cpus: usize,
+/// What validation checks limits and defaults against. Each fact is probed the first
+/// time a front end asks for it, then cached: a container start reads only the files
+/// its options need (each probe reads files, and this runs on every start).
+#[derive(Debug)]
+pub struct HostFacts<'a> {
+    /// The host's root, where the host view's directories are looked for.
+    fs: &'a Path,
+    cpus: OnceLock<usize>,
     /// Total memory; 0 when unknown (then nothing is refused for size).
-    pub memory_bytes: u64,
+    memory_bytes: OnceLock<u64>,
     /// gocker's own environment, for `-e KEY` without a value.
-    pub env: Vec<(OsString, OsString)>,
+    env: OnceLock<Vec<(OsString, OsString)>>,
     /// The system directories the default root shows.
-    pub host_view_dirs: Vec<HostDir>,
+    host_view_dirs: OnceLock<Vec<HostDir>>,
 }
 
-impl HostFacts {
-    /// Probe only what validating `args` will look at: each probe reads files, and
-    /// this runs on every container start.
-    pub fn probe(roots: &Roots, args: &crate::cli::RunArgs) -> HostFacts {
-        let env_passthrough = args
-            .env
-            .iter()
-            .any(|e| !e.as_encoded_bytes().contains(&b'='));
+impl<'a> HostFacts<'a> {
+    /// This host's facts, each probed when first asked for.
+    pub fn probe(roots: &'a Roots) -> HostFacts<'a> {
         HostFacts {
-            cpus: if args.cpus.is_some() {
-                crate::sys::online_cpus()
-            } else {
-                0
-            },
-            memory_bytes: if args.memory.is_some() {
-                crate::sys::total_memory()
-            } else {
-                0
-            },
-            env: if env_passthrough {
-                std::env::vars_os().collect()
-            } else {
-                Vec::new()
-            },
-            host_view_dirs: if args.rootfs.is_none() {
-                host_view_dirs(&roots.fs)
-            } else {
-                Vec::new()
-            },
+            fs: &roots.fs,
+            cpus: OnceLock::new(),
+            memory_bytes: OnceLock::new(),
+            env: OnceLock::new(),
+            host_view_dirs: OnceLock::new(),
         }
+    }
+
+    /// Facts given rather than probed (tests, and a front end that knows them).
+    pub fn known(
+        cpus: usize,
+        memory_bytes: u64,
+        env: Vec<(OsString, OsString)>,
+        host_view_dirs: Vec<HostDir>,
+    ) -> HostFacts<'static> {
+        HostFacts {
+            fs: Path::new("/"),
+            cpus: OnceLock::from(cpus),
+            memory_bytes: OnceLock::from(memory_bytes),
+            env: OnceLock::from(env),
+            host_view_dirs: OnceLock::from(host_view_dirs),
+        }
+    }
+
+    pub fn cpus(&self) -> usize {
+        *self.cpus.get_or_init(crate::sys::online_cpus)
+    }
+
+    pub fn memory_bytes(&self) -> u64 {
+        *self.memory_bytes.get_or_init(crate::sys::total_memory)
+    }
+
+    pub fn env(&self) -> &[(OsString, OsString)] {
+        self.env.get_or_init(|| std::env::vars_os().collect())
+    }
+
+    pub fn host_view_dirs(&self) -> &[HostDir] {
+        self.host_view_dirs.get_or_init(|| host_view_dirs(self.fs))
     }
 }
 
@@ -1295,7 +1312,7 @@ mod tests {
     }
 
     fn spec(cpus: Option<&str>, memory: Option<&str>, pids: Option<&str>) -> ContainerSpec {
-        let args = crate::cli::RunArgs {
+        let args = crate::frontend::cli::RunArgs {
             hostname: "gocker".into(),
             command: vec!["true".into()],
             cpus: cpus.map(str::to_owned),
@@ -1303,12 +1320,8 @@ mod tests {
             pids_limit: pids.map(str::to_owned),
             ..Default::default()
         };
-        let facts = HostFacts {
-            cpus: 2,
-            memory_bytes: 1 << 30,
-            ..Default::default()
-        };
-        ContainerSpec::from_args(&args, &facts).unwrap()
+        args.to_spec(&HostFacts::known(2, 1 << 30, vec![], vec![]))
+            .unwrap()
     }
 
     const LESSON_NS: [&str; 5] = ["mnt", "uts", "ipc", "pid", "net"];

@@ -1,6 +1,6 @@
 //! gocker: a tiny container runtime that is also a lesson in what a container is.
 //!
-//! clap parses the command line (`cli`), which is validated into one `ContainerSpec`
+//! A front end (`frontend::cli`: clap) validates its input into one `ContainerSpec`
 //! (`spec`); the native runtime (`runtime`) and the script renderer (`render`) take only
 //! that spec. Host probes (`host`) serve `run`, `emit-script` and `check` alike.
 //! `src/main.rs` only parses and dispatches; everything else is this library.
@@ -10,9 +10,9 @@
 
 pub mod cgroup;
 pub mod check;
-pub mod cli;
 pub mod devices;
 pub mod error;
+pub mod frontend;
 pub mod host;
 pub mod mounts;
 pub mod render;

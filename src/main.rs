@@ -3,10 +3,9 @@
 #![deny(unsafe_code)]
 
 use clap::{CommandFactory, FromArgMatches};
-use gocker::cli::{Cli, Command, RootfsCommand};
+use gocker::frontend::cli::{self, Cli, Command, RootfsCommand};
 use gocker::host::{HostFacts, Roots};
-use gocker::spec::ContainerSpec;
-use gocker::{check, cli, error, host, render, rootfs, runtime};
+use gocker::{check, error, host, render, rootfs, runtime};
 
 fn main() {
     let mut command = Cli::command();
@@ -43,11 +42,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     let roots = Roots::system();
     match cli.command {
         Command::Run(args) => {
-            let spec = ContainerSpec::from_args(&args, &HostFacts::probe(&roots, &args))?;
+            let spec = args.to_spec(&HostFacts::probe(&roots))?;
             runtime::run(&spec, &roots)
         }
         Command::EmitScript(args) => {
-            let spec = ContainerSpec::from_args(&args.run, &HostFacts::probe(&roots, &args.run))?;
+            let spec = args.run.to_spec(&HostFacts::probe(&roots))?;
             // Rendered for this host: refuse what it lacks, as run would. With --cgroup the
             // script is for whichever host runs it, and checks that host itself.
             if args.cgroup.is_none() {

@@ -8,7 +8,7 @@
 //! always give the same bytes, and one more option only adds lines.
 
 use crate::cgroup::{self, Controller, LimitFile, Version};
-use crate::cli::{CgroupArg, RunArgs};
+use crate::frontend::cli::{CgroupArg, RunArgs};
 use crate::host::{self, CgroupHost, Roots, ScriptTool};
 use crate::mounts::{CallSource, Mount, MountCall, MountKind};
 use crate::security::KEPT_CAPS;
@@ -569,7 +569,7 @@ mod filters {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{Cli, Command};
+    use crate::frontend::cli::{Cli, Command};
     use crate::host::HostFacts;
     use crate::mounts::HostDir;
     use crate::testutil::TempDir;
@@ -577,24 +577,24 @@ mod tests {
 
     /// A host that accepts any limit the generated scripts use, with a fixed environment
     /// and a fixed host view, so that renders do not depend on this machine.
-    fn host() -> HostFacts {
-        HostFacts {
-            cpus: 64,
-            memory_bytes: 1 << 40,
-            env: vec![("FROMHOST".into(), "yes".into())],
-            host_view_dirs: vec![
+    fn host() -> HostFacts<'static> {
+        HostFacts::known(
+            64,
+            1 << 40,
+            vec![("FROMHOST".into(), "yes".into())],
+            vec![
                 HostDir::Dir("/usr".into()),
                 HostDir::Link("/bin".into(), "usr/bin".into()),
                 HostDir::Dir("/etc".into()),
             ],
-        }
+        )
     }
 
     /// Parse an `emit-script` command line as gocker does.
     fn parse(args: &[OsString]) -> (Option<CgroupArg>, RunArgs) {
         let mut v: Vec<OsString> = vec!["gocker".into(), "emit-script".into()];
         v.extend(args.iter().cloned());
-        match Cli::try_parse_from(crate::cli::normalize_args(v))
+        match Cli::try_parse_from(crate::frontend::cli::normalize_args(v))
             .unwrap()
             .command
         {
@@ -620,7 +620,7 @@ mod tests {
         {
             run.rootfs = Some(tmp.path().to_path_buf());
         }
-        let mut spec = ContainerSpec::from_args(&run, &host()).unwrap();
+        let mut spec = run.to_spec(&host()).unwrap();
         if let Some(r) = wanted
             && run.rootfs.as_deref() == Some(tmp.path())
         {
@@ -844,7 +844,7 @@ mod tests {
         for (cg, version) in [("v1", Version::V1), ("v2", Version::V2)] {
             let s = render_strs(&[&["--cgroup", cg][..], &args].concat());
             let (_, run) = parse(&os(&args));
-            let spec = ContainerSpec::from_args(&run, &host()).unwrap();
+            let spec = run.to_spec(&host()).unwrap();
             let mut at = 0;
             for l in cgroup::limit_files(&spec.limits, version) {
                 let (var, file) = (dir_var(version, l.controller), l.file);
@@ -881,7 +881,7 @@ mod tests {
         let vol = TempDir::new("vol");
         let v = format!("{}:/data:ro", vol.path().display());
         let (_, run) = parse(&os(&["-t", "-v", &v, "/bin/sh"]));
-        let spec = ContainerSpec::from_args(&run, &host()).unwrap();
+        let spec = run.to_spec(&host()).unwrap();
         let mut n = 0;
         for m in &spec.mounts {
             for c in m.calls() {
@@ -1011,7 +1011,7 @@ mod tests {
         let mut run = run;
         let tmp = TempDir::new("fast");
         run.rootfs = Some(tmp.path().to_path_buf());
-        let spec = ContainerSpec::from_args(&run, &host()).unwrap();
+        let spec = run.to_spec(&host()).unwrap();
         let header = header_args(&spec, Version::V1, &run);
         let t = std::time::Instant::now();
         for _ in 0..100 {
