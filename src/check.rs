@@ -6,10 +6,10 @@
 //! `emit-script` refuse on, so the report and the refusals cannot disagree); `text` and
 //! `json` render them. Exit status: 0 when `gocker run` can work here, 1 when it cannot.
 
-use crate::cgroup::{CONTROLLERS, Controller};
+use crate::cgroup::{CONTROLLERS, Controller, KNOWN_CONTROLLERS};
 use crate::host::{
-    self, Availability, CgroupMode, CgroupMount, Lack, NAMESPACES, NsKind, Privileges,
-    REPORTED_CONTROLLERS, RUN_CAPS, Roots, SCRIPT_TOOLS, ScriptTool, ToolPath,
+    self, Availability, CgroupMode, CgroupMount, Lack, Privileges, RUN_CAPS, Roots, SCRIPT_TOOLS,
+    ScriptTool, ToolPath,
 };
 use crate::spec::Namespace;
 use anyhow::{Context, Result};
@@ -44,7 +44,7 @@ pub struct Surface {
 
 #[derive(Debug, Clone)]
 pub struct NsFact {
-    pub kind: NsKind,
+    pub kind: Namespace,
     /// One of the lesson's five, which every container gets.
     pub used: bool,
     pub availability: Availability,
@@ -84,18 +84,16 @@ impl ToolFact {
     }
 }
 
-const LIMIT_CONTROLLERS: [Controller; 3] = [Controller::Cpu, Controller::Memory, Controller::Pids];
-
 impl Report {
     /// Probe the host under `roots`.
     pub fn probe(roots: &Roots) -> Report {
         let privileges = host::privileges(&roots.proc);
-        let namespaces = NAMESPACES
+        let namespaces = Namespace::ALL
             .iter()
             .map(|k| NsFact {
                 kind: *k,
-                used: Namespace::LESSON.iter().any(|n| n.proc_name() == k.name),
-                availability: host::namespace(&roots.proc, k.name),
+                used: Namespace::LESSON.contains(k),
+                availability: host::namespace(&roots.proc, k.proc_name()),
             })
             .collect();
         let mode = host::cgroup_mode(&roots.cgroup);
@@ -108,13 +106,13 @@ impl Report {
                 ),
             })
         };
-        let controllers = REPORTED_CONTROLLERS
+        let controllers = KNOWN_CONTROLLERS
             .iter()
-            .map(|name| ControllerFact {
-                name,
-                used: LIMIT_CONTROLLERS.into_iter().find(|c| c.name() == *name),
+            .map(|c| ControllerFact {
+                name: c.name,
+                used: c.used,
                 availability: mode
-                    .map_or_else(no_cgroupfs, |m| host::controller(&roots.cgroup, m, name)),
+                    .map_or_else(no_cgroupfs, |m| host::controller(&roots.cgroup, m, c.name)),
             })
             .collect();
         let unified_controllers = if mode == Some(CgroupMode::Hybrid) {
@@ -176,7 +174,7 @@ impl Report {
         }
         for ns in &self.namespaces {
             if ns.used && !ns.availability.is_available() {
-                out.push(format!("the {} namespace", ns.kind.name));
+                out.push(format!("the {} namespace", ns.kind.proc_name()));
             }
         }
         out
@@ -439,11 +437,11 @@ pub fn text(r: &Report, colour: bool) -> String {
     t.heading("Namespaces");
     for ns in &r.namespaces {
         let note = if ns.used {
-            format!("  ({})", ns.kind.isolates)
+            format!("  ({})", ns.kind.isolates())
         } else {
             "  (not used by gocker)".into()
         };
-        t.availability(ns.kind.name, &ns.availability, ns.used, &note);
+        t.availability(ns.kind.proc_name(), &ns.availability, ns.used, &note);
     }
 
     t.heading("Control groups");
@@ -717,7 +715,10 @@ pub fn json(r: &Report) -> String {
         .iter()
         .map(|ns| {
             let extra = vec![("used_by_gocker", Json::Bool(ns.used))];
-            (ns.kind.name, availability_json(&ns.availability, extra))
+            (
+                ns.kind.proc_name(),
+                availability_json(&ns.availability, extra),
+            )
         })
         .collect();
     let cg = &r.cgroups;

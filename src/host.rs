@@ -262,68 +262,15 @@ pub fn kernel_release(proc: &Path) -> Option<String> {
 
 // ------------------------------------------------------------------ namespaces
 
-/// A namespace type: its name under /proc/self/ns, the kernel option that builds it in,
-/// and what it gives a container its own copy of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NsKind {
-    pub name: &'static str,
-    pub config: &'static str,
-    pub isolates: &'static str,
-}
-
-/// Every namespace type `check` reports, the lesson's five first.
-pub const NAMESPACES: [NsKind; 8] = [
-    NsKind {
-        name: "mnt",
-        config: "CONFIG_NAMESPACES",
-        isolates: "mount points",
-    },
-    NsKind {
-        name: "uts",
-        config: "CONFIG_UTS_NS",
-        isolates: "hostname",
-    },
-    NsKind {
-        name: "ipc",
-        config: "CONFIG_IPC_NS",
-        isolates: "System V IPC and POSIX message queues",
-    },
-    NsKind {
-        name: "pid",
-        config: "CONFIG_PID_NS",
-        isolates: "process ids",
-    },
-    NsKind {
-        name: "net",
-        config: "CONFIG_NET_NS",
-        isolates: "network devices, addresses and ports",
-    },
-    NsKind {
-        name: "user",
-        config: "CONFIG_USER_NS",
-        isolates: "user and group ids",
-    },
-    NsKind {
-        name: "cgroup",
-        config: "CONFIG_CGROUPS",
-        isolates: "the view of the cgroup tree",
-    },
-    NsKind {
-        name: "time",
-        config: "CONFIG_TIME_NS",
-        isolates: "the monotonic and boot-time clocks",
-    },
-];
-
 /// Is namespace `name` (as under /proc/self/ns) available to new processes? The entry
 /// exists when the kernel has the namespace type; `user.max_<name>_namespaces` of 0 then
 /// forbids creating one all the same.
 pub fn namespace(proc: &Path, name: &str) -> Availability {
     let entry = proc.join("self/ns").join(name);
-    let config = NAMESPACES
+    let config = Namespace::ALL
         .iter()
-        .find(|k| k.name == name)
-        .map_or("CONFIG_NAMESPACES", |k| k.config);
+        .find(|k| k.proc_name() == name)
+        .map_or("CONFIG_NAMESPACES", |k| k.config());
     if std::fs::symlink_metadata(&entry).is_err() {
         return Availability::missing(
             format!(
@@ -348,19 +295,12 @@ pub fn namespace(proc: &Path, name: &str) -> Availability {
 
 // ------------------------------------------------------------------ cgroups
 
-/// The controllers `check` reports: the three gocker's limits use, then two it does not.
-pub const REPORTED_CONTROLLERS: [&str; 5] = ["cpu", "memory", "pids", "cpuset", "io"];
-
 /// The kernel option behind each controller, for hints.
 fn controller_config(name: &str) -> &'static str {
-    match name {
-        "cpu" => "CONFIG_CFS_BANDWIDTH",
-        "memory" => "CONFIG_MEMCG",
-        "pids" => "CONFIG_CGROUP_PIDS",
-        "cpuset" => "CONFIG_CPUSETS",
-        "io" => "CONFIG_BLK_CGROUP",
-        _ => "CONFIG_CGROUPS",
-    }
+    crate::cgroup::KNOWN_CONTROLLERS
+        .iter()
+        .find(|c| c.name == name)
+        .map_or("CONFIG_CGROUPS", |c| c.config)
 }
 
 /// The words of a cgroup list file (`cgroup.controllers`, `cgroup.subtree_control`).

@@ -11,7 +11,6 @@ use crate::cgroup::{self, Controller, LimitFile, Version};
 use crate::frontend::cli::{CgroupArg, RunArgs};
 use crate::host::{self, CgroupHost, Roots, ScriptTool};
 use crate::mounts::{CallSource, Mount, MountCall, MountKind};
-use crate::security::KEPT_CAPS;
 use crate::spec::{ContainerSpec, DEFAULT_PATH, Root};
 use anyhow::{Context, Result};
 use askama::Template;
@@ -173,7 +172,7 @@ pub fn render(spec: &ContainerSpec, version: Version, header: &[OsString]) -> Re
             .collect::<Vec<_>>()
             .join("|"),
         bounding_set: std::iter::once("-all".to_string())
-            .chain(KEPT_CAPS.iter().map(|(_, name)| format!("+{name}")))
+            .chain(spec.capabilities.names().map(|name| format!("+{name}")))
             .collect::<Vec<_>>()
             .join(","),
         mounts: mount_steps(&spec.mounts),
@@ -294,7 +293,7 @@ struct Oom {
 
 /// One entry of `spec.mounts`, as shell steps.
 struct MountStep {
-    why: &'static str,
+    why: crate::mounts::Text,
     /// The first of a run of steps with the same `why`: print the comment.
     new_group: bool,
     /// Only when this path exists (`[ -e ]`): kernel-dependent /proc files.
@@ -326,7 +325,7 @@ fn mount_steps(mounts: &[Mount]) -> Vec<MountStep> {
         let is_link = matches!(m.kind, MountKind::Symlink { .. });
         let prev_dev = steps.last().is_some_and(|s: &MountStep| s.indent == "\t\t");
         let mut step = MountStep {
-            why: m.why,
+            why: m.why.clone(),
             new_group: steps.last().is_none_or(|s: &MountStep| s.why != m.why),
             only_if: (m.optional && !is_link).then(|| target.clone()),
             mkdir: None,

@@ -8,6 +8,7 @@
 
 use crate::error::{Failure, fail};
 use crate::mounts::Mount;
+pub use crate::security::CapSet;
 use anyhow::{Context, Result};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -16,6 +17,9 @@ use std::path::{Component, Path, PathBuf};
 /// The container, as both backends build it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContainerSpec {
+    /// Names the container's cgroups (`gocker/<id>`). The CLI uses gocker's own pid, so
+    /// a later run can tell a dead owner's cgroup from a live one and sweep it.
+    pub id: String,
     pub root: Root,
     pub process: Process,
     pub hostname: String,
@@ -24,6 +28,20 @@ pub struct ContainerSpec {
     pub mounts: Vec<Mount>,
     pub limits: Limits,
     pub confinement: Confinement,
+    /// The capabilities kept: bounding, effective and permitted are exactly these.
+    pub capabilities: CapSet,
+    /// Set `no_new_privs`: no execve can gain privileges (setuid files, file caps).
+    pub no_new_privs: bool,
+    /// Resource limits set with setrlimit(2) before exec, in order.
+    pub rlimits: Vec<Rlimit>,
+}
+
+/// One setrlimit(2) call: `resource` is a `RLIMIT_*` number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rlimit {
+    pub resource: u32,
+    pub soft: u64,
+    pub hard: u64,
 }
 
 /// The kernel walls beyond namespaces and capabilities, each on unless lifted with
@@ -67,8 +85,9 @@ pub struct Process {
     pub stdin: bool,
 }
 
-/// The namespaces of lesson 18, each with its clone flag, `unshare(1)` option and the
-/// name under /proc/PID/ns; one table so that run, script and check agree.
+/// The namespace types, each with its clone flag, `unshare(1)` option, name under
+/// /proc/PID/ns, kernel option and what it isolates: the one table run, script and check
+/// read. A spec holds the set it creates (the lesson's five from the CLI).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Namespace {
     Mount,
@@ -76,6 +95,9 @@ pub enum Namespace {
     Ipc,
     Pid,
     Net,
+    User,
+    Cgroup,
+    Time,
 }
 
 impl Namespace {
@@ -87,6 +109,18 @@ impl Namespace {
         Namespace::Net,
     ];
 
+    /// Every type `check` reports, the lesson's five first.
+    pub const ALL: [Namespace; 8] = [
+        Namespace::Mount,
+        Namespace::Uts,
+        Namespace::Ipc,
+        Namespace::Pid,
+        Namespace::Net,
+        Namespace::User,
+        Namespace::Cgroup,
+        Namespace::Time,
+    ];
+
     pub fn clone_flag(self) -> u64 {
         (match self {
             Namespace::Mount => libc::CLONE_NEWNS,
@@ -94,6 +128,9 @@ impl Namespace {
             Namespace::Ipc => libc::CLONE_NEWIPC,
             Namespace::Pid => libc::CLONE_NEWPID,
             Namespace::Net => libc::CLONE_NEWNET,
+            Namespace::User => libc::CLONE_NEWUSER,
+            Namespace::Cgroup => libc::CLONE_NEWCGROUP,
+            Namespace::Time => libc::CLONE_NEWTIME,
         }) as u64
     }
 
@@ -105,6 +142,9 @@ impl Namespace {
             Namespace::Ipc => "CLONE_NEWIPC",
             Namespace::Pid => "CLONE_NEWPID",
             Namespace::Net => "CLONE_NEWNET",
+            Namespace::User => "CLONE_NEWUSER",
+            Namespace::Cgroup => "CLONE_NEWCGROUP",
+            Namespace::Time => "CLONE_NEWTIME",
         }
     }
 
@@ -115,6 +155,9 @@ impl Namespace {
             Namespace::Ipc => "--ipc",
             Namespace::Pid => "--pid",
             Namespace::Net => "--net",
+            Namespace::User => "--user",
+            Namespace::Cgroup => "--cgroup",
+            Namespace::Time => "--time",
         }
     }
 
@@ -126,6 +169,37 @@ impl Namespace {
             Namespace::Ipc => "ipc",
             Namespace::Pid => "pid",
             Namespace::Net => "net",
+            Namespace::User => "user",
+            Namespace::Cgroup => "cgroup",
+            Namespace::Time => "time",
+        }
+    }
+
+    /// The kernel option that builds the type in, for hints.
+    pub fn config(self) -> &'static str {
+        match self {
+            Namespace::Mount => "CONFIG_NAMESPACES",
+            Namespace::Uts => "CONFIG_UTS_NS",
+            Namespace::Ipc => "CONFIG_IPC_NS",
+            Namespace::Pid => "CONFIG_PID_NS",
+            Namespace::Net => "CONFIG_NET_NS",
+            Namespace::User => "CONFIG_USER_NS",
+            Namespace::Cgroup => "CONFIG_CGROUPS",
+            Namespace::Time => "CONFIG_TIME_NS",
+        }
+    }
+
+    /// What it gives a container its own copy of.
+    pub fn isolates(self) -> &'static str {
+        match self {
+            Namespace::Mount => "mount points",
+            Namespace::Uts => "hostname",
+            Namespace::Ipc => "System V IPC and POSIX message queues",
+            Namespace::Pid => "process ids",
+            Namespace::Net => "network devices, addresses and ports",
+            Namespace::User => "user and group ids",
+            Namespace::Cgroup => "the view of the cgroup tree",
+            Namespace::Time => "the monotonic and boot-time clocks",
         }
     }
 }

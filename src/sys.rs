@@ -846,6 +846,16 @@ pub fn set_controlling_tty(fd: RawFd) -> io::Result<()> {
     check(unsafe { libc::ioctl(fd, libc::TIOCSCTTY, 0) }).map(drop)
 }
 
+/// setrlimit(2): set resource `resource` (a `RLIMIT_*` number) to `soft` and `hard`.
+pub fn set_rlimit(resource: u32, soft: u64, hard: u64) -> io::Result<()> {
+    let lim = libc::rlimit {
+        rlim_cur: soft,
+        rlim_max: hard,
+    };
+    // SAFETY: lim is a valid rlimit; an unknown resource is EINVAL (setrlimit(2)).
+    check(unsafe { libc::setrlimit(resource as _, &lim) }).map(drop)
+}
+
 /// The capability sets of this process as three 64-bit masks (capset(2), version 3):
 /// effective, permitted, inheritable.
 pub fn set_caps(effective: u64, permitted: u64, inheritable: u64) -> io::Result<()> {

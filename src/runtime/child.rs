@@ -93,7 +93,11 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     enter_workdir(&spec.process.cwd)?;
     let (path, argv, env) = resolve_command(&spec.process)?;
     drop(root);
-    drop_privileges()?;
+    for r in &spec.rlimits {
+        sys::set_rlimit(r.resource, r.soft, r.hard)
+            .with_context(|| format!("setrlimit {} {} {}", r.resource, r.soft, r.hard))?;
+    }
+    drop_privileges(spec)?;
     // The parent brings up lo meanwhile (see runtime::start_and_wait); the command may
     // use it from its first instruction.
     if !ends.wait_parent_ready() {
@@ -293,10 +297,10 @@ fn resolve_command(p: &Process) -> Result<(CString, Vec<CString>, Vec<CString>)>
     Ok((c(path.as_os_str())?, argv, env))
 }
 
-fn drop_privileges() -> Result<()> {
+fn drop_privileges(spec: &ContainerSpec) -> Result<()> {
     // Capabilities this kernel does not know make PR_CAPBSET_DROP fail with EINVAL:
     // that is where the list ends (no need to read /proc/sys/kernel/cap_last_cap).
-    for cap in crate::security::dropped_caps(63) {
+    for cap in spec.capabilities.dropped(63) {
         match sys::drop_bounding_cap(cap) {
             Ok(()) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => break,
@@ -307,7 +311,10 @@ fn drop_privileges() -> Result<()> {
     // ambient sets carry through it: a caller holding inheritable CAP_SYS_ADMIN would hand
     // it on. Both are emptied, and effective/permitted cut to the kept set.
     sys::clear_ambient_caps().context("clear the ambient capabilities")?;
-    let kept = crate::security::kept_mask();
+    let kept = spec.capabilities.0;
     sys::set_caps(kept, kept, 0).context("set the capability sets (capset)")?;
-    sys::set_no_new_privs().context("set no_new_privs")
+    if spec.no_new_privs {
+        sys::set_no_new_privs().context("set no_new_privs")?;
+    }
+    Ok(())
 }

@@ -46,14 +46,14 @@ pub fn preflight(spec: &ContainerSpec, roots: &Roots) -> Result<Option<CgroupHos
 pub fn run(spec: &ContainerSpec, roots: &Roots) -> Result<i32> {
     let cg_host = preflight(spec, roots)?;
     let surface = Surface::prepare(spec, cg_host.as_ref())?;
-    let id = sys::getpid().to_string();
+    let id = spec.id.as_str();
     // v2: the cgroup must exist before clone, which starts the child in it. v1: the
     // parent makes it after clone, while the child builds its root (see start_and_wait).
     let mut cgroup = match &cg_host {
         Some(h) if h.version() == Version::V2 => Some(Cgroup::create(
             h.version(),
             &h.root,
-            &id,
+            id,
             &spec.limits,
             spec.confinement.devices,
         )?),
@@ -68,7 +68,7 @@ pub fn run(spec: &ContainerSpec, roots: &Roots) -> Result<i32> {
         roots,
         staging,
         cg_host.as_ref(),
-        &id,
+        id,
         &mut cgroup,
         &surface,
     )?;

@@ -164,7 +164,10 @@ impl NewRoot {
                 // a symlink (runc refuses proc on a non-directory), and never onto `/`.
                 let target = self.make_dirs(&m.target, true)?;
                 self.refuse_root(&target, m)?;
-                let options: Vec<&str> = data.map(|d| d.split(',').collect()).unwrap_or_default();
+                let options: Vec<&str> = data
+                    .as_deref()
+                    .map(|d| d.split(',').collect())
+                    .unwrap_or_default();
                 let tree = sys::new_fs(fstype, source, &options, m.flags)
                     .with_context(|| format!("mount {fstype} on {}", self.show(&m.target)))?;
                 sys::attach_mount(&tree, &target)

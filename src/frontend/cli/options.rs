@@ -7,8 +7,8 @@ use crate::error::{Failure, fail};
 use crate::host::HostFacts;
 use crate::mounts::{Mount, host_view_mounts, standard_mounts};
 use crate::spec::{
-    CPU_MIN_QUOTA_US, CPU_PERIOD_US, Confinement, ContainerSpec, CpuLimit, DEFAULT_PATH, Limits,
-    MEMORY_MIN_BYTES, Namespace, PIDS_MAX, Process, Root, container_path, no_nul,
+    CPU_MIN_QUOTA_US, CPU_PERIOD_US, CapSet, Confinement, ContainerSpec, CpuLimit, DEFAULT_PATH,
+    Limits, MEMORY_MIN_BYTES, Namespace, PIDS_MAX, Process, Root, container_path, no_nul,
     validate_hostname, validate_rootfs,
 };
 use anyhow::Result;
@@ -65,6 +65,8 @@ impl RunArgs {
             mounts.push(parse_volume(v)?);
         }
         Ok(ContainerSpec {
+            // gocker's pid: the cgroup sweep tells a dead owner's cgroup by it.
+            id: std::process::id().to_string(),
             root,
             process: Process {
                 argv,
@@ -78,6 +80,9 @@ impl RunArgs {
             mounts,
             limits,
             confinement: parse_security_opts(&args.security_opt)?,
+            capabilities: CapSet::DOCKER_DEFAULT,
+            no_new_privs: true,
+            rlimits: Vec::new(),
         })
     }
 }
