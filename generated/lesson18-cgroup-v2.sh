@@ -13,10 +13,17 @@
 # Unlike `gocker run`: no seccomp filter, no device allow list, no fresh session keyring;
 # no host tool applies them here (README, "What it does not guarantee").
 #
-# -t: gocker run gives the container a pseudo-terminal of its own and relays it; a script
-# cannot, so the command runs on this terminal, which unshare passes on as it is. Inside,
-# `tty` finds no name for it (the container's /dev/pts is a new instance), and the shell
-# is not the terminal's session leader, so job control may be limited.
+# -t: gocker run gives the container a pseudo-terminal from the container's own devpts
+# and relays it; a shell cannot open a pty and pass its master back, so here the command
+# runs on this terminal, which unshare passes on as it is. Inside, `tty` finds no name
+# for it (the container's /dev/pts is a new instance that does not hold it), and the
+# shell is not the terminal's session leader, so job control may be limited. As under
+# Docker, -t needs a terminal on stdin: without one the script refuses (125).
+#
+# SIGKILL of this script's first shell, which no trap can catch: the container dies with
+# it (PR_SET_PDEATHSIG, set below), as under gocker run.
+# The container's cgroup stays then, empty; the next `gocker run` sweeps it (its owner,
+# this shell, is gone).
 set -eu
 
 fail() {
@@ -40,6 +47,187 @@ path_of() {
 	done
 	IFS=$ifs
 	[ -n "$found" ] || fail "$1 not found on PATH: install $2"
+}
+
+# Only stdin, stdout and stderr reach the command, as in gocker run (close_range(2)
+# there): close every other descriptor this shell was given, whatever its number. A
+# descriptor marked close-on-exec (O_CLOEXEC, 02000000 in the flags of
+# /proc/self/fdinfo/N), such as the one busybox sh reads this file through, goes at exec
+# by itself, and is left alone.
+close_fds() {
+	for fd in /proc/self/fd/*; do
+		fd=${fd##*/}
+		[ "$fd" -gt 2 ] && [ -e /proc/self/fdinfo/"$fd" ] || continue
+		flags=
+		while read -r key value; do
+			[ "$key" != flags: ] || flags=$value
+		done </proc/self/fdinfo/"$fd"
+		case $flags in
+		*[2367]??????) ;;
+		*) eval "exec $fd<&-" ;;
+		esac
+	done
+}
+
+# Set t to the host path of the container's path $1: each symlink on the way is followed
+# as the container will see it, an absolute one from the new root, and ".." goes no
+# higher than the new root (what openat2(2) with RESOLVE_IN_ROOT does in gocker run; at
+# most 40 links, as the kernel allows). "$root$1" would let a link such as proc -> /
+# lead the mount onto the host's own /.
+in_root() {
+	rest=$1
+	t=
+	links=0
+	while [ -n "$rest" ]; do
+		name=${rest%%/*}
+		case $rest in
+		*/*) rest=${rest#*/} ;;
+		*) rest= ;;
+		esac
+		case $name in
+		'' | .) ;;
+		..) t=${t%/*} ;;
+		*)
+			if [ -L "$root$t/$name" ]; then
+				links=$((links + 1))
+				[ "$links" -le 40 ] || fail "$1: too many levels of symbolic links in the rootfs"
+				link=$(readlink "$root$t/$name")
+				case $link in /*) t= ;; esac
+				rest=$link/$rest
+			else
+				t=$t/$name
+			fi
+			;;
+		esac
+	done
+	t=$root$t
+}
+
+# in_root for the mount point of a new filesystem (proc, the /dev tmpfs, devpts): its
+# directory is resolved, but it must itself be a real directory, never a symlink, so it
+# cannot be the root or another place the image picks (runc, too, mounts proc only on a
+# directory).
+fs_target() {
+	in_root "${1%/*}"
+	t=$t/${1##*/}
+	[ ! -L "$t" ] || fail "$1 is a symlink in the rootfs: a new filesystem is mounted only on a real directory"
+}
+
+# in_root for a bind mount's target: symlinks followed, but never onto the root itself
+# (as -v X:/ is refused).
+volume_target() {
+	in_root "$1"
+	[ "$t" != "$root" ] || fail "$1 is the container's root itself once its symlinks are followed: nothing is bound onto /"
+}
+
+# in_root for something this script creates (a device node, a symlink): its directory
+# is resolved, its own name is not followed (mknod or ln -s fails if it exists).
+new_entry() {
+	in_root "${1%/*}"
+	t=$t/${1##*/}
+}
+
+# Set exe to the command $1 as found on the container's PATH $2, the way gocker run
+# finds it (and the lesson's exec.LookPath): a name with a '/' as it is, else the first
+# regular executable file in a directory of PATH. Not found: 127; found but not
+# executable: 126; each with gocker run's message. (exe starts with "/." or "./": see
+# start-stop-daemon below, which takes a process running by that same name for the
+# command, already started.)
+find_command() {
+	case $1 in
+	*/*)
+		if [ -d "$1" ]; then
+			cannot 126 "exec $1: is a directory"
+		elif [ -f "$1" ] && [ -x "$1" ]; then
+			exe=$1
+		elif [ -e "$1" ]; then
+			cannot 126 "exec $1: permission denied"
+		else
+			cannot 127 "exec $1: no such file or directory"
+		fi
+		;;
+	*)
+		exe=
+		denied=
+		ifs=$IFS
+		IFS=:
+		for dir in $2; do
+			if [ -f "$dir/$1" ] && [ -x "$dir/$1" ]; then
+				exe=$dir/$1
+				break
+			fi
+			[ -n "$denied" ] || [ ! -e "$dir/$1" ] || denied=$dir/$1
+		done
+		IFS=$ifs
+		[ -n "$exe" ] || [ -z "$denied" ] || cannot 126 "exec $1: $denied is not an executable file"
+		[ -n "$exe" ] || cannot 127 "exec $1: executable file not found in PATH=$2"
+		;;
+	esac
+	# execve(2) refuses a file that is neither ELF (its first bytes: \177ELF) nor a #!
+	# script (ENOEXEC), and gocker run says so (126); busybox's execvp would run it with
+	# the image's /bin/sh instead.
+	elf=$(printf '\177ELF')
+	head=
+	IFS= read -r head <"$exe" || :
+	case $head in
+	"$elf"* | '#!'*) ;;
+	*) cannot 126 "exec $1: exec format error" ;;
+	esac
+	case $exe in
+	/*) exe=/.$exe ;;
+	*) exe=./$exe ;;
+	esac
+}
+
+# The command cannot run: say why and exit with status $1, as gocker run does.
+cannot() {
+	trap - EXIT
+	echo "gocker script: $2" >&2
+	exit "$1"
+}
+
+# Whether the root this shell sees (the last mount on / in /proc/self/mounts, on stdin)
+# is the initramfs: the kernel's own rootfs, which pivot_root cannot move.
+root_is_initramfs() {
+	type=
+	while read -r _ dir fstype _; do
+		[ "$dir" != / ] || type=$fstype
+	done
+	[ "$type" = rootfs ]
+}
+
+# After pivot_root this script runs only busybox, the host's: every program a shell
+# execs then comes from the new root (the image's), and so does the ELF interpreter
+# (ld.so) of any dynamically linked host program. So busybox must have the applets
+# used there, run them before any program on PATH (its sh, env and setpriv find
+# applets even with no PATH at all: FEATURE_SH_STANDALONE, FEATURE_PREFER_APPLETS),
+# and be static: it maps no file but itself, which its own /proc/self/maps shows.
+check_busybox() {
+	busybox_applets=$("$busybox" --list)
+	for applet in sh umount mkdir env setpriv start-stop-daemon chroot; do
+		case "
+$busybox_applets
+" in
+		*"
+$applet
+"*) ;;
+		*) fail "$busybox has no $applet applet, which this script runs after pivot_root: install busybox-static" ;;
+		esac
+	done
+	busybox_maps=$(PATH=/nonexistent "$busybox" sh -c 'env true && cat /proc/self/maps' 2>/dev/null) ||
+		fail "$busybox sh does not run its own applets before programs on PATH: after pivot_root it would run the image's; install busybox-static"
+	busybox_exe=
+	while read -r _ _ _ _ _ file; do
+		case $file in
+		/*)
+			[ -n "$busybox_exe" ] || busybox_exe=$file
+			[ "$file" = "$busybox_exe" ] ||
+				fail "$busybox is dynamically linked (it maps $file): after pivot_root it would load the image's $file; install busybox-static"
+			;;
+		esac
+	done <<EOF
+$busybox_maps
+EOF
 }
 
 # On every way out of run(): undo what it made (the lesson never removed its cgroup).
@@ -82,18 +270,24 @@ run() {
 	done </proc/self/status
 	[ "$euid" = 0 ] || fail "run me as root (sudo sh $0): namespaces, mount and pivot_root need CAP_SYS_ADMIN"
 	[ -f "$0" ] || fail "run me from a file (sh FILE), not from a pipe: I run my own file again as the container's first process"
+	# -t relays this terminal: stdin must be one (Docker: "the input device is not a TTY").
+	[ -t 0 ] || fail "the input device is not a TTY: run without -t, or from a terminal"
 	path_of readlink coreutils
 	path_of unshare util-linux
 	unshare=$found
 	path_of setsid util-linux
 	path_of setpriv util-linux
 	setpriv=$found
+	path_of busybox busybox-static
+	busybox=$found
 	path_of mount mount
 	path_of pivot_root util-linux
 	path_of hostname hostname
 	path_of mknod coreutils
 	command -v ip >/dev/null 2>&1 || path_of ifconfig "iproute2 (for ip) or busybox (for ifconfig)"
 	path_of rmdir coreutils
+	# The host's static busybox runs every step after pivot_root: see check_busybox.
+	check_busybox
 	# Rendered for cgroup v2: one unified hierarchy, controllers listed in cgroup.controllers.
 	[ -f /sys/fs/cgroup/cgroup.controllers ] ||
 		fail "this script was rendered for cgroup v2, but /sys/fs/cgroup is not a cgroup2 root: render it again with --cgroup v1"
@@ -135,16 +329,21 @@ run() {
 	# mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL) (unshare's --propagation private):
 	# nothing mounted from here on propagates back to the host. The lesson's pivot_root
 	# fails with EINVAL without it when / is shared (systemd's default).
-	# Capabilities: start() cuts the bounding set, but the setup steps in the container
-	# still need CAP_SYS_ADMIN and CAP_NET_ADMIN. setpriv puts them in the inheritable set
-	# first, which a root program keeps across exec whatever the bounding set says (the
-	# kernel refuses to raise an inheritable capability the bounding set lacks, so this
-	# comes first, and is a setpriv of its own); the child clears them just before the
-	# command.
+	# First, setpriv (the process that becomes unshare, then start()):
+	#  - --pdeathsig KILL (prctl PR_SET_PDEATHSIG): if this shell dies, even by SIGKILL, the
+	#    kernel kills that process, and with it the container (its PID 1 has the same
+	#    setting towards start()), as gocker run's container dies with gocker;
+	#  - --inh-caps (capset(2)): start() cuts the bounding set, but the setup steps in the
+	#    container still need CAP_SYS_ADMIN and CAP_NET_ADMIN, so they go in the
+	#    inheritable set, which a root program keeps across exec whatever the bounding set
+	#    says. Nothing else: -all first drops what the caller had there, which would reach
+	#    the container the same way. (The kernel refuses to raise an inheritable capability
+	#    the bounding set lacks, so this comes before the cut.) The child clears them
+	#    just before the command.
 	status=0
-	"$unshare" --mount --uts --ipc --pid --net --propagation private -- \
-		setpriv --inh-caps +sys_admin,+net_admin -- \
-		"$@" "$0" start "$root" "$id" "$setpriv" "$@" || status=$?
+	"$setpriv" --pdeathsig KILL --inh-caps -all,+sys_admin,+net_admin -- \
+		"$unshare" --mount --uts --ipc --pid --net --propagation private -- \
+		"$@" "$0" start "$root" "$id" "$setpriv" "$busybox" || status=$?
 	ran=yes
 	exit "$status"
 }
@@ -157,40 +356,59 @@ run() {
 # the fork and the wait, because util-linux 2.38's unshare --fork exits 1, not 137, when
 # its child is killed by SIGKILL, the OOM killer's signal.
 # The first process this shell forks becomes PID 1, so it forks nothing else before
-# (hence setpriv's path comes from run()). That process is util-linux setpriv, which sets,
+# (hence the paths come from run()). That process is util-linux setpriv, which sets,
 # for the container, before it runs the child:
 #  - --pdeathsig KILL (prctl PR_SET_PDEATHSIG): if this shell dies, so does the container;
 #  - --bounding-set (prctl PR_CAPBSET_DROP): the bounding set caps what any later program
-#    can have. It is cut now, while util-linux setpriv is still reachable (after
-#    pivot_root only the container's programs are);
+#    can have. It is cut now, while util-linux setpriv is still reachable (busybox's
+#    setpriv cannot cut it);
 #  - --no-new-privs (prctl PR_SET_NO_NEW_PRIVS).
+# The child is this file again, run by the host's static busybox sh: see child() below.
 start() {
 	root=$1
 	id=$2
 	setpriv=$3
-	shift 3
+	busybox=$4
 	"$setpriv" --pdeathsig KILL --bounding-set -all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,+net_bind_service,+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap --no-new-privs -- \
-		"$@" "$0" child "$root" "$id"
+		"$busybox" sh "$0" child "$root" "$id"
 }
 
 # ------------------------------------------------------------------ child: in the container
 # The lesson's child(): PID 1 of the new namespaces, still on this host's root. It builds
 # the new root, pivots into it and becomes the command.
+#
+# It runs under the host's static busybox sh, whatever shell ran run(): after pivot_root
+# every program a shell execs by name or path comes from the image, and so would the
+# ELF interpreter (ld.so) of any dynamically linked host program, util-linux's included.
+# busybox sh runs a name that is one of its applets (umount, mkdir, env, setpriv,
+# start-stop-daemon) as that applet, by re-executing itself through /proc/self/exe: the
+# host's busybox, never a program of the image. The image's first program to run is the
+# command, with its privileges final.
 child() {
 	root=$1
 	id=$2
 	[ $$ = 1 ] || fail "child is run by this script itself, as PID 1 of new namespaces"
 	# Until the exec at the end, any way out is this script failing.
 	trap 'exit 125' EXIT
+	close_fds
 	# The cgroup is joined at the last moment, through cgroup.procs opened now: after
 	# pivot_root, /sys/fs/cgroup is out of reach.
 	exec 3>/sys/fs/cgroup/gocker/"$id"/cgroup.procs
 
-	# busybox sh runs its own applet for a bare "mount", and that one cuts a path at '#':
-	# every "mount" below is the host's mount(8), by its full path.
+	# busybox sh runs its own applet for a bare name, and busybox's mount cuts a path at
+	# '#': until pivot_root, this host's programs run by their full paths.
 	path_of mount mount
 	host_mount=$found
+	path_of mknod coreutils
+	host_mknod=$found
+	path_of hostname hostname
+	host_hostname=$found
+	path_of pivot_root util-linux
+	host_pivot_root=$found
 	mount() { "$host_mount" "$@"; }
+	mknod() { "$host_mknod" "$@"; }
+	hostname() { "$host_hostname" "$@"; }
+	pivot_root() { "$host_pivot_root" "$@"; }
 
 	# (The lesson's first mount, mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL), is done
 	# already: unshare --propagation private, in run().)
@@ -199,77 +417,106 @@ child() {
 	# a mount point (the lesson's syscall.Mount(rootfs, rootfs, "", syscall.MS_BIND|syscall.MS_REC, "")).
 	mount --rbind "$root" "$root"
 
+	# Every path below is a path of the container's, found under "$root" by in_root (or
+	# fs_target, volume_target, new_entry) into $t: a symlink in the image is followed
+	# as the container sees it, and never leads out of the rootfs.
+
 	# a fresh /proc: ps sees only this PID namespace
-	[ -d "$root"/proc ] || mkdir -p "$root"/proc
-	mount -t proc -o nosuid,nodev,noexec proc "$root"/proc
+	fs_target /proc
+	[ -d "$t" ] || mkdir -p "$t"
+	mount -t proc -o nosuid,nodev,noexec proc "$t"
 
 	# host kernel settings, read-only
-	if [ -e "$root"/proc/bus ]; then
-		mount --rbind "$root"/proc/bus "$root"/proc/bus
-		mount -o remount,bind,ro,nosuid,nodev,noexec "$root"/proc/bus
+	in_root /proc/bus
+	if [ -e "$t" ]; then
+		mount --rbind "$t" "$t"
+		mount -o remount,bind,ro,nosuid,nodev,noexec "$t"
 	fi
-	if [ -e "$root"/proc/fs ]; then
-		mount --rbind "$root"/proc/fs "$root"/proc/fs
-		mount -o remount,bind,ro,nosuid,nodev,noexec "$root"/proc/fs
+	in_root /proc/fs
+	if [ -e "$t" ]; then
+		mount --rbind "$t" "$t"
+		mount -o remount,bind,ro,nosuid,nodev,noexec "$t"
 	fi
-	if [ -e "$root"/proc/irq ]; then
-		mount --rbind "$root"/proc/irq "$root"/proc/irq
-		mount -o remount,bind,ro,nosuid,nodev,noexec "$root"/proc/irq
+	in_root /proc/irq
+	if [ -e "$t" ]; then
+		mount --rbind "$t" "$t"
+		mount -o remount,bind,ro,nosuid,nodev,noexec "$t"
 	fi
-	if [ -e "$root"/proc/sys ]; then
-		mount --rbind "$root"/proc/sys "$root"/proc/sys
-		mount -o remount,bind,ro,nosuid,nodev,noexec "$root"/proc/sys
+	in_root /proc/sys
+	if [ -e "$t" ]; then
+		mount --rbind "$t" "$t"
+		mount -o remount,bind,ro,nosuid,nodev,noexec "$t"
 	fi
-	if [ -e "$root"/proc/sysrq-trigger ]; then
-		mount --rbind "$root"/proc/sysrq-trigger "$root"/proc/sysrq-trigger
-		mount -o remount,bind,ro,nosuid,nodev,noexec "$root"/proc/sysrq-trigger
+	in_root /proc/sysrq-trigger
+	if [ -e "$t" ]; then
+		mount --rbind "$t" "$t"
+		mount -o remount,bind,ro,nosuid,nodev,noexec "$t"
 	fi
 
 	# host kernel information, masked
-	if [ -e "$root"/proc/kcore ]; then
-		mount --bind /dev/null "$root"/proc/kcore
+	volume_target /proc/kcore
+	if [ -e "$t" ]; then
+		mount --bind /dev/null "$t"
 	fi
-	if [ -e "$root"/proc/keys ]; then
-		mount --bind /dev/null "$root"/proc/keys
+	volume_target /proc/keys
+	if [ -e "$t" ]; then
+		mount --bind /dev/null "$t"
 	fi
-	if [ -e "$root"/proc/latency_stats ]; then
-		mount --bind /dev/null "$root"/proc/latency_stats
+	volume_target /proc/latency_stats
+	if [ -e "$t" ]; then
+		mount --bind /dev/null "$t"
 	fi
-	if [ -e "$root"/proc/timer_list ]; then
-		mount --bind /dev/null "$root"/proc/timer_list
+	volume_target /proc/timer_list
+	if [ -e "$t" ]; then
+		mount --bind /dev/null "$t"
 	fi
-	if [ -e "$root"/proc/sched_debug ]; then
-		mount --bind /dev/null "$root"/proc/sched_debug
+	volume_target /proc/sched_debug
+	if [ -e "$t" ]; then
+		mount --bind /dev/null "$t"
 	fi
 
 	# A root with its own /dev (a character device at /dev/null: an image, or a rootfs
 	# from gocker rootfs busybox) keeps it; otherwise it gets one, as gocker run does.
-	if [ ! -c "$root"/dev/null ]; then
+	in_root /dev/null
+	if [ ! -c "$t" ]; then
 		# a minimal /dev of its own
-		[ -d "$root"/dev ] || mkdir -p "$root"/dev
-		mount -t tmpfs -o nosuid,noexec,mode=755,size=64k tmpfs "$root"/dev
+		fs_target /dev
+		[ -d "$t" ] || mkdir -p "$t"
+		mount -t tmpfs -o nosuid,noexec,mode=755,size=64k tmpfs "$t"
 
 		# device nodes (mknod)
-		mknod -m 666 "$root"/dev/null c 1 3
-		mknod -m 666 "$root"/dev/zero c 1 5
-		mknod -m 666 "$root"/dev/full c 1 7
-		mknod -m 666 "$root"/dev/random c 1 8
-		mknod -m 666 "$root"/dev/urandom c 1 9
-		mknod -m 666 "$root"/dev/tty c 5 0
+		new_entry /dev/null
+		mknod -m 666 "$t" c 1 3
+		new_entry /dev/zero
+		mknod -m 666 "$t" c 1 5
+		new_entry /dev/full
+		mknod -m 666 "$t" c 1 7
+		new_entry /dev/random
+		mknod -m 666 "$t" c 1 8
+		new_entry /dev/urandom
+		mknod -m 666 "$t" c 1 9
+		new_entry /dev/tty
+		mknod -m 666 "$t" c 5 0
 
 		# standard /dev link
-		ln -s /proc/self/fd "$root"/dev/fd
-		ln -s /proc/self/fd/0 "$root"/dev/stdin
-		ln -s /proc/self/fd/1 "$root"/dev/stdout
-		ln -s /proc/self/fd/2 "$root"/dev/stderr
+		new_entry /dev/fd
+		ln -s /proc/self/fd "$t"
+		new_entry /dev/stdin
+		ln -s /proc/self/fd/0 "$t"
+		new_entry /dev/stdout
+		ln -s /proc/self/fd/1 "$t"
+		new_entry /dev/stderr
+		ln -s /proc/self/fd/2 "$t"
 	fi
 
 	# pseudo-terminals of its own (-t)
-	[ -d "$root"/dev/pts ] || mkdir -p "$root"/dev/pts
-	mount -t devpts -o nosuid,noexec,newinstance,ptmxmode=0666,mode=0620 devpts "$root"/dev/pts
+	fs_target /dev/pts
+	[ -d "$t" ] || mkdir -p "$t"
+	mount -t devpts -o nosuid,noexec,newinstance,ptmxmode=0666,mode=0620 devpts "$t"
 
 	# pseudo-terminal multiplexer (-t)
-	[ -L "$root"/dev/ptmx ] || ln -s pts/ptmx "$root"/dev/ptmx
+	new_entry /dev/ptmx
+	[ -L "$t" ] || ln -s pts/ptmx "$t"
 
 	# sethostname(2): the lesson's syscall.Sethostname, in the new UTS namespace.
 	hostname gocker
@@ -280,24 +527,34 @@ child() {
 		ifconfig lo up
 	fi
 
-	# From pivot_root on, this shell can run only the container's programs: the kernel
-	# starts every lookup of an absolute path at the process's root, which pivot_root
-	# makes the new root. The old root is stacked on top of it (pivot_root(".", ".")) but
-	# is not where lookups start, so it is invisible even before it is detached. So check
-	# now that the container has the three programs the last steps need.
-	for tool in umount setpriv env; do
-		for dir in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
-			if [ -x "$root$dir/$tool" ] || [ -L "$root$dir/$tool" ]; then continue 2; fi
-		done
-		fail "the container has no $tool, which this script runs after pivot_root (gocker run needs none: it makes the system calls itself)"
-	done
-
+	if root_is_initramfs </proc/self/mounts; then
+		# pivot_root(2) refuses (EINVAL) to move the initramfs, the root this host booted
+		# on and never left. The way runc and crun's --no-pivot go: mount(".", "/",
+		# MS_MOVE) puts the new root over /, and chroot(".") makes it this process's
+		# root. busybox's chroot runs busybox sh again, inside, on this file, which it
+		# reads through a descriptor (its path is on the host).
+		echo "gocker script: / is the initramfs, where pivot_root cannot work: moving the new root onto / and chroot instead (as runc --no-pivot)" >&2
+		exec 9<"$0"
+		cd "$root"
+		mount --move . /
+		exec chroot . sh /proc/self/fd/9 inside
+	fi
 	# pivot_root(".", "."): the lesson's syscall.PivotRoot. The old root ends up on top of
 	# the new one, and umount2(".", MNT_DETACH) takes it away (no .pivot_root directory).
+	# umount is busybox's applet (see above), as is every program from here on.
 	cd "$root"
 	pivot_root . .
-	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 	umount -l .
+	inside
+}
+
+# ------------------------------------------------------------------ inside: the new root
+# From here on / is the container's root, so every path is resolved as the container
+# sees it, and only busybox's applets run (see child()).
+inside() {
+	[ $$ = 1 ] || fail "inside is run by this script itself, as PID 1 of new namespaces"
+	trap 'exit 125' EXIT
+	exec 9<&-
 	cd /
 	# write(2) "0" to cgroup.procs: this process, the container's PID 1, joins its cgroup
 	# (the lesson wrote its pid after the command had started: a race).
@@ -305,21 +562,26 @@ child() {
 	exec 3>&-
 
 	# execve(2) of the command, exactly its argv, with only the container's environment
-	# (the lesson's syscall.Exec): the container's env sets that environment (-i: nothing
-	# inherited; after "--" nothing is an option of env), then its setpriv clears the setup
-	# capabilities and runs the command, found on the container's PATH. The command comes
-	# after setpriv's "--", so even a name with "=" or a leading "-" is the command.
-	path_of setpriv util-linux
-	setpriv=$found
-	path_of env coreutils
-	env=$found
-	exec "$env" -i -- \
+	# (the lesson's syscall.Exec). find_command looks it up on the container's PATH, as
+	# gocker run does (127: not found, 126: not executable). Then busybox's env sets the
+	# environment (-i: nothing inherited; after "--" nothing is an option of env), its
+	# setpriv clears the setup capabilities from the inheritable set (capset(2)), and its
+	# start-stop-daemon execs the command: -x the file found, -a the argv[0] given (env
+	# and setpriv would run an applet of busybox's for a name such as sh, not the
+	# image's), after "--" the rest.
+	set -f
+	set -- \
+		/bin/sh
+	find_command "$1" /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+	argv0=$1
+	shift
+	exec env -i -- \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOSTNAME=gocker \
 		HOME=/root \
 		TERM=xterm \
-		"$setpriv" --inh-caps -sys_admin,-net_admin -- \
-		/bin/sh
+		setpriv --inh-caps -sys_admin,-net_admin -- \
+		start-stop-daemon -S -q -x "$exe" -a "$argv0" -- "$@"
 }
 
 case ${1-} in
@@ -330,6 +592,9 @@ start)
 child)
 	shift
 	child "$@"
+	;;
+inside)
+	inside
 	;;
 '')
 	run

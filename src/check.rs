@@ -1076,6 +1076,7 @@ mod tests {
                 "readlink",
                 "setsid",
                 "setpriv",
+                "busybox",
                 "pivot_root",
                 "hostname",
                 "mknod",
@@ -1086,7 +1087,7 @@ mod tests {
         // Scripts are emit-script's business: run still works.
         assert_eq!(r.exit_code(), 0);
         assert!(r.script_meaning().contains(
-            "(missing: readlink, setsid, setpriv, pivot_root, hostname, mknod, mktemp, rmdir)"
+            "(missing: readlink, setsid, setpriv, busybox, pivot_root, hostname, mknod, mktemp, rmdir)"
         ));
         let unshare = r.tools.iter().find(|t| t.tool.name == "unshare").unwrap();
         assert_eq!(
@@ -1106,7 +1107,7 @@ mod tests {
             j["tools"]["unshare"]["path"],
             h.bin.path().join("unshare").to_str().unwrap()
         );
-        assert_eq!(j["emit_script"]["missing"][3], "pivot_root");
+        assert_eq!(j["emit_script"]["missing"][4], "pivot_root");
     }
 
     #[test]

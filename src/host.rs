@@ -605,7 +605,7 @@ const fn script_tool_def(
 }
 
 /// In the order the script checks them.
-pub const SCRIPT_TOOLS: [ScriptTool; 12] = [
+pub const SCRIPT_TOOLS: [ScriptTool; 13] = [
     script_tool_def("sh", "dash", "run the script"),
     script_tool_def(
         "readlink",
@@ -632,6 +632,14 @@ pub const SCRIPT_TOOLS: [ScriptTool; 12] = [
             "setpriv",
             "util-linux",
             "cut the capability bounding set and set no_new_privs (--bounding-set)",
+        )
+    },
+    ScriptTool {
+        var: Some("busybox"),
+        ..script_tool_def(
+            "busybox",
+            "busybox-static",
+            "run the container's last steps after pivot_root, statically linked (umount, env, setpriv, start-stop-daemon)",
         )
     },
     script_tool_def(
@@ -667,10 +675,6 @@ pub const SCRIPT_TOOLS: [ScriptTool; 12] = [
         )
     },
 ];
-
-/// Programs the script runs after pivot_root, from the container's own root: the host's
-/// are out of reach by then.
-pub const CONTAINER_TOOLS: [&str; 3] = ["umount", "setpriv", "env"];
 
 impl ScriptTool {
     /// Whether a script for a container with these options runs this tool.

@@ -373,31 +373,29 @@ fn read_only_volumes_are_read_only_all_the_way_down() {
     let src = TempDir::new("ro-src");
     let sub = src.path().join("sub");
     std::fs::create_dir(&sub).unwrap();
-    // A mount below the volume's source: a bind's remount,ro never reached it.
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "gocker-test", sub.to_str().unwrap()])
-        .status()
-        .unwrap();
-    assert!(mounted.success());
-    struct Umount(PathBuf);
-    impl Drop for Umount {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").arg(&self.0).status();
-        }
-    }
-    let _u = Umount(sub.clone());
+    // A mount below the volume's source: a bind's remount,ro never reached it. It is made
+    // in a mount namespace of the test's own (gocker runs in it), so that no other test
+    // sees the host's mount table change.
     let vol = format!("{}:/v:ro", src.path().display());
-    let o = run_in(
-        r.path(),
-        &[
+    let o = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c"])
+        .arg("mount -t tmpfs gocker-test \"$1\" && shift && exec \"$@\"")
+        .arg("sh")
+        .arg(&sub)
+        .arg(env!("CARGO_BIN_EXE_gocker"))
+        .args(["run", "--rootfs"])
+        .arg(r.path())
+        .args([
             "-v",
             &vol,
             "/bin/sh",
             "-c",
             "touch /v/top 2>/dev/null && echo top-writable; touch /v/sub/below 2>/dev/null && echo sub-writable; grep ' /v' /proc/self/mountinfo | cut -d' ' -f5,6",
-        ],
-    );
+        ])
+        .output()
+        .unwrap();
     let out = stdout(&o);
+    assert!(o.status.success(), "{}", stderr(&o));
     assert!(!out.contains("writable"), "{out}");
     assert!(
         out.contains("/v ro,") && out.contains("/v/sub ro,"),

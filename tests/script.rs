@@ -444,6 +444,15 @@ fn host_view_agrees_and_leaves_no_staging_directory() {
 
 /// The limit files, read on the host side while the container waits on its stdin.
 fn limits_while_running(mut child: std::process::Child, owner: u32) -> Vec<(String, String)> {
+    // The command says "ready" once it runs: before that, the container's PID 1 may still
+    // be the script's own shell, which can have a child of its own for a moment.
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
+        &mut ready,
+    )
+    .expect("read the container's ready line");
+    assert_eq!(ready, "ready\n", "the container did not start");
     let deadline = Instant::now() + Duration::from_secs(10);
     let dirs = loop {
         let dirs = cgroups_of(owner);
@@ -513,10 +522,15 @@ fn limit_files_match_while_running() {
         "7",
         "/bin/sh",
         "-c",
-        "read line",
+        "echo ready; read line",
     ]));
+    // As in run_native: the script has no device list, so neither has this run.
     let native = gocker()
         .arg("run")
+        .args([
+            "--security-opt=seccomp=unconfined",
+            "--security-opt=devices=unconfined",
+        ])
         .args(&args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -591,10 +605,12 @@ fn script_failures_are_125() {
     let _turn = turn();
     let rootfs = busybox_rootfs();
     let work = TempDir::new("fail");
-    // Without env in the container the script cannot finish after pivot_root: it says so
-    // before it gets there.
+    // The image needs none of the script's tools (after pivot_root only the host's
+    // busybox runs): without its own env, setpriv and umount the container still works.
     for dir in ["bin", "usr/bin", "sbin", "usr/sbin"] {
-        let _ = std::fs::remove_file(rootfs.path().join(dir).join("env"));
+        for tool in ["env", "setpriv", "umount"] {
+            let _ = std::fs::remove_file(rootfs.path().join(dir).join(tool));
+        }
     }
     let file = work.path().join("fail.sh");
     let mut args = vec![
@@ -603,6 +619,13 @@ fn script_failures_are_125() {
     ];
     args.extend(os(&["--pids-limit", "5", "/bin/true"]));
     emit_to(&args, &file);
+    let mut sh = Command::new("sh");
+    sh.arg(&file);
+    let ok = run_clean(sh, "a script for an image without env");
+    assert_eq!(ok.status, Some(0), "{ok:?}");
+    // A step that fails (here: /proc is a symlink, refused) is the script failing: 125.
+    std::fs::remove_dir(rootfs.path().join("proc")).expect("remove proc");
+    std::os::unix::fs::symlink("tmp", rootfs.path().join("proc")).expect("proc -> tmp");
     let mut sh = Command::new("sh");
     sh.arg(&file);
     let failed = run_clean(sh, "a failing script");
