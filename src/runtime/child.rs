@@ -6,7 +6,7 @@
 //! returns: it execs, or reports and exits.
 
 use super::channel::ChildEnds;
-use super::newroot::NewRoot;
+use super::newroot::{self, NewRoot};
 use crate::error::Failure;
 use crate::spec::{ContainerSpec, Process, Root};
 use crate::sys::{self, ms};
@@ -83,8 +83,8 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     // pivot_root whose mounts would propagate back to the host is refused with EINVAL.
     sys::mount(None, Path::new("/"), None, ms::REC | ms::PRIVATE, None)
         .context("make / private (mount --make-rprivate /)")?;
-    let root = prepare_root(spec, s.root)?;
-    mount_all(spec, &root)?;
+    let mut root = prepare_root(spec, s.root)?;
+    newroot::apply(&spec.mounts, &mut root)?;
     if spec.process.terminal {
         terminal(&root, ends)?;
     }
@@ -135,22 +135,7 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     Err(failure.with(format!("exec {name}: {reason}")))
 }
 
-/// Every entry of `spec.mounts`, under the new root, in order, each target resolved
-/// inside it (`NewRoot`).
-fn mount_all(spec: &ContainerSpec, root: &NewRoot) -> Result<()> {
-    // A root with its own /dev keeps it (mounts::ROOT_HAS_DEV).
-    let root_has_dev = spec.mounts.iter().any(|m| m.dev)
-        && root.has_char_device(Path::new(crate::mounts::ROOT_HAS_DEV));
-    for m in &spec.mounts {
-        if m.dev && root_has_dev {
-            continue;
-        }
-        root.apply(m)?;
-    }
-    Ok(())
-}
-
-/// -t: a pseudo-terminal from the container's own devpts (mounted by `mount_all`), so the
+/// -t: a pseudo-terminal from the container's own devpts (mounted by `newroot::apply`), so the
 /// command can name it (`tty` prints /dev/pts/0). The master goes to gocker over the
 /// console socket, as an OCI runtime hands it to its caller; the slave becomes our
 /// controlling terminal and stdio.
