@@ -1,7 +1,7 @@
 //! gocker: a tiny container runtime that is also a lesson in what a container is.
 //!
 //! A front end (`frontend::cli`: clap) validates its input into one `ContainerSpec`
-//! (`spec`); the native runtime (`runtime`) and the script renderer (`render`) take only
+//! (`spec`); the native runtime (`runtime`) and the script renderer (`script`) take only
 //! that spec. Host probes (`host`) serve `run`, `emit-script` and `check` alike.
 //! `src/main.rs` only parses and dispatches; everything else is this library.
 //!
@@ -15,9 +15,9 @@ pub mod error;
 pub mod frontend;
 pub mod host;
 pub mod mounts;
-pub mod render;
 pub mod rootfs;
 pub mod runtime;
+pub mod script;
 pub mod seccomp;
 pub mod security;
 pub mod spec;

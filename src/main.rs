@@ -5,7 +5,7 @@
 use clap::{CommandFactory, FromArgMatches};
 use gocker::frontend::cli::{self, Cli, Command, RootfsCommand};
 use gocker::host::{HostFacts, Roots};
-use gocker::{check, error, host, render, rootfs, runtime};
+use gocker::{check, error, host, rootfs, runtime, script};
 
 fn main() {
     let mut command = Cli::command();
@@ -52,7 +52,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             if args.cgroup.is_none() {
                 host::refuse_unsupported(&host::Needs::script(&spec), &roots)?;
             }
-            render::emit(&spec, args.cgroup, &args.run, &roots)
+            let version = match args.cgroup {
+                Some(c) => c.version(),
+                None => script::host_version(&spec, &roots)?,
+            };
+            script::emit(&spec, version, &args.run.header_words(&spec, version))
         }
         Command::Check(args) => check::report(&roots, args.json),
         Command::Rootfs(RootfsCommand::Busybox { dir }) => {

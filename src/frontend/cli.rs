@@ -135,6 +135,15 @@ pub enum CgroupArg {
     V2,
 }
 
+impl CgroupArg {
+    pub fn version(self) -> crate::cgroup::Version {
+        match self {
+            CgroupArg::V1 => crate::cgroup::Version::V1,
+            CgroupArg::V2 => crate::cgroup::Version::V2,
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct CheckArgs {
     /// Print the facts as JSON
