@@ -148,7 +148,7 @@ impl Mount {
 
 impl MountCall {
     /// The mount(8) arguments that make the same call, with `root` prefixed to container
-    /// paths (the script passes `"$root"`-style text; see `render`).
+    /// paths (the script passes `"$root"`-style text; see `script`).
     pub fn mount_args(&self, root: &str) -> Vec<String> {
         let inside = |p: &Path| format!("{root}{}", p.display());
         let target = inside(&self.target);

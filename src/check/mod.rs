@@ -4,7 +4,8 @@
 //!
 //! `Report::probe` (this file) gathers the facts from the `host` probes (the same ones
 //! `run` and `emit-script` refuse on, so the report and the refusals cannot disagree);
-//! `text.rs` and `json.rs` (serde) render them. Exit status: 0 when `gocker run` can work here, 1 when it cannot.
+//! `text.rs` and `json.rs` (serde) render them. Exit status: 0 when `gocker run` can
+//! work here, 1 when it cannot.
 
 use crate::cgroup::{CONTROLLERS, Controller, KNOWN_CONTROLLERS};
 use crate::host::{
