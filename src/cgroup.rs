@@ -70,6 +70,44 @@ impl Controller {
     }
 }
 
+/// A controller `check` reports: its name, the kernel option behind it (for hints), and
+/// the `Controller` of gocker's that uses it, if any.
+pub struct KnownController {
+    pub name: &'static str,
+    pub config: &'static str,
+    pub used: Option<Controller>,
+}
+
+/// The one controller list run, script and check read: the three the limits use, then
+/// two gocker does not use (reported for a learner's curiosity).
+pub const KNOWN_CONTROLLERS: [KnownController; 5] = [
+    KnownController {
+        name: "cpu",
+        config: "CONFIG_CFS_BANDWIDTH",
+        used: Some(Controller::Cpu),
+    },
+    KnownController {
+        name: "memory",
+        config: "CONFIG_MEMCG",
+        used: Some(Controller::Memory),
+    },
+    KnownController {
+        name: "pids",
+        config: "CONFIG_CGROUP_PIDS",
+        used: Some(Controller::Pids),
+    },
+    KnownController {
+        name: "cpuset",
+        config: "CONFIG_CPUSETS",
+        used: None,
+    },
+    KnownController {
+        name: "io",
+        config: "CONFIG_BLK_CGROUP",
+        used: None,
+    },
+];
+
 /// One limit: write `value` to `file` in the container's cgroup of `controller`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LimitFile {

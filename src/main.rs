@@ -1,30 +1,11 @@
-//! gocker: a tiny container runtime that is also a lesson in what a container is.
-//!
-//! clap parses the command line (`cli`), which is validated into one `ContainerSpec`
-//! (`spec`); the native runtime (`runtime`) and the script renderer (`render`) take only
-//! that spec. Host probes (`host`) serve `run`, `emit-script` and `check` alike.
-
-mod cgroup;
-mod check;
-mod cli;
-mod devices;
-mod error;
-mod host;
-mod mounts;
-mod render;
-mod rootfs;
-mod runtime;
-mod seccomp;
-mod security;
-mod spec;
-mod sys;
-#[cfg(test)]
-mod testutil;
+//! The `gocker` command: parses the command line and dispatches to the library
+//! (`src/lib.rs`), mapping its errors to Docker's exit codes.
+#![deny(unsafe_code)]
 
 use clap::{CommandFactory, FromArgMatches};
-use cli::{Cli, Command, RootfsCommand};
-use host::{HostFacts, Roots};
-use spec::ContainerSpec;
+use gocker::frontend::cli::{self, Cli, Command, RootfsCommand};
+use gocker::host::{HostFacts, Roots};
+use gocker::{check, error, host, rootfs, runtime, script};
 
 fn main() {
     let mut command = Cli::command();
@@ -61,17 +42,21 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     let roots = Roots::system();
     match cli.command {
         Command::Run(args) => {
-            let spec = ContainerSpec::from_args(&args, &HostFacts::probe(&roots, &args))?;
+            let spec = args.to_spec(&HostFacts::probe(&roots))?;
             runtime::run(&spec, &roots)
         }
         Command::EmitScript(args) => {
-            let spec = ContainerSpec::from_args(&args.run, &HostFacts::probe(&roots, &args.run))?;
+            let spec = args.run.to_spec(&HostFacts::probe(&roots))?;
             // Rendered for this host: refuse what it lacks, as run would. With --cgroup the
             // script is for whichever host runs it, and checks that host itself.
             if args.cgroup.is_none() {
                 host::refuse_unsupported(&host::Needs::script(&spec), &roots)?;
             }
-            render::emit(&spec, args.cgroup, &args.run, &roots)
+            let version = match args.cgroup {
+                Some(c) => c.version(),
+                None => script::host_version(&spec, &roots)?,
+            };
+            script::emit(&spec, version, &args.run.header_words(&spec, version))
         }
         Command::Check(args) => check::report(&roots, args.json),
         Command::Rootfs(RootfsCommand::Busybox { dir }) => {

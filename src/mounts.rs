@@ -5,7 +5,12 @@
 //! cannot drift. Targets are paths inside the container; each backend prefixes its root.
 
 use crate::sys::ms;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+
+/// A string of the model: the built-in tables' text costs no allocation, and a front end
+/// that reads its mounts from a file (an OCI `config.json`) fills in owned strings.
+pub type Text = Cow<'static, str>;
 
 /// One step of building the new root, in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,7 +26,7 @@ pub struct Mount {
     /// Part of the /dev made only for a root without one of its own (see `ROOT_HAS_DEV`).
     pub dev: bool,
     /// For comments in scripts and docs.
-    pub why: &'static str,
+    pub why: Text,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -32,9 +37,10 @@ pub enum MountKind {
     Rebind,
     /// A new filesystem instance.
     Fs {
-        fstype: &'static str,
-        source: &'static str,
-        data: Option<&'static str>,
+        fstype: Text,
+        source: Text,
+        /// Filesystem-specific options, as mount(8) `-o` takes them (`mode=755,size=64k`).
+        data: Option<Text>,
     },
     /// Not a mount: a symlink the root needs (`/dev/fd`, or `/bin -> usr/bin` in the host view).
     Symlink { to: String },
@@ -58,9 +64,9 @@ const PER_MOUNT_FLAGS: u64 = ms::RDONLY | ms::NOSUID | ms::NODEV | ms::NOEXEC;
 pub struct MountCall {
     pub source: Option<CallSource>,
     pub target: PathBuf,
-    pub fstype: Option<&'static str>,
+    pub fstype: Option<Text>,
     pub flags: u64,
-    pub data: Option<&'static str>,
+    pub data: Option<Text>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,7 +75,7 @@ pub enum CallSource {
     /// A path inside the container (a bind onto itself).
     Container(PathBuf),
     /// A filesystem's source name ("proc", "tmpfs").
-    Name(&'static str),
+    Name(Text),
 }
 
 impl Mount {
@@ -80,7 +86,7 @@ impl Mount {
             flags: ms::REC | if readonly { ms::RDONLY } else { 0 },
             optional: false,
             dev: false,
-            why: "volume (-v)",
+            why: "volume (-v)".into(),
         }
     }
 
@@ -129,11 +135,11 @@ impl Mount {
                 source,
                 data,
             } => vec![MountCall {
-                source: Some(CallSource::Name(source)),
+                source: Some(CallSource::Name(source.clone())),
                 target: self.target.clone(),
-                fstype: Some(fstype),
+                fstype: Some(fstype.clone()),
                 flags: per_mount,
-                data: *data,
+                data: data.clone(),
             }],
             MountKind::Symlink { .. } | MountKind::Device { .. } => vec![],
         }
@@ -142,7 +148,7 @@ impl Mount {
 
 impl MountCall {
     /// The mount(8) arguments that make the same call, with `root` prefixed to container
-    /// paths (the script passes `"$root"`-style text; see `render`).
+    /// paths (the script passes `"$root"`-style text; see `script`).
     pub fn mount_args(&self, root: &str) -> Vec<String> {
         let inside = |p: &Path| format!("{root}{}", p.display());
         let target = inside(&self.target);
@@ -156,7 +162,7 @@ impl MountCall {
             o.extend(&names);
             return vec!["-o".into(), o.join(","), target];
         }
-        match (&self.source, self.fstype) {
+        match (&self.source, self.fstype.as_deref()) {
             (Some(src), None) => {
                 let src = match src {
                     CallSource::Host(p) => p.display().to_string(),
@@ -173,7 +179,7 @@ impl MountCall {
             (src, fstype) => {
                 let mut v = vec!["-t".to_string(), fstype.unwrap_or("none").to_string()];
                 let mut o: Vec<&str> = names;
-                if let Some(d) = self.data {
+                if let Some(d) = self.data.as_deref() {
                     o.push(d);
                 }
                 if !o.is_empty() {
@@ -216,7 +222,7 @@ pub fn host_view_mounts(dirs: &[HostDir]) -> Vec<Mount> {
                 flags: ms::REC | ms::RDONLY | ms::NOSUID | ms::NODEV,
                 optional: false,
                 dev: false,
-                why: "host system directory, read-only (the default root)",
+                why: "host system directory, read-only (the default root)".into(),
             },
             HostDir::Link(p, to) => Mount {
                 kind: MountKind::Symlink { to: to.clone() },
@@ -224,7 +230,7 @@ pub fn host_view_mounts(dirs: &[HostDir]) -> Vec<Mount> {
                 flags: 0,
                 optional: false,
                 dev: false,
-                why: "same symlink as on the host (the default root)",
+                why: "same symlink as on the host (the default root)".into(),
             },
         })
         .collect()
@@ -239,15 +245,15 @@ fn fs(
 ) -> Mount {
     Mount {
         kind: MountKind::Fs {
-            fstype,
-            source: fstype,
-            data,
+            fstype: fstype.into(),
+            source: fstype.into(),
+            data: data.map(Cow::Borrowed),
         },
         target: target.into(),
         flags,
         optional: false,
         dev: false,
-        why,
+        why: why.into(),
     }
 }
 
@@ -258,7 +264,7 @@ fn link(target: &str, to: &str, why: &'static str) -> Mount {
         flags: 0,
         optional: false,
         dev: false,
-        why,
+        why: why.into(),
     }
 }
 
@@ -322,7 +328,7 @@ pub fn standard_mounts(tty: bool) -> Vec<Mount> {
             flags: ms::REC | ms::RDONLY | ms::NOSUID | ms::NODEV | ms::NOEXEC,
             optional: true,
             dev: false,
-            why: "host kernel settings, read-only",
+            why: "host kernel settings, read-only".into(),
         });
     }
     for p in PROC_MASKED {
@@ -335,7 +341,7 @@ pub fn standard_mounts(tty: bool) -> Vec<Mount> {
             flags: 0,
             optional: true,
             dev: false,
-            why: "host kernel information, masked",
+            why: "host kernel information, masked".into(),
         });
     }
     v.push(Mount {
@@ -355,7 +361,7 @@ pub fn standard_mounts(tty: bool) -> Vec<Mount> {
             flags: 0,
             optional: false,
             dev: true,
-            why: "device nodes (mknod)",
+            why: "device nodes (mknod)".into(),
         });
     }
     for (name, to) in DEV_LINKS {

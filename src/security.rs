@@ -1,5 +1,6 @@
-//! What a container may not do: the capabilities it keeps (Docker's default set) and
-//! `no_new_privs`. Both backends read this table (the script passes it to setpriv(1)).
+//! What a container may not do: the capabilities it keeps (Docker's default set, the
+//! `CapSet` a front end puts in `spec.capabilities`) and `no_new_privs`. Both backends
+//! read the spec's set (the script passes it to setpriv(1)).
 
 /// Capabilities the container keeps, as (number, name) from capabilities(7): its bounding,
 /// effective and permitted sets are exactly these; inheritable and ambient are empty (a
@@ -21,14 +22,85 @@ pub const KEPT_CAPS: [(u32, &str); 14] = [
     (31, "setfcap"),
 ];
 
-/// The kept set as a capability mask (bit N = capability N).
-pub fn kept_mask() -> u64 {
-    KEPT_CAPS.iter().fold(0, |m, (c, _)| m | 1 << c)
-}
+/// Every capability's name, by number, from capabilities(7) (setpriv(1) spells them so).
+pub const CAP_NAMES: [&str; 41] = [
+    "chown",
+    "dac_override",
+    "dac_read_search",
+    "fowner",
+    "fsetid",
+    "kill",
+    "setgid",
+    "setuid",
+    "setpcap",
+    "linux_immutable",
+    "net_bind_service",
+    "net_broadcast",
+    "net_admin",
+    "net_raw",
+    "ipc_lock",
+    "ipc_owner",
+    "sys_module",
+    "sys_rawio",
+    "sys_chroot",
+    "sys_ptrace",
+    "sys_pacct",
+    "sys_admin",
+    "sys_boot",
+    "sys_nice",
+    "sys_resource",
+    "sys_time",
+    "sys_tty_config",
+    "mknod",
+    "lease",
+    "audit_write",
+    "audit_control",
+    "setfcap",
+    "mac_override",
+    "mac_admin",
+    "syslog",
+    "wake_alarm",
+    "block_suspend",
+    "audit_read",
+    "perfmon",
+    "bpf",
+    "checkpoint_restore",
+];
 
-/// Capabilities to drop on a kernel that knows capabilities 0..=last.
-pub fn dropped_caps(last: u32) -> impl Iterator<Item = u32> {
-    (0..=last).filter(|c| !KEPT_CAPS.iter().any(|(k, _)| k == c))
+/// A set of capabilities as a mask (bit N = capability N), the form capset(2) takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CapSet(pub u64);
+
+impl CapSet {
+    /// Docker's default set (`KEPT_CAPS`).
+    pub const DOCKER_DEFAULT: CapSet = {
+        let mut m = 0u64;
+        let mut i = 0;
+        while i < KEPT_CAPS.len() {
+            m |= 1 << KEPT_CAPS[i].0;
+            i += 1;
+        }
+        CapSet(m)
+    };
+
+    pub fn contains(self, cap: u32) -> bool {
+        cap < 64 && self.0 & (1 << cap) != 0
+    }
+
+    /// Capabilities to drop on a kernel that knows capabilities 0..=last.
+    pub fn dropped(self, last: u32) -> impl Iterator<Item = u32> {
+        (0..=last).filter(move |c| !self.contains(*c))
+    }
+
+    /// The names of the set's capabilities, in number order (a number without a name
+    /// is spelled `capN`).
+    pub fn names(self) -> impl Iterator<Item = std::borrow::Cow<'static, str>> {
+        (0..64u32).filter(move |c| self.contains(*c)).map(|c| {
+            CAP_NAMES
+                .get(c as usize)
+                .map_or_else(|| format!("cap{c}").into(), |n| (*n).into())
+        })
+    }
 }
 
 #[cfg(test)]
@@ -37,12 +109,22 @@ mod tests {
 
     #[test]
     fn sys_admin_is_dropped_and_chown_kept() {
-        let d: Vec<u32> = dropped_caps(40).collect();
+        let d: Vec<u32> = CapSet::DOCKER_DEFAULT.dropped(40).collect();
         assert!(d.contains(&21), "CAP_SYS_ADMIN");
         assert!(d.contains(&16), "CAP_SYS_MODULE");
         assert!(!d.contains(&0));
         assert_eq!(d.len(), 41 - KEPT_CAPS.len());
         // Docker's default set, as /proc/PID/status prints it (CapBnd, CapEff).
-        assert_eq!(kept_mask(), 0x00000000a80425fb);
+        assert_eq!(CapSet::DOCKER_DEFAULT.0, 0x00000000a80425fb);
+    }
+
+    #[test]
+    fn names_follow_the_kept_table() {
+        let names: Vec<_> = CapSet::DOCKER_DEFAULT.names().collect();
+        let kept: Vec<_> = KEPT_CAPS.iter().map(|(_, n)| *n).collect();
+        assert_eq!(names, kept);
+        for (n, name) in KEPT_CAPS {
+            assert_eq!(CAP_NAMES[n as usize], name);
+        }
     }
 }

@@ -12,14 +12,6 @@ use std::sync::Mutex;
 /// containers do not skew them on a small machine.
 static TIMING: Mutex<()> = Mutex::new(());
 
-macro_rules! root_or_skip {
-    ($name:expr) => {
-        if !need_root($name) {
-            return;
-        }
-    };
-}
-
 /// The container's PID 1 as seen from the host: gocker's only child.
 fn container_pid(gocker_pid: u32) -> Option<u32> {
     children(gocker_pid).first().copied()

@@ -62,10 +62,6 @@ fn emit_to(args: &[OsString], file: &Path) {
     std::fs::write(file, &out.stdout).expect("write script");
 }
 
-fn os(args: &[&str]) -> Vec<OsString> {
-    args.iter().map(OsString::from).collect()
-}
-
 fn rootfs_args(root: &Path, rest: &[&str]) -> Vec<OsString> {
     let mut v = vec![OsString::from("--rootfs"), root.as_os_str().to_owned()];
     v.extend(os(rest));

@@ -404,10 +404,6 @@ fn insert_at(v: &mut Vec<u8>, at: usize, bytes: &[u8]) {
     v.extend(tail);
 }
 
-fn os(args: &[&str]) -> Vec<OsString> {
-    args.iter().map(OsString::from).collect()
-}
-
 fn osb(b: &[u8]) -> OsString {
     OsString::from_vec(b.to_vec())
 }

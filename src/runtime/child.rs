@@ -6,7 +6,7 @@
 //! returns: it execs, or reports and exits.
 
 use super::channel::ChildEnds;
-use super::newroot::NewRoot;
+use super::newroot::{self, NewRoot};
 use crate::error::Failure;
 use crate::spec::{ContainerSpec, Process, Root};
 use crate::sys::{self, ms};
@@ -83,8 +83,13 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     // pivot_root whose mounts would propagate back to the host is refused with EINVAL.
     sys::mount(None, Path::new("/"), None, ms::REC | ms::PRIVATE, None)
         .context("make / private (mount --make-rprivate /)")?;
-    let root = prepare_root(spec, s.root)?;
-    mount_all(spec, &root)?;
+    let mut root = prepare_root(spec, s.root)?;
+    // Device nodes are for everyone (0666): no umask while the table is applied, and the
+    // caller's back before anything of the container's runs.
+    let umask = sys::umask(0);
+    let applied = newroot::apply(&spec.mounts, &mut root);
+    sys::umask(umask);
+    applied?;
     if spec.process.terminal {
         terminal(&root, ends)?;
     }
@@ -93,7 +98,11 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     enter_workdir(&spec.process.cwd)?;
     let (path, argv, env) = resolve_command(&spec.process)?;
     drop(root);
-    drop_privileges()?;
+    for r in &spec.rlimits {
+        sys::set_rlimit(r.resource, r.soft, r.hard)
+            .with_context(|| format!("setrlimit {} {} {}", r.resource, r.soft, r.hard))?;
+    }
+    drop_privileges(spec)?;
     // The parent brings up lo meanwhile (see runtime::start_and_wait); the command may
     // use it from its first instruction.
     if !ends.wait_parent_ready() {
@@ -131,25 +140,7 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     Err(failure.with(format!("exec {name}: {reason}")))
 }
 
-/// Every entry of `spec.mounts`, under the new root, in order, each target resolved
-/// inside it (`NewRoot`).
-fn mount_all(spec: &ContainerSpec, root: &NewRoot) -> Result<()> {
-    // A root with its own /dev keeps it (mounts::ROOT_HAS_DEV).
-    let root_has_dev = spec.mounts.iter().any(|m| m.dev)
-        && root.has_char_device(Path::new(crate::mounts::ROOT_HAS_DEV));
-    // Device nodes are for everyone (0666): no umask while they are made, and the
-    // caller's back before anything of the container's runs.
-    let umask = sys::umask(0);
-    let made = spec
-        .mounts
-        .iter()
-        .filter(|m| !(m.dev && root_has_dev))
-        .try_for_each(|m| root.apply(m));
-    sys::umask(umask);
-    made
-}
-
-/// -t: a pseudo-terminal from the container's own devpts (mounted by `mount_all`), so the
+/// -t: a pseudo-terminal from the container's own devpts (mounted by `newroot::apply`), so the
 /// command can name it (`tty` prints /dev/pts/0). The master goes to gocker over the
 /// console socket, as an OCI runtime hands it to its caller; the slave becomes our
 /// controlling terminal and stdio.
@@ -296,10 +287,10 @@ fn resolve_command(p: &Process) -> Result<(CString, Vec<CString>, Vec<CString>)>
     Ok((c(path.as_os_str())?, argv, env))
 }
 
-fn drop_privileges() -> Result<()> {
+fn drop_privileges(spec: &ContainerSpec) -> Result<()> {
     // Capabilities this kernel does not know make PR_CAPBSET_DROP fail with EINVAL:
     // that is where the list ends (no need to read /proc/sys/kernel/cap_last_cap).
-    for cap in crate::security::dropped_caps(63) {
+    for cap in spec.capabilities.dropped(63) {
         match sys::drop_bounding_cap(cap) {
             Ok(()) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => break,
@@ -310,7 +301,10 @@ fn drop_privileges() -> Result<()> {
     // ambient sets carry through it: a caller holding inheritable CAP_SYS_ADMIN would hand
     // it on. Both are emptied, and effective/permitted cut to the kept set.
     sys::clear_ambient_caps().context("clear the ambient capabilities")?;
-    let kept = crate::security::kept_mask();
+    let kept = spec.capabilities.0;
     sys::set_caps(kept, kept, 0).context("set the capability sets (capset)")?;
-    sys::set_no_new_privs().context("set no_new_privs")
+    if spec.no_new_privs {
+        sys::set_no_new_privs().context("set no_new_privs")?;
+    }
+    Ok(())
 }

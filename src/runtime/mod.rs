@@ -46,14 +46,14 @@ pub fn preflight(spec: &ContainerSpec, roots: &Roots) -> Result<Option<CgroupHos
 pub fn run(spec: &ContainerSpec, roots: &Roots) -> Result<i32> {
     let cg_host = preflight(spec, roots)?;
     let surface = Surface::prepare(spec, cg_host.as_ref())?;
-    let id = sys::getpid().to_string();
+    let id = spec.id.as_str();
     // v2: the cgroup must exist before clone, which starts the child in it. v1: the
     // parent makes it after clone, while the child builds its root (see start_and_wait).
     let mut cgroup = match &cg_host {
         Some(h) if h.version() == Version::V2 => Some(Cgroup::create(
             h.version(),
             &h.root,
-            &id,
+            id,
             &spec.limits,
             spec.confinement.devices,
         )?),
@@ -68,7 +68,7 @@ pub fn run(spec: &ContainerSpec, roots: &Roots) -> Result<i32> {
         roots,
         staging,
         cg_host.as_ref(),
-        &id,
+        id,
         &mut cgroup,
         &surface,
     )?;
@@ -122,43 +122,30 @@ fn start_and_wait(
             ))
         })?;
     }
-    let (mut parent_ends, child_ends) = channel::channels(spec.process.terminal)?;
+    let (parent_ends, child_ends) = channel::channels(spec.process.terminal)?;
     // Blocked before the clone so that no signal is lost between clone and the loop
     // that handles them; the child restores the old mask before exec.
     let old_mask = sys::block_signals(&sys::SigSet::of(&HANDLED)).context("block signals")?;
     let flags = spec.namespaces.iter().fold(0, |f, ns| f | ns.clone_flag());
-    let mut clone_args = sys::CloneArgs {
+    let clone_args = sys::CloneArgs {
         flags,
         cgroup: cgroup_fd.as_ref().map(|f| f.as_raw_fd()),
     };
-    let pid = match sys::clone(&clone_args) {
-        // Kernels before 5.7 lack clone3 or CLONE_INTO_CGROUP: the child joins itself.
-        Err(e)
-            if clone_args.cgroup.is_some()
-                && matches!(
-                    e.raw_os_error(),
-                    Some(libc::ENOSYS | libc::E2BIG | libc::EINVAL)
-                ) =>
-        {
-            clone_args.cgroup = None;
-            sys::clone(&clone_args)
-        }
-        r => r,
-    }
-    .map_err(|e| crate::host::explain_clone_failure(e, &spec.namespaces, roots))?;
-    // Without CLONE_INTO_CGROUP (v1, or an old v2 kernel) the child joins by itself,
-    // just before exec.
-    let join = match cg_host {
-        Some(h) if clone_args.cgroup.is_none() => cgroup::join_points(
-            h.version(),
-            &h.root,
-            &cgroup::controllers(&spec.limits, spec.confinement.devices),
-            id,
-        ),
-        _ => Vec::new(),
-    };
-    if pid == 0 {
-        drop(parent_ends);
+    // The child closes its copies of the parent's ends; the parent keeps them.
+    let mut parent_slot = Some(parent_ends);
+    let (pid, _) = sys::clone(&clone_args, |in_cgroup| {
+        drop(parent_slot.take());
+        // Not born in its cgroup (v1, or a v2 kernel before 5.7): the child joins by
+        // itself, just before exec.
+        let join = match cg_host {
+            Some(h) if !in_cgroup => cgroup::join_points(
+                h.version(),
+                &h.root,
+                &cgroup::controllers(&spec.limits, spec.confinement.devices),
+                id,
+            ),
+            _ => Vec::new(),
+        };
         child::run(
             child::ChildSetup {
                 spec,
@@ -168,9 +155,10 @@ fn start_and_wait(
                 seccomp: surface.seccomp.as_ref(),
             },
             child_ends,
-        );
-    }
-    drop(child_ends);
+        )
+    })
+    .map_err(|e| crate::host::explain_clone_failure(e, &spec.namespaces, roots))?;
+    let mut parent_ends = parent_slot.context("the parent's ends of the channels")?;
     drop(cgroup_fd);
     let mut guard = parent::ChildGuard::new(pid);
     // The parent's share of the setup, done while the child builds its root: the v1

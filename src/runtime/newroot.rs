@@ -7,6 +7,10 @@
 //! restarts at the new root and `..` stops there, exactly as the container will see it after
 //! pivot_root, so a symlink in an image still works as under Docker (a volume at `/data`
 //! with `data -> srv/data` lands at `srv/data` of the rootfs) but never leaves it.
+//!
+//! The mount table becomes a plan of `Op`s (`plan`), carried out by an `Executor`:
+//! `NewRoot` with the real calls, or the unit tests' recorder, which checks the plan's
+//! order and arguments without root.
 
 use crate::error::Failure;
 use crate::mounts::{Mount, MountKind};
@@ -16,9 +20,6 @@ use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::fd::OwnedFd;
 use std::path::{Component, Path, PathBuf};
-
-/// The flags that belong to one mount rather than to its filesystem.
-const PER_MOUNT: u64 = sys::ms::RDONLY | sys::ms::NOSUID | sys::ms::NODEV | sys::ms::NOEXEC;
 
 pub struct NewRoot {
     fd: OwnedFd,
@@ -172,89 +173,99 @@ impl NewRoot {
             .is_ok_and(|(_, _, kind)| kind == libc::S_IFCHR)
     }
 
-    /// One step of the mount table, inside this root.
-    pub fn apply(&self, m: &Mount) -> Result<()> {
-        match &m.kind {
-            MountKind::Symlink { to } => {
+    /// Perform one operation of the mount plan inside this root.
+    fn perform(&self, op: &Op) -> Result<()> {
+        match *op {
+            Op::Symlink {
+                target,
+                to,
+                optional,
+            } => {
                 let made =
-                    self.in_parent_of(&m.target, false, |dir, name| sys::symlinkat(to, dir, name))?;
+                    self.in_parent_of(target, false, |dir, name| sys::symlinkat(to, dir, name))?;
                 match made {
-                    Err(e) if m.optional && e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
-                    r => r.with_context(|| {
-                        format!("create symlink {} -> {to}", self.show(&m.target))
-                    }),
+                    Err(e) if optional && e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+                    r => r.with_context(|| format!("create symlink {} -> {to}", self.show(target))),
                 }
             }
-            MountKind::Device { major, minor } => {
+            Op::Mknod {
+                target,
+                major,
+                minor,
+            } => {
                 // Device nodes go only into the /dev tmpfs gocker itself just mounted.
-                self.in_parent_of(&m.target, true, |dir, name| {
-                    sys::mknodat_char(dir, name, 0o666, *major, *minor)
+                self.in_parent_of(target, true, |dir, name| {
+                    sys::mknodat_char(dir, name, 0o666, major, minor)
                 })?
-                .with_context(|| format!("mknod {} c {major} {minor}", self.show(&m.target)))
+                .with_context(|| format!("mknod {} c {major} {minor}", self.show(target)))
             }
-            MountKind::Fs {
+            Op::NewFs {
+                target,
                 fstype,
                 source,
                 data,
+                flags,
+                why,
             } => {
                 // A kernel filesystem goes onto a real directory of the image, never through
                 // a symlink (runc refuses proc on a non-directory), and never onto `/`.
-                let target = self.make_dirs(&m.target, true)?;
-                self.refuse_root(&target, m)?;
+                let at = self.make_dirs(target, true)?;
+                self.refuse_root(&at, target, why)?;
                 // mount(2) onto /proc/self/fd/N mounts onto the very directory the fd
                 // holds (the kernel follows the magic link to it, not a path), as runc
                 // does: one call, where fsopen/fsconfig/fsmount/move_mount take five.
                 self.forget_parent();
                 sys::mount(
                     Some(Path::new(source)),
-                    &sys::fd_path(&target),
+                    &sys::fd_path(&at),
                     Some(fstype),
-                    m.flags,
-                    *data,
+                    flags,
+                    data,
                 )
-                .with_context(|| format!("mount {fstype} on {}", self.show(&m.target)))
+                .with_context(|| format!("mount {fstype} on {}", self.show(target)))
             }
-            MountKind::Bind { source, dir } => {
-                let target = match self.resolve(&m.target, 0, false) {
-                    Err(e) if is_enoent(&e) && m.optional => return Ok(()),
-                    Err(e) if is_enoent(&e) => self.make_mountpoint(&m.target, *dir)?,
-                    r => r.map_err(|e| self.refusal(&m.target, e))?,
+            Op::Bind {
+                target,
+                source,
+                recursive,
+                per_mount,
+                dir,
+                optional,
+                why,
+            } => {
+                let at = match self.resolve(target, 0, false) {
+                    Err(e) if is_enoent(&e) && optional => return Ok(()),
+                    Err(e) if is_enoent(&e) => self.make_mountpoint(target, dir)?,
+                    r => r.map_err(|e| self.refusal(target, e))?,
                 };
-                self.refuse_root(&target, m)?;
+                self.refuse_root(&at, target, why)?;
                 self.forget_parent();
-                let what = || format!("bind {} on {}", source.display(), self.show(&m.target));
-                if m.flags & PER_MOUNT == 0 {
+                let what = || format!("bind {} on {}", source.display(), self.show(target));
+                if per_mount == 0 {
                     // Nothing to set on the new mount: one bind onto the fd's file.
-                    let flags = sys::ms::BIND | (m.flags & sys::ms::REC);
-                    return sys::mount(Some(source), &sys::fd_path(&target), None, flags, None)
+                    let flags = sys::ms::BIND | if recursive { sys::ms::REC } else { 0 };
+                    return sys::mount(Some(source), &sys::fd_path(&at), None, flags, None)
                         .with_context(what);
                 }
-                let tree = sys::clone_tree(None, source, m.flags & sys::ms::REC != 0)
-                    .with_context(what)?;
-                self.set_flags(&tree, m).with_context(what)?;
-                sys::attach_mount(&tree, &target).with_context(what)
+                let tree = sys::clone_tree(None, source, recursive).with_context(what)?;
+                set_flags(&tree, per_mount).with_context(what)?;
+                sys::attach_mount(&tree, &at).with_context(what)
             }
-            MountKind::Rebind => {
-                let target = match self.resolve(&m.target, 0, true) {
-                    Err(e) if is_enoent(&e) && m.optional => return Ok(()),
-                    r => r.map_err(|e| self.refusal(&m.target, e))?,
+            Op::Rebind {
+                target,
+                per_mount,
+                optional,
+            } => {
+                let at = match self.resolve(target, 0, true) {
+                    Err(e) if is_enoent(&e) && optional => return Ok(()),
+                    r => r.map_err(|e| self.refusal(target, e))?,
                 };
-                let what = || format!("remount {} read-only", self.show(&m.target));
-                let tree =
-                    sys::clone_tree(Some(&target), Path::new(""), true).with_context(what)?;
-                self.set_flags(&tree, m).with_context(what)?;
-                sys::attach_mount(&tree, &target).with_context(what)
+                let what = || format!("remount {} read-only", self.show(target));
+                let tree = sys::clone_tree(Some(&at), Path::new(""), true).with_context(what)?;
+                set_flags(&tree, per_mount).with_context(what)?;
+                sys::attach_mount(&tree, &at).with_context(what)
             }
         }
-    }
-
-    /// Per-mount flags on a detached tree, on every mount in it (a `:ro` volume is
-    /// read-only all the way down, which a remount of a bind never was).
-    fn set_flags(&self, tree: &OwnedFd, m: &Mount) -> io::Result<()> {
-        if m.flags & PER_MOUNT == 0 {
-            return Ok(());
-        }
-        sys::set_mount_flags_recursive(tree, m.flags & PER_MOUNT)
     }
 
     /// A mount changes what lies under a directory fd kept for making entries: drop it.
@@ -262,12 +273,11 @@ impl NewRoot {
         self.parent.borrow_mut().take();
     }
 
-    fn refuse_root(&self, target: &OwnedFd, m: &Mount) -> Result<()> {
-        if self.is_root(target).context("stat a mount point")? {
+    fn refuse_root(&self, at: &OwnedFd, target: &Path, why: &str) -> Result<()> {
+        if self.is_root(at).context("stat a mount point")? {
             return Err(Failure::Host.with(format!(
-                "{} in the rootfs resolves to the container's root (a symlink to /?): refusing to mount {} over it",
-                m.target.display(),
-                m.why
+                "{} in the rootfs resolves to the container's root (a symlink to /?): refusing to mount {why} over it",
+                target.display(),
             )));
         }
         Ok(())
@@ -317,5 +327,314 @@ impl NewRoot {
             ));
         }
         Ok(())
+    }
+}
+
+/// Per-mount flags on a detached tree, on every mount in it (a `:ro` volume is read-only
+/// all the way down, which a remount of a bind never was).
+fn set_flags(tree: &OwnedFd, per_mount: u64) -> io::Result<()> {
+    if per_mount == 0 {
+        return Ok(());
+    }
+    sys::set_mount_flags_recursive(tree, per_mount)
+}
+
+/// One operation of the child's mount plan: what `perform` does under the new root, as
+/// data, so that the plan is tested without root (`tests`' recording executor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op<'a> {
+    /// A symlink at `target`; `optional` keeps one that exists already.
+    Symlink {
+        target: &'a Path,
+        to: &'a str,
+        optional: bool,
+    },
+    /// A character device node, only ever in gocker's own /dev (no symlink on the way).
+    Mknod {
+        target: &'a Path,
+        major: u32,
+        minor: u32,
+    },
+    /// A new filesystem instance on a real directory of the image, never onto `/`.
+    NewFs {
+        target: &'a Path,
+        fstype: &'a str,
+        source: &'a str,
+        data: Option<&'a str>,
+        flags: u64,
+        why: &'a str,
+    },
+    /// A host path's tree bound onto `target` (made if missing, as a directory or an
+    /// empty file; an `optional` one that is missing is skipped), then `per_mount` flags.
+    Bind {
+        target: &'a Path,
+        source: &'a Path,
+        recursive: bool,
+        per_mount: u64,
+        dir: bool,
+        optional: bool,
+        why: &'a str,
+    },
+    /// The tree at `target`, already inside the root, bound onto itself with new flags.
+    Rebind {
+        target: &'a Path,
+        per_mount: u64,
+        optional: bool,
+    },
+}
+
+const PER_MOUNT: u64 = sys::ms::RDONLY | sys::ms::NOSUID | sys::ms::NODEV | sys::ms::NOEXEC;
+
+impl<'a> Op<'a> {
+    /// The operation one entry of the mount table becomes.
+    pub fn of(m: &'a Mount) -> Op<'a> {
+        let target = m.target.as_path();
+        match &m.kind {
+            MountKind::Symlink { to } => Op::Symlink {
+                target,
+                to,
+                optional: m.optional,
+            },
+            MountKind::Device { major, minor } => Op::Mknod {
+                target,
+                major: *major,
+                minor: *minor,
+            },
+            MountKind::Fs {
+                fstype,
+                source,
+                data,
+            } => Op::NewFs {
+                target,
+                fstype,
+                source,
+                data: data.as_deref(),
+                flags: m.flags,
+                why: &m.why,
+            },
+            MountKind::Bind { source, dir } => Op::Bind {
+                target,
+                source,
+                recursive: m.flags & sys::ms::REC != 0,
+                per_mount: m.flags & PER_MOUNT,
+                dir: *dir,
+                optional: m.optional,
+                why: &m.why,
+            },
+            MountKind::Rebind => Op::Rebind {
+                target,
+                per_mount: m.flags & PER_MOUNT,
+                optional: m.optional,
+            },
+        }
+    }
+}
+
+/// What carries out a mount plan: `NewRoot` with real system calls, or a test's recorder.
+pub trait Executor {
+    /// Whether the root brings its own /dev (a character device at `null_path`).
+    fn has_char_device(&self, null_path: &Path) -> bool;
+    fn perform(&mut self, op: &Op) -> Result<()>;
+}
+
+impl Executor for NewRoot {
+    fn has_char_device(&self, null_path: &Path) -> bool {
+        NewRoot::has_char_device(self, null_path)
+    }
+
+    fn perform(&mut self, op: &Op) -> Result<()> {
+        NewRoot::perform(self, op)
+    }
+}
+
+/// The mount plan: every entry of `mounts` in order, except the /dev that a root with its
+/// own keeps (`mounts::ROOT_HAS_DEV`). An iterator, so a start allocates nothing for it.
+pub fn plan(mounts: &[Mount], root_has_dev: bool) -> impl Iterator<Item = Op<'_>> {
+    mounts
+        .iter()
+        .filter(move |m| !(m.dev && root_has_dev))
+        .map(Op::of)
+}
+
+/// Carry out the plan for `mounts` with `exec`, stopping at the first failure.
+pub fn apply(mounts: &[Mount], exec: &mut impl Executor) -> Result<()> {
+    // Probed only when the table has a /dev to skip: one resolution fewer otherwise.
+    let root_has_dev = mounts.iter().any(|m| m.dev)
+        && exec.has_char_device(Path::new(crate::mounts::ROOT_HAS_DEV));
+    for op in plan(mounts, root_has_dev) {
+        exec.perform(&op)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! The mount plan, applied by a recording executor (youki's recording syscall double):
+    //! the order and arguments of every step, without root. The end-to-end tests
+    //! (tests/run.rs, tests/hostile.rs) prove the real calls.
+    use super::*;
+    use crate::mounts::standard_mounts;
+    use crate::sys::ms;
+    use std::cell::Cell;
+
+    #[derive(Default)]
+    struct Recorder {
+        has_dev: bool,
+        probes: Cell<usize>,
+        ops: Vec<String>,
+        fail_at: Option<usize>,
+    }
+
+    impl Executor for Recorder {
+        fn has_char_device(&self, null_path: &Path) -> bool {
+            assert_eq!(null_path, Path::new("/dev/null"));
+            self.probes.set(self.probes.get() + 1);
+            self.has_dev
+        }
+
+        fn perform(&mut self, op: &Op) -> Result<()> {
+            if self.fail_at == Some(self.ops.len()) {
+                anyhow::bail!("refused");
+            }
+            self.ops.push(match *op {
+                Op::Symlink { target, to, .. } => format!("symlink {} -> {to}", target.display()),
+                Op::Mknod {
+                    target,
+                    major,
+                    minor,
+                } => format!("mknod {} {major}:{minor}", target.display()),
+                Op::NewFs {
+                    target,
+                    fstype,
+                    data,
+                    flags,
+                    ..
+                } => format!(
+                    "fs {fstype} {} {flags:#x} {}",
+                    target.display(),
+                    data.unwrap_or("-")
+                ),
+                Op::Bind {
+                    target,
+                    source,
+                    recursive,
+                    per_mount,
+                    dir,
+                    optional,
+                    ..
+                } => format!(
+                    "bind {} {} rec={recursive} {per_mount:#x} dir={dir} optional={optional}",
+                    source.display(),
+                    target.display()
+                ),
+                Op::Rebind {
+                    target,
+                    per_mount,
+                    optional,
+                } => format!(
+                    "rebind {} {per_mount:#x} optional={optional}",
+                    target.display()
+                ),
+            });
+            Ok(())
+        }
+    }
+
+    fn run(mounts: &[Mount], has_dev: bool) -> Recorder {
+        let mut r = Recorder {
+            has_dev,
+            ..Default::default()
+        };
+        apply(mounts, &mut r).unwrap();
+        r
+    }
+
+    #[test]
+    fn a_root_without_dev_gets_one_in_table_order() {
+        let mounts = standard_mounts(false);
+        let r = run(&mounts, false);
+        assert_eq!(r.probes.get(), 1);
+        assert_eq!(r.ops.len(), mounts.len());
+        assert_eq!(
+            r.ops[0],
+            format!("fs proc /proc {:#x} -", ms::NOSUID | ms::NODEV | ms::NOEXEC)
+        );
+        let dev = r
+            .ops
+            .iter()
+            .position(|o| o.starts_with("fs tmpfs /dev "))
+            .unwrap();
+        assert_eq!(
+            r.ops[dev],
+            format!(
+                "fs tmpfs /dev {:#x} mode=755,size=64k",
+                ms::NOSUID | ms::NOEXEC
+            )
+        );
+        // The nodes come after their tmpfs, the links after the nodes.
+        assert_eq!(r.ops[dev + 1], "mknod /dev/null 1:3");
+        assert!(
+            r.ops[dev + 7..]
+                .iter()
+                .all(|o| o.starts_with("symlink /dev/"))
+        );
+        assert!(
+            r.ops
+                .contains(&"symlink /dev/fd -> /proc/self/fd".to_string())
+        );
+        // /proc/sys and friends: bound onto themselves read-only, skipped when absent.
+        let ro = ms::RDONLY | ms::NOSUID | ms::NODEV | ms::NOEXEC;
+        assert!(
+            r.ops
+                .contains(&format!("rebind /proc/sys {ro:#x} optional=true"))
+        );
+        // The masks: /dev/null bound over files, never recursive, never made.
+        assert!(r.ops.contains(
+            &"bind /dev/null /proc/kcore rec=false 0x0 dir=false optional=true".to_string()
+        ));
+    }
+
+    #[test]
+    fn a_root_with_its_own_dev_keeps_it() {
+        let mounts = standard_mounts(true);
+        let r = run(&mounts, true);
+        assert_eq!(r.ops.len(), mounts.iter().filter(|m| !m.dev).count());
+        assert!(!r.ops.iter().any(|o| o.starts_with("fs tmpfs /dev ")));
+        assert!(!r.ops.iter().any(|o| o.starts_with("mknod ")));
+        // -t: the devpts of its own is mounted all the same, then its ptmx link.
+        assert_eq!(
+            r.ops[r.ops.len() - 2],
+            format!(
+                "fs devpts /dev/pts {:#x} newinstance,ptmxmode=0666,mode=0620",
+                ms::NOSUID | ms::NOEXEC
+            )
+        );
+        assert_eq!(r.ops[r.ops.len() - 1], "symlink /dev/ptmx -> pts/ptmx");
+    }
+
+    #[test]
+    fn a_table_without_dev_entries_probes_nothing() {
+        let vol = Mount::volume("/srv".into(), "/data".into(), true, true);
+        let r = run(std::slice::from_ref(&vol), true);
+        assert_eq!(r.probes.get(), 0);
+        // `:ro` is read-only all the way down: recursive, then RDONLY on every mount.
+        assert_eq!(
+            r.ops,
+            [format!(
+                "bind /srv /data rec=true {:#x} dir=true optional=false",
+                ms::RDONLY
+            )]
+        );
+    }
+
+    #[test]
+    fn the_first_failure_stops_the_plan() {
+        let mounts = standard_mounts(false);
+        let mut r = Recorder {
+            fail_at: Some(3),
+            ..Default::default()
+        };
+        assert!(apply(&mounts, &mut r).is_err());
+        assert_eq!(r.ops.len(), 3);
     }
 }

@@ -18,9 +18,7 @@ pub fn gocker() -> Command {
 }
 
 // The unit tests' TempDir, shared rather than copied.
-#[path = "../../src/testutil.rs"]
-mod testutil;
-pub use testutil::TempDir;
+pub use gocker::testutil::TempDir;
 
 /// Whether `GOCKER_SKIP` names `what` or `test`.
 fn skip_asked(what: &str, test: &str) -> bool {
@@ -74,6 +72,23 @@ pub fn euid() -> u32 {
 /// asked to skip; otherwise the test fails: it must run.
 pub fn need_root(test: &str) -> bool {
     euid() == 0 || skip_or_fail("root", test, "needs root (run the suite as root; CI does)")
+}
+
+/// Returns from the test unless it can run as root (see `need_root`).
+#[allow(unused_macros)]
+macro_rules! root_or_skip {
+    ($name:expr) => {
+        if !need_root($name) {
+            return;
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use root_or_skip;
+
+/// Arguments as the `OsString`s a `Command` or gocker's parser takes.
+pub fn os(args: &[&str]) -> Vec<std::ffi::OsString> {
+    args.iter().map(std::ffi::OsString::from).collect()
 }
 
 /// A program the tests need, found on PATH. Missing, it fails the test unless

@@ -1,7 +1,10 @@
 //! The command line: clap structures, and the rewrite that lets the lesson's Go-style
 //! flags (`-rootfs=/tmp/busybox`, `-cpus=1`) through unchanged.
 //!
-//! Nothing here is validated beyond its type; `spec::ContainerSpec::from_args` does that.
+//! The clap structures are validated beyond their types only by `RunArgs::to_spec`
+//! (`cli/options.rs`, the option parsers), which builds the `ContainerSpec`.
+
+mod options;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
@@ -130,6 +133,15 @@ pub struct EmitArgs {
 pub enum CgroupArg {
     V1,
     V2,
+}
+
+impl CgroupArg {
+    pub fn version(self) -> crate::cgroup::Version {
+        match self {
+            CgroupArg::V1 => crate::cgroup::Version::V1,
+            CgroupArg::V2 => crate::cgroup::Version::V2,
+        }
+    }
 }
 
 #[derive(Args, Debug)]

@@ -1,0 +1,365 @@
+//! The template's view model: the spec turned into the values `templates/script.sh`
+//! prints (cgroup directories and limit lines, mount steps, the tools to check for).
+
+use super::quote::{Quote, Word};
+use crate::cgroup::{self, Controller, LimitFile, Version};
+use crate::host::{self, ScriptTool};
+use crate::mounts::{CallSource, Mount, MountCall, MountKind};
+use crate::spec::{ContainerSpec, DEFAULT_PATH, Root};
+use anyhow::{Context, Result};
+use askama::Template;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// The script for `spec`, for cgroup `version`; `header` is the `emit-script` arguments
+/// shown on its first comment line.
+pub fn render(spec: &ContainerSpec, version: Version, header: &[OsString]) -> Result<String> {
+    let limits = cgroup::limit_files(&spec.limits, version);
+    let controllers = cgroup::needed_controllers(&spec.limits);
+    let cgroup_root = PathBuf::from(CGROUP_ROOT);
+    let mounts = mount_steps(&spec.mounts);
+    let script = Script {
+        header,
+        // The script's own interpreter is there by the time it checks anything.
+        tools: host::script_tools_for(spec)
+            .filter(|t| t.name != "sh")
+            .collect(),
+        host_view: spec.root == Root::HostView,
+        rootfs: match &spec.root {
+            Root::Dir(p) => Some(p.as_path()),
+            Root::HostView => None,
+        },
+        version: version.name(),
+        v2: version == Version::V2,
+        cgroup_root: &cgroup_root,
+        cgroups: controllers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| CgroupDir {
+                controller: c.name(),
+                option: c.option(),
+                var: dir_var(version, *c),
+                hierarchy: match version {
+                    Version::V1 => cgroup_root.join(c.name()),
+                    Version::V2 => cgroup_root.clone(),
+                },
+                fd: 3 + i,
+            })
+            .take(if version == Version::V2 {
+                1
+            } else {
+                usize::MAX
+            })
+            .collect(),
+        controllers: controllers.iter().map(|c| c.name()).collect(),
+        limits: limits
+            .iter()
+            .map(|l| Limit {
+                var: dir_var(version, l.controller),
+                file: l.file,
+                value: &l.value,
+                comment: limit_comment(l),
+                if_present: l.if_present,
+            })
+            .collect(),
+        oom: (controllers.contains(&Controller::Memory)).then(|| {
+            let (file, key) = cgroup::oom_counter(version);
+            Oom {
+                var: dir_var(version, Controller::Memory),
+                file,
+                key,
+                mib: spec.limits.memory_bytes.unwrap_or(0) >> 20,
+            }
+        }),
+        namespaces: spec
+            .namespaces
+            .iter()
+            .map(|n| n.unshare_option())
+            .collect::<Vec<_>>()
+            .join(" "),
+        clone_flags: spec
+            .namespaces
+            .iter()
+            .map(|n| n.clone_flag_name())
+            .collect::<Vec<_>>()
+            .join("|"),
+        bounding_set: std::iter::once("-all".to_string())
+            .chain(spec.capabilities.names().map(|name| format!("+{name}")))
+            .collect::<Vec<_>>()
+            .join(","),
+        remount_below: mounts.iter().any(|m| m.remount_below.is_some()),
+        mounts,
+        dev_probe: crate::mounts::ROOT_HAS_DEV,
+        hostname: &spec.hostname,
+        terminal: spec.process.terminal,
+        stdin: spec.process.stdin,
+        cwd: (spec.process.cwd != Path::new("/")).then_some(spec.process.cwd.as_path()),
+        search_path: search_path(&spec.process.env),
+        env: &spec.process.env,
+        argv: &spec.process.argv,
+    };
+    script.render().context("render the script template")
+}
+
+/// The container's PATH, which its command is looked up on: the last `PATH=` of its
+/// environment, as in gocker run.
+pub(super) fn search_path(env: &[OsString]) -> OsString {
+    env.iter()
+        .rev()
+        .find_map(|e| e.as_bytes().strip_prefix(b"PATH="))
+        .map_or_else(|| DEFAULT_PATH.into(), |p| OsStr::from_bytes(p).to_owned())
+}
+
+/// Where the cgroup hierarchies are mounted on the host the script runs on.
+const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+
+/// The capabilities the setup steps inside the container need (mount, pivot_root,
+/// sethostname need CAP_SYS_ADMIN; bringing up lo needs CAP_NET_ADMIN); the script carries
+/// them across in the inheritable set and clears them before the command runs.
+const SETUP_CAPS: [&str; 2] = ["sys_admin", "net_admin"];
+
+/// The shell variable that holds the container's cgroup directory for `c`.
+pub(super) fn dir_var(version: Version, c: Controller) -> String {
+    match version {
+        Version::V1 => format!("cg_{}", c.name()),
+        Version::V2 => "cg".into(),
+    }
+}
+
+pub(super) fn limit_comment(l: &LimitFile) -> String {
+    let what = match l.file {
+        "cpu.max" => "CPU time per period, in microseconds",
+        "cpu.cfs_quota_us" => "CPU time per period, in microseconds (quota before period)",
+        "cpu.cfs_period_us" => "the period, in microseconds",
+        "memory.max" | "memory.limit_in_bytes" => "bytes of memory",
+        "memory.memsw.limit_in_bytes" => {
+            "bytes of memory and swap together: no swap (where the kernel accounts swap)"
+        }
+        "memory.swap.max" => "bytes of swap: none (where the kernel accounts swap)",
+        "pids.max" => "number of processes",
+        _ => "limit",
+    };
+    format!("{}: {what}", l.controller.option())
+}
+
+#[derive(Template)]
+#[template(path = "script.sh", escape = "none")]
+pub(super) struct Script<'a> {
+    header: &'a [OsString],
+    /// Host programs to check for before anything is done (`host::SCRIPT_TOOLS`).
+    tools: Vec<&'static ScriptTool>,
+    host_view: bool,
+    rootfs: Option<&'a Path>,
+    version: &'static str,
+    v2: bool,
+    cgroup_root: &'a Path,
+    /// One directory per controller on v1; the one directory on v2.
+    cgroups: Vec<CgroupDir>,
+    controllers: Vec<&'static str>,
+    limits: Vec<Limit<'a>>,
+    oom: Option<Oom>,
+    namespaces: String,
+    clone_flags: String,
+    bounding_set: String,
+    mounts: Vec<MountStep>,
+    /// Whether any step needs the `remount_below` function.
+    remount_below: bool,
+    /// The file whose presence as a device means the root has its own /dev.
+    dev_probe: &'static str,
+    hostname: &'a str,
+    terminal: bool,
+    stdin: bool,
+    cwd: Option<&'a Path>,
+    /// The PATH the command is looked up on: the container's.
+    search_path: OsString,
+    env: &'a [OsString],
+    argv: &'a [OsString],
+}
+
+impl Script<'_> {
+    fn setup_caps(&self, sign: &str) -> String {
+        SETUP_CAPS
+            .iter()
+            .map(|c| format!("{sign}{c}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+pub(super) struct CgroupDir {
+    controller: &'static str,
+    option: &'static str,
+    var: String,
+    /// The hierarchy the container's cgroup lives in (v1: one per controller).
+    hierarchy: PathBuf,
+    /// The descriptor the child keeps `cgroup.procs` open on across pivot_root.
+    fd: usize,
+}
+
+pub(super) struct Limit<'a> {
+    var: String,
+    file: &'static str,
+    value: &'a str,
+    comment: String,
+    /// Only where the kernel has the file (`cgroup::LimitFile::if_present`).
+    if_present: bool,
+}
+
+pub(super) struct Oom {
+    var: String,
+    file: &'static str,
+    key: &'static str,
+    mib: u64,
+}
+
+/// One entry of `spec.mounts`, as shell steps.
+pub(super) struct MountStep {
+    why: crate::mounts::Text,
+    /// The first of a run of steps with the same `why`: print the comment.
+    new_group: bool,
+    /// The container path this step works on, and the script's function that finds it
+    /// under the new root into `$t` (`in_root`, `fs_target`, `volume_target`, `new_entry`).
+    target: PathBuf,
+    resolve: &'static str,
+    /// Only when the target exists (`[ -e ]`): kernel-dependent /proc files.
+    only_if: bool,
+    /// `mkdir -p` the target first.
+    mkdir: bool,
+    /// `mkdir -p` the target's directory first (a file mountpoint).
+    mkdir_parent: bool,
+    /// Create the target as an empty file first (a file mountpoint).
+    touch: bool,
+    /// `ln -s TO "$t"` instead of a mount.
+    symlink: Option<OsString>,
+    /// `mknod -m 666 "$t" c MAJOR MINOR` instead of a mount.
+    mknod: Option<(u32, u32)>,
+    /// The symlink is skipped when it exists already.
+    link_optional: bool,
+    /// Leading tabs: one, or two inside the /dev block.
+    indent: &'static str,
+    /// The first and last steps of the /dev made only for a root without one.
+    dev_open: bool,
+    dev_close: bool,
+    /// mount(8) argument lists, one per mount(2) call.
+    calls: Vec<Vec<Word>>,
+    /// The per-mount flags (`ro,nosuid,...`) a recursive bind gives every mount below its
+    /// target too, as gocker run's mount_setattr(AT_RECURSIVE) does (`remount_below`).
+    remount_below: Option<String>,
+}
+
+pub(super) fn mount_steps(mounts: &[Mount]) -> Vec<MountStep> {
+    let mut made: Vec<&Path> = vec![Path::new("/")];
+    let mut steps = Vec::with_capacity(mounts.len());
+    for m in mounts {
+        let is_link = matches!(m.kind, MountKind::Symlink { .. });
+        let prev_dev = steps.last().is_some_and(|s: &MountStep| s.indent == "\t\t");
+        let mut step = MountStep {
+            why: m.why.clone(),
+            new_group: steps.last().is_none_or(|s: &MountStep| s.why != m.why),
+            target: m.target.clone(),
+            resolve: match m.kind {
+                MountKind::Fs { .. } => "fs_target",
+                MountKind::Bind { .. } => "volume_target",
+                MountKind::Rebind => "in_root",
+                MountKind::Symlink { .. } | MountKind::Device { .. } => "new_entry",
+            },
+            only_if: m.optional && !is_link,
+            mkdir: false,
+            mkdir_parent: false,
+            touch: false,
+            symlink: None,
+            mknod: None,
+            link_optional: m.optional && is_link,
+            indent: if m.dev { "\t\t" } else { "\t" },
+            dev_open: m.dev && !prev_dev,
+            dev_close: false,
+            calls: m.calls().iter().map(mount_words).collect(),
+            remount_below: match m.kind {
+                MountKind::Bind { .. } if m.flags & crate::sys::ms::REC != 0 => {
+                    let names: Vec<&str> = crate::mounts::FLAG_NAMES
+                        .iter()
+                        .filter(|(f, _)| m.flags & f != 0)
+                        .map(|(_, n)| *n)
+                        .collect();
+                    (!names.is_empty()).then(|| names.join(","))
+                }
+                _ => None,
+            },
+        };
+        if prev_dev
+            && !m.dev
+            && let Some(last) = steps.last_mut()
+        {
+            last.dev_close = true;
+        }
+        match (&m.kind, m.mountpoint_is_dir()) {
+            (MountKind::Symlink { to }, _) => step.symlink = Some(to.into()),
+            (MountKind::Device { major, minor }, _) => step.mknod = Some((*major, *minor)),
+            // An optional target exists by definition when its step runs.
+            _ if m.optional => {}
+            (_, Some(true)) => step.mkdir = true,
+            (_, Some(false)) => {
+                // The file's directory, unless an earlier step made it (/dev is a tmpfs).
+                let parent = m.target.parent().unwrap_or(Path::new("/"));
+                step.mkdir_parent = !made.contains(&parent);
+                step.touch = true;
+            }
+            (_, None) => {}
+        }
+        made.push(&m.target);
+        steps.push(step);
+    }
+    if let Some(last) = steps.last_mut()
+        && last.indent == "\t\t"
+    {
+        last.dev_close = true;
+    }
+    steps
+}
+
+/// The mount(8) arguments for one mount(2) call. `MountCall::mount_args` is the one
+/// rendering of flags and options; it prints paths as text, so it is given a root no path
+/// can hold (NUL) to find the container paths by, and every path is then put back as the
+/// exact bytes of the spec (a lossy print would change a non-UTF-8 path).
+pub(super) fn mount_words(c: &MountCall) -> Vec<Word> {
+    const MARK: &str = "\0";
+    let inside = |p: &Path| format!("{MARK}{}", p.display());
+    c.mount_args(MARK)
+        .into_iter()
+        .map(|a| {
+            if a == inside(&c.target) {
+                return Word::Inside(c.target.clone());
+            }
+            match &c.source {
+                Some(CallSource::Container(p)) if a == inside(p) => Word::Inside(p.clone()),
+                Some(CallSource::Host(p)) if a == p.display().to_string() => {
+                    Word::Text(p.clone().into_os_string())
+                }
+                _ => Word::Text(a.into()),
+            }
+        })
+        .collect()
+}
+
+mod filters {
+    use super::Quote;
+
+    /// The one shell-quoting filter: every value from the user goes through it.
+    #[askama::filter_fn]
+    pub fn quote<T: Quote>(value: T, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(value.quoted())
+    }
+
+    /// `quote` for the one-line header: a newline is written `"$nl"`, so the header stays
+    /// one comment line (see `quote_line`).
+    #[askama::filter_fn]
+    pub fn quote_line(
+        value: &std::ffi::OsString,
+        _: &dyn askama::Values,
+    ) -> askama::Result<String> {
+        Ok(super::super::quote::quote_line(
+            std::os::unix::ffi::OsStrExt::as_bytes(value.as_os_str()),
+        ))
+    }
+}

@@ -1,0 +1,89 @@
+//! What a process may do: parent-death signal, no_new_privs, capabilities, rlimits,
+//! the session and its controlling terminal.
+
+use super::*;
+
+/// prctl(PR_SET_PDEATHSIG): the kernel sends `sig` to us when our parent dies.
+pub fn set_parent_death_signal(sig: libc::c_int) -> io::Result<()> {
+    // SAFETY: PR_SET_PDEATHSIG takes a signal number (prctl(2)).
+    check(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) }).map(drop)
+}
+
+/// prctl(PR_SET_NO_NEW_PRIVS): execve can no longer grant privileges (setuid, file caps).
+pub fn set_no_new_privs() -> io::Result<()> {
+    // SAFETY: PR_SET_NO_NEW_PRIVS takes 1 and zeros (prctl(2)).
+    check(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }).map(drop)
+}
+
+/// prctl(PR_CAPBSET_DROP): remove one capability from the bounding set.
+pub fn drop_bounding_cap(cap: u32) -> io::Result<()> {
+    // SAFETY: PR_CAPBSET_DROP takes a capability number (prctl(2)).
+    check(unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) }).map(drop)
+}
+
+pub fn setsid() -> io::Result<()> {
+    // SAFETY: setsid takes no arguments (setsid(2)).
+    check(unsafe { libc::setsid() }).map(drop)
+}
+
+/// Make `fd` (a terminal) our controlling terminal (TIOCSCTTY, ioctl_tty(2)).
+pub fn set_controlling_tty(fd: RawFd) -> io::Result<()> {
+    // SAFETY: TIOCSCTTY takes an int argument; 0 means do not steal it.
+    check(unsafe { libc::ioctl(fd, libc::TIOCSCTTY, 0) }).map(drop)
+}
+
+/// setrlimit(2): set resource `resource` (a `RLIMIT_*` number) to `soft` and `hard`.
+pub fn set_rlimit(resource: u32, soft: u64, hard: u64) -> io::Result<()> {
+    let lim = libc::rlimit {
+        rlim_cur: soft,
+        rlim_max: hard,
+    };
+    // SAFETY: lim is a valid rlimit; an unknown resource is EINVAL (setrlimit(2)).
+    check(unsafe { libc::setrlimit(resource as _, &lim) }).map(drop)
+}
+
+/// The capability sets of this process as three 64-bit masks (capset(2), version 3):
+/// effective, permitted, inheritable.
+pub fn set_caps(effective: u64, permitted: u64, inheritable: u64) -> io::Result<()> {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: libc::c_int,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const VERSION_3: u32 = 0x2008_0522;
+    let mut hdr = Header {
+        version: VERSION_3,
+        pid: 0,
+    };
+    let half = |m: u64, hi: bool| (if hi { m >> 32 } else { m }) as u32;
+    let data = [false, true].map(|hi| Data {
+        effective: half(effective, hi),
+        permitted: half(permitted, hi),
+        inheritable: half(inheritable, hi),
+    });
+    // SAFETY: hdr and data are the header and two-element array capset(2) takes for version 3.
+    check_long(unsafe { libc::syscall(libc::SYS_capset, &mut hdr as *mut Header, data.as_ptr()) })
+        .map(drop)
+}
+
+/// prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL): no ambient capabilities survive execve.
+pub fn clear_ambient_caps() -> io::Result<()> {
+    // SAFETY: PR_CAP_AMBIENT_CLEAR_ALL takes zeros (prctl(2)).
+    check(unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong,
+            0,
+            0,
+            0,
+        )
+    })
+    .map(drop)
+}
