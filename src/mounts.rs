@@ -1,8 +1,9 @@
 //! The new root's mounts as data: what is mounted where, with which flags, and why.
 //!
-//! One `Mount` becomes one or two kernel calls (`MountCall`); the native runtime passes
-//! them to mount(2) and the script renderer prints them as mount(8) commands, so the two
-//! cannot drift. Targets are paths inside the container; each backend prefixes its root.
+//! One `Mount` is one step of both backends: the native runtime resolves its target inside
+//! the new root and mounts onto the fd (runtime/newroot.rs); the script renderer prints its
+//! kernel calls (`MountCall`) as mount(8) words (`MountArg`), so the two cannot drift.
+//! Targets are paths inside the container; each backend puts them under its root.
 
 use crate::sys::ms;
 use std::borrow::Cow;
@@ -146,12 +147,21 @@ impl Mount {
     }
 }
 
+/// One word of a mount(8) command line, typed: an option or name as text, a host path,
+/// or a path inside the container (which each backend puts under its own root).
+#[derive(Debug, Clone, PartialEq)]
+pub enum MountArg {
+    Text(String),
+    Host(PathBuf),
+    Inside(PathBuf),
+}
+
 impl MountCall {
-    /// The mount(8) arguments that make the same call, with `root` prefixed to container
-    /// paths (the script passes `"$root"`-style text; see `script`).
-    pub fn mount_args(&self, root: &str) -> Vec<String> {
-        let inside = |p: &Path| format!("{root}{}", p.display());
-        let target = inside(&self.target);
+    /// The mount(8) arguments that make the same call; the one rendering of flags and
+    /// options both the script and the docs use.
+    pub fn mount_args(&self) -> Vec<MountArg> {
+        let text = |s: &str| MountArg::Text(s.to_string());
+        let target = MountArg::Inside(self.target.clone());
         let names: Vec<&str> = FLAG_NAMES
             .iter()
             .filter(|(f, _)| self.flags & f != 0)
@@ -160,40 +170,52 @@ impl MountCall {
         if self.flags & ms::REMOUNT != 0 {
             let mut o = vec!["remount", "bind"];
             o.extend(&names);
-            return vec!["-o".into(), o.join(","), target];
+            return vec![text("-o"), text(&o.join(",")), target];
         }
         match (&self.source, self.fstype.as_deref()) {
             (Some(src), None) => {
                 let src = match src {
-                    CallSource::Host(p) => p.display().to_string(),
-                    CallSource::Container(p) => inside(p),
-                    CallSource::Name(n) => n.to_string(),
+                    CallSource::Host(p) => MountArg::Host(p.clone()),
+                    CallSource::Container(p) => MountArg::Inside(p.clone()),
+                    CallSource::Name(n) => text(n),
                 };
                 let op = if self.flags & ms::REC != 0 {
                     "--rbind"
                 } else {
                     "--bind"
                 };
-                vec![op.into(), src, target]
+                vec![text(op), src, target]
             }
             (src, fstype) => {
-                let mut v = vec!["-t".to_string(), fstype.unwrap_or("none").to_string()];
+                let mut v = vec![text("-t"), text(fstype.unwrap_or("none"))];
                 let mut o: Vec<&str> = names;
                 if let Some(d) = self.data.as_deref() {
                     o.push(d);
                 }
                 if !o.is_empty() {
-                    v.push("-o".into());
-                    v.push(o.join(","));
+                    v.push(text("-o"));
+                    v.push(text(&o.join(",")));
                 }
                 v.push(match src {
-                    Some(CallSource::Name(n)) => n.to_string(),
-                    _ => "none".into(),
+                    Some(CallSource::Name(n)) => text(n),
+                    _ => text("none"),
                 });
                 v.push(target);
                 v
             }
         }
+    }
+
+    /// `mount_args` as text, with `root` before each path inside the container (docs, tests).
+    pub fn mount_args_under(&self, root: &str) -> Vec<String> {
+        self.mount_args()
+            .into_iter()
+            .map(|a| match a {
+                MountArg::Text(t) => t,
+                MountArg::Host(p) => p.display().to_string(),
+                MountArg::Inside(p) => format!("{root}{}", p.display()),
+            })
+            .collect()
     }
 }
 
@@ -397,7 +419,7 @@ mod tests {
         assert_eq!(calls.len(), 1);
         assert_eq!(calls[0].flags, ms::NOSUID | ms::NODEV | ms::NOEXEC);
         assert_eq!(
-            calls[0].mount_args("$r"),
+            calls[0].mount_args_under("$r"),
             ["-t", "proc", "-o", "nosuid,nodev,noexec", "proc", "$r/proc"]
         );
     }
@@ -409,9 +431,12 @@ mod tests {
         assert_eq!(calls.len(), 2);
         assert_eq!(calls[0].flags, ms::BIND | ms::REC);
         assert_eq!(calls[1].flags, ms::REMOUNT | ms::BIND | ms::RDONLY);
-        assert_eq!(calls[0].mount_args("R"), ["--rbind", "/src", "R/data"]);
         assert_eq!(
-            calls[1].mount_args("R"),
+            calls[0].mount_args_under("R"),
+            ["--rbind", "/src", "R/data"]
+        );
+        assert_eq!(
+            calls[1].mount_args_under("R"),
             ["-o", "remount,bind,ro", "R/data"]
         );
         let rw = Mount::volume("/src".into(), "/data".into(), true, false);
@@ -426,11 +451,11 @@ mod tests {
             .unwrap();
         let c = m.calls();
         assert_eq!(
-            c[0].mount_args("R"),
+            c[0].mount_args_under("R"),
             ["--rbind", "R/proc/sys", "R/proc/sys"]
         );
         assert_eq!(
-            c[1].mount_args("R"),
+            c[1].mount_args_under("R"),
             ["-o", "remount,bind,ro,nosuid,nodev,noexec", "R/proc/sys"]
         );
     }

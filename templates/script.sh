@@ -480,7 +480,7 @@ start() {
 	id=$2
 	setpriv=$3
 	busybox=$4
-	"$setpriv" --pdeathsig KILL --bounding-set {{ bounding_set }} --no-new-privs -- \
+	"$setpriv" --pdeathsig KILL --bounding-set {{ bounding_set }}{% if no_new_privs %} --no-new-privs{% endif %} -- \
 		"$busybox" sh "$0" child "$root" "$id"
 }
 

@@ -4,7 +4,7 @@
 use super::quote::{Quote, Word};
 use crate::cgroup::{self, Controller, LimitFile, Version};
 use crate::host::{self, ScriptTool};
-use crate::mounts::{CallSource, Mount, MountCall, MountKind};
+use crate::mounts::{Mount, MountArg, MountCall, MountKind};
 use crate::spec::{ContainerSpec, DEFAULT_PATH, Root};
 use anyhow::{Context, Result};
 use askama::Template;
@@ -15,6 +15,13 @@ use std::path::{Path, PathBuf};
 /// The script for `spec`, for cgroup `version`; `header` is the `emit-script` arguments
 /// shown on its first comment line.
 pub fn render(spec: &ContainerSpec, version: Version, header: &[OsString]) -> Result<String> {
+    // What the spec can say that this backend has no host tool for is refused, never
+    // dropped: a script that silently lacked a limit would not be the same container.
+    if !spec.rlimits.is_empty() {
+        return Err(crate::error::Failure::Usage.with(
+            "the script backend cannot set resource limits (rlimits): run the container with gocker run",
+        ));
+    }
     let limits = cgroup::limit_files(&spec.limits, version);
     let controllers = cgroup::needed_controllers(&spec.limits);
     let cgroup_root = PathBuf::from(CGROUP_ROOT);
@@ -84,6 +91,7 @@ pub fn render(spec: &ContainerSpec, version: Version, header: &[OsString]) -> Re
             .map(|n| n.clone_flag_name())
             .collect::<Vec<_>>()
             .join("|"),
+        no_new_privs: spec.no_new_privs,
         bounding_set: std::iter::once("-all".to_string())
             .chain(spec.capabilities.names().map(|name| format!("+{name}")))
             .collect::<Vec<_>>()
@@ -161,6 +169,8 @@ pub(super) struct Script<'a> {
     oom: Option<Oom>,
     namespaces: String,
     clone_flags: String,
+    /// `setpriv --no-new-privs` (the spec's `no_new_privs`).
+    no_new_privs: bool,
     bounding_set: String,
     mounts: Vec<MountStep>,
     /// Whether any step needs the `remount_below` function.
@@ -318,26 +328,15 @@ pub(super) fn mount_steps(mounts: &[Mount]) -> Vec<MountStep> {
     steps
 }
 
-/// The mount(8) arguments for one mount(2) call. `MountCall::mount_args` is the one
-/// rendering of flags and options; it prints paths as text, so it is given a root no path
-/// can hold (NUL) to find the container paths by, and every path is then put back as the
-/// exact bytes of the spec (a lossy print would change a non-UTF-8 path).
+/// The mount(8) words for one mount(2) call, as `MountCall::mount_args` types them: every
+/// path stays the exact bytes of the spec (a lossy print would change a non-UTF-8 path).
 pub(super) fn mount_words(c: &MountCall) -> Vec<Word> {
-    const MARK: &str = "\0";
-    let inside = |p: &Path| format!("{MARK}{}", p.display());
-    c.mount_args(MARK)
+    c.mount_args()
         .into_iter()
-        .map(|a| {
-            if a == inside(&c.target) {
-                return Word::Inside(c.target.clone());
-            }
-            match &c.source {
-                Some(CallSource::Container(p)) if a == inside(p) => Word::Inside(p.clone()),
-                Some(CallSource::Host(p)) if a == p.display().to_string() => {
-                    Word::Text(p.clone().into_os_string())
-                }
-                _ => Word::Text(a.into()),
-            }
+        .map(|a| match a {
+            MountArg::Text(t) => Word::Text(t.into()),
+            MountArg::Host(p) => Word::Text(p.into_os_string()),
+            MountArg::Inside(p) => Word::Inside(p),
         })
         .collect()
 }

@@ -333,7 +333,7 @@ fn mount_words_are_mount_args() {
                     Word::Inside(p) => format!("R{}", p.display()),
                 })
                 .collect();
-            assert_eq!(words, c.mount_args("R"));
+            assert_eq!(words, c.mount_args_under("R"));
             n += 1;
         }
     }
@@ -487,4 +487,23 @@ fn generated_scripts_are_up_to_date() {
         "expected the canonical scripts in {}",
         dir.display()
     );
+}
+
+#[test]
+fn the_spec_decides_no_new_privs_and_rlimits_are_refused_not_dropped() {
+    let (_, run) = parse(&os(&["/bin/true"]));
+    let mut spec = run.to_spec(&host()).unwrap();
+    let with = render(&spec, Version::V2, &[]).unwrap();
+    assert!(with.contains(" --no-new-privs -- \\\n"), "{with}");
+    spec.no_new_privs = false;
+    let without = render(&spec, Version::V2, &[]).unwrap();
+    assert!(!without.contains(" --no-new-privs -- "), "{without}");
+    spec.rlimits.push(crate::spec::Rlimit {
+        resource: libc::RLIMIT_NOFILE as u32,
+        soft: 1024,
+        hard: 1024,
+    });
+    let e = render(&spec, Version::V2, &[]).expect_err("rlimits have no host tool here");
+    assert_eq!(crate::error::exit_code_of(&e), 125);
+    assert!(format!("{e}").contains("rlimits"), "{e}");
 }
