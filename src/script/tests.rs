@@ -499,7 +499,7 @@ fn the_spec_decides_no_new_privs_and_rlimits_are_refused_not_dropped() {
     let without = render(&spec, Version::V2, &[]).unwrap();
     assert!(!without.contains(" --no-new-privs -- "), "{without}");
     spec.rlimits.push(crate::spec::Rlimit {
-        resource: libc::RLIMIT_NOFILE as u32,
+        resource: libc::RLIMIT_NOFILE,
         soft: 1024,
         hard: 1024,
     });
