@@ -122,8 +122,29 @@ pub struct EmitArgs {
     #[arg(long, value_enum, value_name = "VERSION")]
     pub cgroup: Option<CgroupArg>,
 
+    /// Only what lesson 18 does (namespaces, pivot_root, /proc, hostname lagoudocker unless
+    /// --hostname names another, cgroup limits): one screen, for reading, not for an untrusted image
+    #[arg(long)]
+    pub lesson: bool,
+
+    /// The language of the script's comments (the code is the same in both)
+    #[arg(
+        long,
+        value_enum,
+        value_name = "LANG",
+        default_value = "en",
+        requires = "lesson"
+    )]
+    pub lang: LangArg,
+
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LangArg {
+    En,
+    Zh,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,6 +10,7 @@ mod cli;
 mod devices;
 mod error;
 mod host;
+mod lesson;
 mod mounts;
 mod render;
 mod rootfs;
@@ -63,6 +64,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Run(args) => {
             let spec = ContainerSpec::from_args(&args, &HostFacts::probe(&roots, &args))?;
             runtime::run(&spec, &roots)
+        }
+        Command::EmitScript(mut args) if args.lesson => {
+            lesson::use_lesson_hostname(&mut args.run);
+            let spec = ContainerSpec::from_args(&args.run, &HostFacts::probe(&roots, &args.run))?;
+            lesson::emit(&spec, &args, &roots)
         }
         Command::EmitScript(args) => {
             let spec = ContainerSpec::from_args(&args.run, &HostFacts::probe(&roots, &args.run))?;
