@@ -92,8 +92,10 @@ init)
 	trap 'exit 125' EXIT
 	root=$2
 	shift 2
-	# pivotRoot: syscall.Mount(root, root, "bind", MS_BIND|MS_REC): pivot_root needs a mount point.
-	mount --rbind "$root" "$root"
+	# pivotRoot: syscall.Mount(root, root, "bind", MS_BIND|MS_REC): pivot_root needs a mount
+	# point. Named ".", the path never reaches mount(8) (busybox's cuts it at '#').
+	cd "$root"
+	mount --rbind . .
 	cd "$root"
 	# syscall.PivotRoot, then syscall.Unmount(MNT_DETACH): pivot_root . . stacks the old
 	# root on the new one, and umount -l takes it away (no .pivot_root directory left).

@@ -93,7 +93,9 @@ init)
 	root=$2
 	shift 2
 	# pivotRoot：syscall.Mount(root, root, "bind", MS_BIND|MS_REC)：pivot_root 需要新根是挂载点。
-	mount --rbind "$root" "$root"
+	# 用 "." 指代，路径就不经过 mount(8)（busybox 的 mount 会在 '#' 处截断路径）。
+	cd "$root"
+	mount --rbind . .
 	cd "$root"
 	# syscall.PivotRoot，然后 syscall.Unmount(MNT_DETACH)：pivot_root . . 把旧根叠在
 	# 新根之上，umount -l 把它摘掉（不留下 .pivot_root 目录）。

@@ -157,8 +157,10 @@ init)
 	trap 'exit 125' EXIT
 	root=$2
 	shift 2
-	# {{ self.t("pivotRoot: syscall.Mount(root, root, \"bind\", MS_BIND|MS_REC): pivot_root needs a mount point.", "pivotRoot：syscall.Mount(root, root, \"bind\", MS_BIND|MS_REC)：pivot_root 需要新根是挂载点。") }}
-	mount --rbind "$root" "$root"
+	# {{ self.t("pivotRoot: syscall.Mount(root, root, \"bind\", MS_BIND|MS_REC): pivot_root needs a mount", "pivotRoot：syscall.Mount(root, root, \"bind\", MS_BIND|MS_REC)：pivot_root 需要新根是挂载点。") }}
+	# {{ self.t("point. Named \".\", the path never reaches mount(8) (busybox's cuts it at '#').", "用 \".\" 指代，路径就不经过 mount(8)（busybox 的 mount 会在 '#' 处截断路径）。") }}
+	cd "$root"
+	mount --rbind . .
 	cd "$root"
 	# {{ self.t("syscall.PivotRoot, then syscall.Unmount(MNT_DETACH): pivot_root . . stacks the old", "syscall.PivotRoot，然后 syscall.Unmount(MNT_DETACH)：pivot_root . . 把旧根叠在") }}
 	# {{ self.t("root on the new one, and umount -l takes it away (no .pivot_root directory left).", "新根之上，umount -l 把它摘掉（不留下 .pivot_root 目录）。") }}

@@ -77,7 +77,7 @@ fn the_lessons_container_fits_one_screen() {
             // Its steps, each there once the lesson's way.
             for step in [
                 "unshare --mount --uts --ipc --pid --net --propagation private",
-                "mount --rbind \"$root\" \"$root\"",
+                "mount --rbind . .",
                 "pivot_root . .",
                 "umount -l .",
                 "mount -t proc -o nosuid,nodev,noexec proc /proc",
