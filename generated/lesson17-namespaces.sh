@@ -283,7 +283,6 @@ run() {
 	path_of readlink coreutils
 	path_of unshare util-linux
 	unshare=$found
-	path_of setsid util-linux
 	path_of setpriv util-linux
 	setpriv=$found
 	path_of busybox busybox-static
