@@ -256,7 +256,7 @@ EOF
 # first failed step): 125, as for gocker itself. Statuses from 126 up are kept.
 finish() {
 	status=$?
-	remove_cgroup "${cg_cpu:-}"
+	remove_cgroup "${cg:-}"
 	if [ -z "${ran:-}" ] && [ "$status" -ne 0 ] && [ "$status" -lt 126 ]; then
 		exit 125
 	fi
@@ -318,17 +318,17 @@ run() {
 	# cgroup (its owner gone) from one in use.
 	id=$$
 	root=/tmp/busybox
-	cg_cpu=/sys/fs/cgroup/cpu/gocker/$id
+	cg=/sys/fs/cgroup/cpu/gocker/$id
 
 	# The lesson's Cgroups (SetCPULimit, SetMemoryLimit): mkdir and write(2) in the cgroup
 	# filesystem. The cgroup exists with its limits before anything runs in it; the child
 	# joins it before the command starts.
 	[ -d /sys/fs/cgroup/cpu/gocker ] || mkdir -p /sys/fs/cgroup/cpu/gocker
-	mkdir "$cg_cpu"
+	mkdir "$cg"
 	# --cpus: CPU time per period, in microseconds (quota before period)
-	echo 100000 >"$cg_cpu"/cpu.cfs_quota_us
+	echo 100000 >"$cg"/cpu.cfs_quota_us
 	# --cpus: the period, in microseconds
-	echo 100000 >"$cg_cpu"/cpu.cfs_period_us
+	echo 100000 >"$cg"/cpu.cfs_period_us
 
 	# The lesson's RunCommand runs /proc/self/exe init (exec.Command); a script runs its interpreter again, with its
 	# own file (busybox needs to be told which applet: sh). The interpreter's path is where

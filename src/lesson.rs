@@ -7,7 +7,7 @@
 //! so a lesson script limits exactly what `gocker run` does. What it leaves out is said in
 //! its header; options the lesson has no step for are refused rather than half done.
 
-use crate::cgroup::{self, Controller, LimitFile, Version};
+use crate::cgroup::{self, LimitFile, Version};
 use crate::cli::{EmitArgs, LangArg, RunArgs};
 use crate::error::Failure;
 use crate::host::Roots;
@@ -97,9 +97,8 @@ pub fn render(
     let dirs: Vec<Dir> = match version {
         Version::V1 => controllers
             .iter()
-            .enumerate()
-            .map(|(i, c)| Dir {
-                var: var(version, i, *c),
+            .map(|c| Dir {
+                var: render::dir_var(version, *c, &controllers),
                 parent: cgroup_root.join(c.name()).join("gocker"),
             })
             .collect(),
@@ -112,17 +111,7 @@ pub fn render(
     let limits = cgroup::limit_files(&spec.limits, version)
         .into_iter()
         .map(|l| Limit {
-            var: match version {
-                Version::V1 => var(
-                    version,
-                    controllers
-                        .iter()
-                        .position(|c| *c == l.controller)
-                        .unwrap_or(0),
-                    l.controller,
-                ),
-                Version::V2 => "cg".into(),
-            },
+            var: render::dir_var(version, l.controller, &controllers),
             comment: limit_comment(&l, zh).into(),
             file: l.file,
             if_present: l.if_present,
@@ -155,15 +144,6 @@ pub fn render(
 
 /// Where the cgroup hierarchies are mounted on the host the script runs on.
 const CGROUP_ROOT: &str = "/sys/fs/cgroup";
-
-/// The shell variable of the container's cgroup directory: `cg` for the first (v1) or only
-/// (v2) one, so that v1 and v2 scripts name it alike; `cg_NAME` for further v1 controllers.
-fn var(version: Version, index: usize, c: Controller) -> String {
-    match (version, index) {
-        (Version::V2, _) | (Version::V1, 0) => "cg".into(),
-        (Version::V1, _) => format!("cg_{}", c.name()),
-    }
-}
 
 /// A limit's comment: which lesson method it is, and what the value counts.
 fn limit_comment(l: &LimitFile, zh: bool) -> &'static str {

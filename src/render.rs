@@ -139,7 +139,7 @@ pub fn render(spec: &ContainerSpec, version: Version, header: &[OsString]) -> Re
             .map(|(i, c)| CgroupDir {
                 controller: c.name(),
                 option: c.option(),
-                var: dir_var(version, *c),
+                var: dir_var(version, *c, &controllers),
                 hierarchy: match version {
                     Version::V1 => cgroup_root.join(c.name()),
                     Version::V2 => cgroup_root.clone(),
@@ -156,7 +156,7 @@ pub fn render(spec: &ContainerSpec, version: Version, header: &[OsString]) -> Re
         limits: limits
             .iter()
             .map(|l| Limit {
-                var: dir_var(version, l.controller),
+                var: dir_var(version, l.controller, &controllers),
                 file: l.file,
                 value: &l.value,
                 comment: limit_comment(l),
@@ -166,7 +166,7 @@ pub fn render(spec: &ContainerSpec, version: Version, header: &[OsString]) -> Re
         oom: (controllers.contains(&Controller::Memory)).then(|| {
             let (file, key) = cgroup::oom_counter(version);
             Oom {
-                var: dir_var(version, Controller::Memory),
+                var: dir_var(version, Controller::Memory, &controllers),
                 file,
                 key,
                 mib: spec.limits.memory_bytes.unwrap_or(0) >> 20,
@@ -219,11 +219,13 @@ const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 /// them across in the inheritable set and clears them before the command runs.
 const SETUP_CAPS: [&str; 2] = ["sys_admin", "net_admin"];
 
-/// The shell variable that holds the container's cgroup directory for `c`.
-fn dir_var(version: Version, c: Controller) -> String {
+/// The shell variable that holds the container's cgroup directory for `c`: `cg` for the
+/// first of `controllers` on v1 and for the one directory on v2, so that v1 and v2 scripts
+/// name it alike; `cg_NAME` for a further v1 controller.
+pub(crate) fn dir_var(version: Version, c: Controller, controllers: &[Controller]) -> String {
     match version {
-        Version::V1 => format!("cg_{}", c.name()),
-        Version::V2 => "cg".into(),
+        Version::V1 if controllers.first() != Some(&c) => format!("cg_{}", c.name()),
+        _ => "cg".into(),
     }
 }
 
@@ -897,7 +899,8 @@ mod tests {
             let spec = ContainerSpec::from_args(&run, &host()).unwrap();
             let mut at = 0;
             for l in cgroup::limit_files(&spec.limits, version) {
-                let (var, file) = (dir_var(version, l.controller), l.file);
+                let controllers = cgroup::needed_controllers(&spec.limits);
+                let (var, file) = (dir_var(version, l.controller, &controllers), l.file);
                 let guard = if l.if_present {
                     format!("[ ! -e \"${var}\"/{file} ] || ")
                 } else {
@@ -919,7 +922,7 @@ mod tests {
             assert!(s.contains(dir), "{s}");
         }
         let v1 = render_strs(&[&["--cgroup", "v1"][..], &args].concat());
-        assert!(v1.contains("echo 50000 >\"$cg_cpu\"/cpu.cfs_quota_us\n"));
+        assert!(v1.contains("echo 50000 >\"$cg\"/cpu.cfs_quota_us\n"));
         assert!(v1.find("cpu.cfs_quota_us") < v1.find("cpu.cfs_period_us"));
         let v2 = render_strs(&[&["--cgroup", "v2"][..], &args].concat());
         assert!(v2.contains("echo '50000 100000' >\"$cg\"/cpu.max\n"));
