@@ -16,8 +16,8 @@
 # 5    | pivotRoot: syscall.Mount(root, root, "bind", MS_BIND|MS_REC)
 #      |                                              | child(): mount --rbind            | mount(2)
 # 6    | syscall.Mount("proc", "/proc", "proc", ...)  | child(): mount -t proc            | mount(2)
-# 7    | syscall.Sethostname                          | child(): hostname                 | sethostname(2)
-# 8    | syscall.PivotRoot, syscall.Unmount(MNT_DETACH) | child(): pivot_root . .; umount -l . | pivot_root(2), umount2(2)
+# 7    | syscall.PivotRoot, syscall.Unmount(MNT_DETACH) | child(): pivot_root . .; umount -l . | pivot_root(2), umount2(2)
+# 8    | syscall.Sethostname                          | inside(): hostname                | sethostname(2)
 # 9    | Apply                                        | inside(): echo 0 >&3              | write(2)
 # 10   | exec.LookPath, syscall.Exec                  | inside(): find_command; exec      | execve(2)
 # 11   | defer cgroup.Destroy()                       | finish(): remove_cgroup           | rmdir(2)
@@ -47,6 +47,13 @@ set -eu
 fail() {
 	echo "gocker script: $*" >&2
 	exit 125
+}
+
+# GOCKER_TRACE=1: one line per step on stderr, the same steps in the same order as
+# `gocker run --trace` prints: $1 the step, $2 the lesson's Go code, $3 what was done.
+# Each call is behind [ -z "${GOCKER_TRACE:-}" ], so without it nothing is computed.
+trace() {
+	echo "gocker trace: $1: $3 [lesson 18: $2]" >&2
 }
 
 # Set found to the full path of program $1 on PATH, or fail naming the package $2 that has
@@ -225,7 +232,7 @@ root_is_initramfs() {
 # and be static: it maps no file but itself, which its own /proc/self/maps shows.
 check_busybox() {
 	busybox_applets=$("$busybox" --list)
-	for applet in sh umount mkdir env setpriv start-stop-daemon chroot; do
+	for applet in sh umount mkdir env setpriv start-stop-daemon chroot hostname; do
 		case "
 $busybox_applets
 " in
@@ -361,6 +368,7 @@ run() {
 	#    the bounding set lacks, so this comes before the cut.) The child clears them
 	#    just before the command.
 	status=0
+	[ -z "${GOCKER_TRACE:-}" ] || trace '1 namespaces' 'RunCommand: exec.Command("/proc/self/exe", "init") with Cloneflags' "unshare(CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWPID|CLONE_NEWNET) from $(readlink /proc/self/ns/mnt)"
 	"$setpriv" --pdeathsig KILL --inh-caps -all,+sys_admin,+net_admin -- \
 		"$unshare" --mount --uts --ipc --pid --net --propagation private -- \
 		"$@" "$0" start "$root" "$id" "$setpriv" "$busybox" || status=$?
@@ -405,7 +413,7 @@ start() {
 # It runs under the host's static busybox sh, whatever shell ran run(): after pivot_root
 # every program a shell execs by name or path comes from the image, and so would the
 # ELF interpreter (ld.so) of any dynamically linked host program, util-linux's included.
-# busybox sh runs a name that is one of its applets (umount, mkdir, env, setpriv,
+# busybox sh runs a name that is one of its applets (umount, mkdir, env, setpriv, hostname,
 # start-stop-daemon) as that applet, by re-executing itself through /proc/self/exe: the
 # host's busybox, never a program of the image. The image's first program to run is the
 # command, with its privileges final.
@@ -426,21 +434,20 @@ child() {
 	host_mount=$found
 	path_of mknod coreutils
 	host_mknod=$found
-	path_of hostname hostname
-	host_hostname=$found
 	path_of pivot_root util-linux
 	host_pivot_root=$found
 	mount() { "$host_mount" "$@"; }
 	mknod() { "$host_mknod" "$@"; }
-	hostname() { "$host_hostname" "$@"; }
 	pivot_root() { "$host_pivot_root" "$@"; }
 
 	# (mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL), which the lesson lacks, is done
 	# already: unshare --propagation private, in run().)
+	[ -z "${GOCKER_TRACE:-}" ] || trace '2 private' 'none: / is shared under systemd, and pivot_root refuses it' "mount(NULL, /, NULL, MS_REC|MS_PRIVATE, NULL) by unshare --propagation private, in $(readlink /proc/self/ns/mnt)"
 
 	# mount(root, root, NULL, MS_BIND|MS_REC, NULL): pivot_root needs the new root to be
 	# a mount point (pivotRoot's syscall.Mount(root, root, "bind", syscall.MS_BIND|syscall.MS_REC, "")).
 	mount --rbind "$root" "$root"
+	[ -z "${GOCKER_TRACE:-}" ] || trace '3 root' 'pivotRoot: syscall.Mount(root, root, "bind", MS_BIND|MS_REC)' "mount($root, $root, NULL, MS_BIND|MS_REC, NULL)"
 
 	# mount(2), each below: the lesson mounts /proc after pivotRoot (syscall.Mount("proc",
 	# "/proc", "proc", ...)); here every mount is made before pivot_root, while this host's
@@ -454,6 +461,7 @@ child() {
 	fs_target /proc
 	[ -d "$t" ] || mkdir -p "$t"
 	mount -t proc -o nosuid,nodev,noexec proc "$t"
+	[ -z "${GOCKER_TRACE:-}" ] || trace '4 proc' 'syscall.Mount("proc", "/proc", "proc", ...)' "mount(proc, /proc, proc, MS_NOSUID|MS_NODEV|MS_NOEXEC)"
 
 	# [beyond lesson 18: Docker's default] host kernel settings, read-only
 	in_root /proc/bus
@@ -547,8 +555,6 @@ child() {
 	new_entry /dev/ptmx
 	[ -L "$t" ] || ln -s pts/ptmx "$t"
 
-	# sethostname(2): the lesson's syscall.Sethostname, in the new UTS namespace.
-	hostname gocker
 	# [beyond lesson 18: Docker's default] A new network namespace has only lo, and it is
 	# down (gocker run: ioctl SIOCSIFFLAGS).
 	if command -v ip >/dev/null 2>&1; then
@@ -567,6 +573,7 @@ child() {
 		exec 9<"$0"
 		cd "$root"
 		mount --move . /
+		[ -z "${GOCKER_TRACE:-}" ] || trace '5 pivot_root' 'syscall.PivotRoot, syscall.Unmount(pivotDir, syscall.MNT_DETACH)' "mount(., /, MS_MOVE), chroot(.): / is the initramfs"
 		exec chroot . sh /proc/self/fd/9 inside
 	fi
 	# pivot_root(".", "."): the lesson's syscall.PivotRoot. The old root ends up on top of
@@ -575,6 +582,7 @@ child() {
 	cd "$root"
 	pivot_root . .
 	umount -l .
+	[ -z "${GOCKER_TRACE:-}" ] || trace '5 pivot_root' 'syscall.PivotRoot, syscall.Unmount(pivotDir, syscall.MNT_DETACH)' "pivot_root(., .), umount2(., MNT_DETACH)"
 	inside
 }
 
@@ -586,10 +594,16 @@ inside() {
 	trap 'exit 125' EXIT
 	exec 9<&-
 	cd /
+
+	# sethostname(2): the lesson's syscall.Sethostname, in the new UTS namespace, after
+	# pivotRoot as in the lesson (busybox's applet, like every program here).
+	hostname gocker
+	[ -z "${GOCKER_TRACE:-}" ] || trace '6 hostname' syscall.Sethostname "sethostname($(hostname))"
 	# write(2) "0" to cgroup.procs: this process, the container's PID 1, joins its cgroup
 	# (the lesson's Apply wrote the pid to tasks after cmd.Start: a race).
 	echo 0 >&3
 	exec 3>&-
+	[ -z "${GOCKER_TRACE:-}" ] || trace '7 cgroup' Apply "write(cgroup.procs, 0): in $(grep /gocker/ /proc/self/cgroup | tr '\n' ' ')"
 
 	# execve(2) of the command, exactly its argv, with only the container's environment
 	# (the lesson's syscall.Exec; it passed on os.Environ(), the host's environment).
@@ -606,6 +620,7 @@ inside() {
 	find_command "$1" /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 	argv0=$1
 	shift
+	[ -z "${GOCKER_TRACE:-}" ] || trace '8 exec' 'exec.LookPath, syscall.Exec' "execve($exe)"
 	exec env -i -- \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOSTNAME=gocker \

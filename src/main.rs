@@ -21,6 +21,7 @@ mod spec;
 mod sys;
 #[cfg(test)]
 mod testutil;
+mod trace;
 
 use clap::{CommandFactory, FromArgMatches};
 use cli::{Cli, Command, RootfsCommand};
@@ -61,7 +62,11 @@ fn main() {
 fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     let roots = Roots::system();
     match cli.command {
-        Command::Run(args) => {
+        Command::Run(cmd) => {
+            if cmd.trace {
+                trace::enable();
+            }
+            let args = cmd.run;
             let spec = ContainerSpec::from_args(&args, &HostFacts::probe(&roots, &args))?;
             runtime::run(&spec, &roots)
         }

@@ -282,6 +282,16 @@ struct Script<'a> {
 }
 
 impl Script<'_> {
+    /// Step `n` of `trace::STEPS` as the template's `trace` takes it: `'N NAME' 'LESSON'`.
+    fn step(&self, n: usize) -> String {
+        let (name, lesson) = crate::trace::STEPS[n - 1];
+        format!(
+            "{} {}",
+            quote_bytes(format!("{n} {name}").as_bytes()),
+            quote_bytes(lesson.as_bytes())
+        )
+    }
+
     fn setup_caps(&self, sign: &str) -> String {
         SETUP_CAPS
             .iter()

@@ -557,3 +557,85 @@ fn lesson_script_and_run_agree_on_every_probe() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+// ------------------------------------------------------------------ trace
+
+/// The steps a traced run printed on stderr, as "N NAME".
+fn traced_steps(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("gocker trace: "))
+        .map(|l| l.split(':').next().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn run_trace_and_script_trace_show_the_same_steps_in_order() {
+    let test = "run_trace_and_script_trace_show_the_same_steps_in_order";
+    if !need_root(test) {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let rootfs = busybox_rootfs();
+    let work = TempDir::new("trace");
+    let want: Vec<String> = [
+        "1 namespaces",
+        "2 private",
+        "3 root",
+        "4 proc",
+        "5 pivot_root",
+        "6 hostname",
+        "7 cgroup",
+        "8 exec",
+    ]
+    .map(String::from)
+    .to_vec();
+    let opts = vec![
+        OsString::from("--rootfs"),
+        rootfs.path().as_os_str().to_owned(),
+        "--cpus".into(),
+        "0.5".into(),
+        "--security-opt=devices=unconfined".into(),
+        "/bin/true".into(),
+    ];
+    let run = |trace: bool| {
+        let mut c = gocker();
+        c.arg("run");
+        if trace {
+            c.arg("--trace");
+        }
+        let out = c.args(&opts).output().expect("run gocker");
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        traced_steps(&stderr(&out))
+    };
+    assert_eq!(run(true), want, "gocker run --trace");
+    assert_eq!(
+        run(false),
+        Vec::<String>::new(),
+        "gocker run without --trace"
+    );
+    let file = work.path().join("full.sh");
+    std::fs::write(&file, emit(&opts)).unwrap();
+    for shell in [&["dash"][..], &["bash"], &["busybox", "sh"]] {
+        let Some(p) = tool(shell[0], test) else {
+            continue;
+        };
+        for traced in [true, false] {
+            let mut c = Command::new(&p);
+            c.args(&shell[1..]).arg(&file);
+            if traced {
+                c.env("GOCKER_TRACE", "1");
+            } else {
+                c.env_remove("GOCKER_TRACE");
+            }
+            let out = c.output().expect("run the script");
+            assert_eq!(out.status.code(), Some(0), "{shell:?}: {}", stderr(&out));
+            let got = traced_steps(&stderr(&out));
+            if traced {
+                assert_eq!(got, want, "the script under {shell:?} with GOCKER_TRACE=1");
+            } else {
+                assert!(got.is_empty(), "{shell:?} traced without GOCKER_TRACE");
+            }
+        }
+    }
+}

@@ -131,6 +131,7 @@ fn start_and_wait(
         flags,
         cgroup: cgroup_fd.as_ref().map(|f| f.as_raw_fd()),
     };
+    crate::trace::step(1, || crate::trace::clone_call(spec));
     let pid = match sys::clone(&clone_args) {
         // Kernels before 5.7 lack clone3 or CLONE_INTO_CGROUP: the child joins itself.
         Err(e)
