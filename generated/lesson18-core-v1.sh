@@ -105,7 +105,7 @@ init)
 	# cd, and busybox sh if it runs this, set OLDPWD and SHLVL: not the container's.
 	unset OLDPWD SHLVL
 	# syscall.Mount("proc", "/proc", "proc", MS_NOEXEC|MS_NOSUID|MS_NODEV): ps sees only this PID
-	# namespace. From here on, mount and hostname are the image's programs.
+	# namespace. From here on, mount and hostname are the image's (busybox's applets under busybox sh).
 	mount -t proc -o nosuid,nodev,noexec proc /proc
 	# syscall.Sethostname: in the new UTS namespace, the host keeps its name.
 	hostname lagoudocker

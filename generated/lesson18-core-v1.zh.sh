@@ -103,7 +103,7 @@ init)
 	# cd 以及运行本脚本的 busybox sh 会设置 OLDPWD 和 SHLVL：它们不属于容器。
 	unset OLDPWD SHLVL
 	# syscall.Mount("proc", "/proc", "proc", MS_NOEXEC|MS_NOSUID|MS_NODEV)：ps 只看到这个 PID
-	# 命名空间。从这里起，mount 和 hostname 都是镜像里的程序。
+	# 命名空间。从这里起，mount 和 hostname 是镜像里的程序（由 busybox sh 运行时是 busybox 自带的）。
 	mount -t proc -o nosuid,nodev,noexec proc /proc
 	# syscall.Sethostname：在新的 UTS 命名空间中设置，主机的名字不变。
 	hostname lagoudocker

@@ -170,7 +170,7 @@ init)
 	# {{ self.t("cd, and busybox sh if it runs this, set OLDPWD and SHLVL: not the container's.", "cd 以及运行本脚本的 busybox sh 会设置 OLDPWD 和 SHLVL：它们不属于容器。") }}
 	unset OLDPWD SHLVL
 	# {{ self.t("syscall.Mount(\"proc\", \"/proc\", \"proc\", MS_NOEXEC|MS_NOSUID|MS_NODEV): ps sees only this PID", "syscall.Mount(\"proc\", \"/proc\", \"proc\", MS_NOEXEC|MS_NOSUID|MS_NODEV)：ps 只看到这个 PID") }}
-	# {{ self.t("namespace. From here on, mount and hostname are the image's programs.", "命名空间。从这里起，mount 和 hostname 都是镜像里的程序。") }}
+	# {{ self.t("namespace. From here on, mount and hostname are the image's (busybox's applets under busybox sh).", "命名空间。从这里起，mount 和 hostname 是镜像里的程序（由 busybox sh 运行时是 busybox 自带的）。") }}
 	mount -t proc -o nosuid,nodev,noexec proc /proc
 	# {{ self.t("syscall.Sethostname: in the new UTS namespace, the host keeps its name.", "syscall.Sethostname：在新的 UTS 命名空间中设置，主机的名字不变。") }}
 	hostname {{ hostname|quote }}
