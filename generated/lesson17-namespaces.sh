@@ -296,7 +296,6 @@ run() {
 	busybox=$found
 	path_of mount mount
 	path_of pivot_root util-linux
-	path_of hostname hostname
 	path_of mknod coreutils
 	command -v ip >/dev/null 2>&1 || path_of ifconfig "iproute2 (for ip) or busybox (for ifconfig)"
 	# The host's static busybox runs every step after pivot_root: see check_busybox.

@@ -24,8 +24,6 @@ pub fn render(spec: &ContainerSpec, version: Version, header: &[OsString]) -> Re
         // The script's own interpreter is there by the time it checks anything.
         tools: host::script_tools_for(spec)
             .filter(|t| t.name != "sh")
-            // setsid runs only without -t (see the template).
-            .filter(|t| t.name != "setsid" || !spec.process.terminal)
             .collect(),
         host_view: spec.root == Root::HostView,
         rootfs: match &spec.root {
