@@ -2,11 +2,29 @@
 # shellcheck shell=sh
 #
 # The container `gocker run` builds with these options, made with host tools instead of
-# system calls. Each step names the system call it stands for and the lesson's Go code it
-# matches, so this script and src/runtime/ can be read side by side.
+# system calls. Each step names the system call it stands for and the lesson 18 Go code it
+# matches (RunCommand, InitCommand, pivotRoot, Cgroups), so this script and src/runtime/
+# can be read side by side. A step the lesson does not have says so and why, as
+# [beyond lesson 18: WHY]; `gocker emit-script --lesson` prints the lesson's steps alone.
 #
-# Run it as root, from its file (sudo sh FILE): like the lesson's program, which runs
-# /proc/self/exe again as "child", it runs its own file again inside the new namespaces.
+# step | lesson 18 Go code                            | here                              | system call
+# 1    | Cgroups: SetCPULimit / SetMemoryLimit        | run(): mkdir, echo >"$cg"/FILE    | mkdir(2), write(2)
+# 2    | RunCommand: exec.Command("/proc/self/exe", "init") with Cloneflags
+#      |                                              | run(): unshare ... "$0" start     | unshare(2)
+# 3    | cmd.Start, then cmd.Wait                     | start(): busybox sh "$0" child    | fork(2), wait4(2)
+# 4    | readCommandArray (the command on an fd 3 pipe) | inside(): set -- ARGV           | (execve's argv)
+# 5    | pivotRoot: syscall.Mount(root, root, "bind", MS_BIND|MS_REC)
+#      |                                              | child(): mount --rbind            | mount(2)
+# 6    | syscall.Mount("proc", "/proc", "proc", ...)  | child(): mount -t proc            | mount(2)
+# 7    | syscall.PivotRoot, syscall.Unmount(MNT_DETACH) | child(): pivot_root . .; umount -l . | pivot_root(2), umount2(2)
+# 8    | syscall.Sethostname                          | inside(): hostname                | sethostname(2)
+# 9    | Apply                                        | inside(): echo 0 >&3              | write(2)
+# 10   | exec.LookPath, syscall.Exec                  | inside(): find_command; exec      | execve(2)
+# 11   | defer cgroup.Destroy()                       | finish(): remove_cgroup           | rmdir(2)
+#
+# Run it as root, from its file (sudo sh FILE): like the lesson's RunCommand, which runs
+# /proc/self/exe again as "init" (InitCommand), it runs its own file again inside the new
+# namespaces.
 # Exit status: the command's own; 128+N when a signal N killed it; 125 when this script
 # failed; 126 when the command cannot be invoked; 127 when it was not found.
 #
@@ -31,6 +49,13 @@ fail() {
 	exit 125
 }
 
+# GOCKER_TRACE=1: one line per step on stderr, the same steps in the same order as
+# `gocker run --trace` prints: $1 the step, $2 the lesson's Go code, $3 what was done.
+# Each call is behind [ -z "${GOCKER_TRACE:-}" ], so without it nothing is computed.
+trace() {
+	echo "gocker trace: $1: $3 [lesson 18: $2]" >&2
+}
+
 # Set found to the full path of program $1 on PATH, or fail naming the package $2 that has
 # it. Called by its full path, a program is the one on PATH even under busybox sh, which
 # would run its own applet of that name instead (busybox's mount cuts a path at '#'). A
@@ -49,6 +74,7 @@ path_of() {
 	[ -n "$found" ] || fail "$1 not found on PATH: install $2"
 }
 
+# [beyond lesson 18: a leaking caller]
 # Only stdin, stdout and stderr reach the command, as in gocker run (close_range(2)
 # there): close every other descriptor this shell was given, whatever its number. A
 # descriptor marked close-on-exec (O_CLOEXEC, 02000000 in the flags of
@@ -69,6 +95,7 @@ close_fds() {
 	done
 }
 
+# [beyond lesson 18: a hostile image]
 # Set t to the host path of the container's path $1: each symlink on the way is followed
 # as the container will see it, an absolute one from the new root, and ".." goes no
 # higher than the new root (what openat2(2) with RESOLVE_IN_ROOT does in gocker run; at
@@ -196,6 +223,7 @@ root_is_initramfs() {
 	[ "$type" = rootfs ]
 }
 
+# [beyond lesson 18: a hostile image]
 # After pivot_root this script runs only busybox, the host's: every program a shell
 # execs then comes from the new root (the image's), and so does the ELF interpreter
 # (ld.so) of any dynamically linked host program. So busybox must have the applets
@@ -204,7 +232,7 @@ root_is_initramfs() {
 # and be static: it maps no file but itself, which its own /proc/self/maps shows.
 check_busybox() {
 	busybox_applets=$("$busybox" --list)
-	for applet in sh umount mkdir env setpriv start-stop-daemon chroot; do
+	for applet in sh umount mkdir env setpriv start-stop-daemon chroot hostname; do
 		case "
 $busybox_applets
 " in
@@ -230,12 +258,12 @@ $busybox_maps
 EOF
 }
 
-# On every way out of run(): undo what it made (the lesson never removed its cgroup).
+# On every way out of run(): undo what it made (the lesson's defer cgroup.Destroy()).
 # Before the container has run, a way out is this script failing (set -e stops at the
 # first failed step): 125, as for gocker itself. Statuses from 126 up are kept.
 finish() {
 	status=$?
-	remove_cgroup "${cg_cpu:-}"
+	remove_cgroup "${cg:-}"
 	if [ -z "${ran:-}" ] && [ "$status" -ne 0 ] && [ "$status" -lt 126 ]; then
 		exit 125
 	fi
@@ -253,7 +281,8 @@ remove_cgroup() {
 }
 
 # ------------------------------------------------------------------ run: the parent
-# The lesson's run(): make the cgroup, start the child in new namespaces, wait for it.
+# The lesson's RunCommand: make the cgroup (Cgroups), start the child in new namespaces
+# (cmd.Start), wait for it (cmd.Wait).
 run() {
 	trap finish EXIT
 	trap 'exit 129' HUP
@@ -275,14 +304,12 @@ run() {
 	path_of readlink coreutils
 	path_of unshare util-linux
 	unshare=$found
-	path_of setsid util-linux
 	path_of setpriv util-linux
 	setpriv=$found
 	path_of busybox busybox-static
 	busybox=$found
 	path_of mount mount
 	path_of pivot_root util-linux
-	path_of hostname hostname
 	path_of mknod coreutils
 	command -v ip >/dev/null 2>&1 || path_of ifconfig "iproute2 (for ip) or busybox (for ifconfig)"
 	path_of rmdir coreutils
@@ -297,18 +324,19 @@ run() {
 	# cgroup (its owner gone) from one in use.
 	id=$$
 	root=/tmp/busybox
-	cg_cpu=/sys/fs/cgroup/cpu/gocker/$id
+	cg=/sys/fs/cgroup/cpu/gocker/$id
 
-	# The lesson's cg(): mkdir and write(2) in the cgroup filesystem. The cgroup exists with
-	# its limits before anything runs in it; the child joins it before the command starts.
+	# The lesson's Cgroups (SetCPULimit, SetMemoryLimit): mkdir and write(2) in the cgroup
+	# filesystem. The cgroup exists with its limits before anything runs in it; the child
+	# joins it before the command starts.
 	[ -d /sys/fs/cgroup/cpu/gocker ] || mkdir -p /sys/fs/cgroup/cpu/gocker
-	mkdir "$cg_cpu"
+	mkdir "$cg"
 	# --cpus: CPU time per period, in microseconds (quota before period)
-	echo 100000 >"$cg_cpu"/cpu.cfs_quota_us
+	echo 100000 >"$cg"/cpu.cfs_quota_us
 	# --cpus: the period, in microseconds
-	echo 100000 >"$cg_cpu"/cpu.cfs_period_us
+	echo 100000 >"$cg"/cpu.cfs_period_us
 
-	# The lesson runs /proc/self/exe again; a script runs its interpreter again, with its
+	# The lesson's RunCommand runs /proc/self/exe init (exec.Command); a script runs its interpreter again, with its
 	# own file (busybox needs to be told which applet: sh). The interpreter's path is where
 	# /proc/$$/exe points. Read without a fork: the file of the first mapping in
 	# /proc/$$/maps, checked to be that same file (test -ef); if not, readlink(1) says.
@@ -321,9 +349,10 @@ run() {
 	esac
 
 	# unshare(CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWPID|CLONE_NEWNET): the lesson's
-	# cmd.SysProcAttr.Cloneflags. The new PID namespace is for the children of what unshare
+	# Cloneflags (cmd.SysProcAttr). The new PID namespace is for the children of what unshare
 	# runs: see start() below. Then, as the child's first step in gocker run,
-	# mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL) (unshare's --propagation private):
+	# mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL) (unshare's --propagation private;
+	# [beyond lesson 18: systemd makes / shared]):
 	# nothing mounted from here on propagates back to the host. The lesson's pivot_root
 	# fails with EINVAL without it when / is shared (systemd's default).
 	# First, setpriv (the process that becomes unshare, then start()):
@@ -338,6 +367,7 @@ run() {
 	#    the bounding set lacks, so this comes before the cut.) The child clears them
 	#    just before the command.
 	status=0
+	[ -z "${GOCKER_TRACE:-}" ] || trace '1 namespaces' 'RunCommand: exec.Command("/proc/self/exe", "init") with Cloneflags' "unshare(CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWPID|CLONE_NEWNET) from $(readlink /proc/self/ns/mnt)"
 	"$setpriv" --pdeathsig KILL --inh-caps -all,+sys_admin,+net_admin -- \
 		"$unshare" --mount --uts --ipc --pid --net --propagation private -- \
 		"$@" "$0" start "$root" "$id" "$setpriv" "$busybox" || status=$?
@@ -348,18 +378,22 @@ run() {
 # ------------------------------------------------------------------ start: fork and wait
 # In the new namespaces but the PID one: unshare(CLONE_NEWPID) moves the children of a
 # process, not the process itself. So this shell forks the container's PID 1 (the lesson's
-# cmd.Run: clone, then wait4) and exits with its status, 128+N when signal N killed it, as
+# cmd.Start, then cmd.Wait: clone, then wait4) and exits with its status, 128+N when signal N killed it, as
 # gocker run does. This shell is a stage of its own, where unshare --fork could have done
 # the fork and the wait, because util-linux 2.38's unshare --fork exits 1, not 137, when
 # its child is killed by SIGKILL, the OOM killer's signal.
 # The first process this shell forks becomes PID 1, so it forks nothing else before
 # (hence the paths come from run()). That process is util-linux setpriv, which sets,
 # for the container, before it runs the child:
-#  - --pdeathsig KILL (prctl PR_SET_PDEATHSIG): if this shell dies, so does the container;
-#  - --bounding-set (prctl PR_CAPBSET_DROP): the bounding set caps what any later program
+#  - --pdeathsig KILL (prctl PR_SET_PDEATHSIG): if this shell (start's) dies, so does the
+#    container; this shell dies with run()'s by the same setting, made there
+#    [beyond lesson 18: the lesson's container outlives a killed gocker];
+#  - --bounding-set (prctl PR_CAPBSET_DROP) [beyond lesson 18: Docker's default]: the
+#    bounding set caps what any later program
 #    can have. It is cut now, while util-linux setpriv is still reachable (busybox's
 #    setpriv cannot cut it);
-#  - --no-new-privs (prctl PR_SET_NO_NEW_PRIVS).
+#  - --no-new-privs (prctl PR_SET_NO_NEW_PRIVS) [beyond lesson 18: Docker's
+#    no-new-privileges].
 # The child is this file again, run by the host's static busybox sh: see child() below.
 start() {
 	root=$1
@@ -371,13 +405,14 @@ start() {
 }
 
 # ------------------------------------------------------------------ child: in the container
-# The lesson's child(): PID 1 of the new namespaces, still on this host's root. It builds
-# the new root, pivots into it and becomes the command.
+# The lesson's InitCommand (run as /proc/self/exe init): PID 1 of the new namespaces, still
+# on this host's root. It builds the new root, pivots into it and becomes the command.
 #
+# [beyond lesson 18: a hostile image]
 # It runs under the host's static busybox sh, whatever shell ran run(): after pivot_root
 # every program a shell execs by name or path comes from the image, and so would the
 # ELF interpreter (ld.so) of any dynamically linked host program, util-linux's included.
-# busybox sh runs a name that is one of its applets (umount, mkdir, env, setpriv,
+# busybox sh runs a name that is one of its applets (umount, mkdir, env, setpriv, hostname,
 # start-stop-daemon) as that applet, by re-executing itself through /proc/self/exe: the
 # host's busybox, never a program of the image. The image's first program to run is the
 # command, with its privileges final.
@@ -398,22 +433,25 @@ child() {
 	host_mount=$found
 	path_of mknod coreutils
 	host_mknod=$found
-	path_of hostname hostname
-	host_hostname=$found
 	path_of pivot_root util-linux
 	host_pivot_root=$found
 	mount() { "$host_mount" "$@"; }
 	mknod() { "$host_mknod" "$@"; }
-	hostname() { "$host_hostname" "$@"; }
 	pivot_root() { "$host_pivot_root" "$@"; }
 
-	# (The lesson's first mount, mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL), is done
+	# (mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL), which the lesson lacks, is done
 	# already: unshare --propagation private, in run().)
+	[ -z "${GOCKER_TRACE:-}" ] || trace '2 private' 'none: / is shared under systemd, and pivot_root refuses it' "mount(NULL, /, NULL, MS_REC|MS_PRIVATE, NULL) by unshare --propagation private, in $(readlink /proc/self/ns/mnt)"
 
 	# mount(root, root, NULL, MS_BIND|MS_REC, NULL): pivot_root needs the new root to be
-	# a mount point (the lesson's syscall.Mount(rootfs, rootfs, "", syscall.MS_BIND|syscall.MS_REC, "")).
+	# a mount point (pivotRoot's syscall.Mount(root, root, "bind", syscall.MS_BIND|syscall.MS_REC, "")).
 	mount --rbind "$root" "$root"
+	[ -z "${GOCKER_TRACE:-}" ] || trace '3 root' 'pivotRoot: syscall.Mount(root, root, "bind", MS_BIND|MS_REC)' "mount($root, $root, NULL, MS_BIND|MS_REC, NULL)"
 
+	# mount(2), each below: the lesson mounts /proc after pivotRoot (syscall.Mount("proc",
+	# "/proc", "proc", ...)); here every mount is made before pivot_root, while this host's
+	# mount(8) still runs, and the lesson's one is the first, /proc. The others are
+	# [beyond lesson 18: Docker's default], each with its reason.
 	# Every path below is a path of the container's, found under "$root" by in_root (or
 	# fs_target, volume_target, new_entry) into $t: a symlink in the image is followed
 	# as the container sees it, and never leads out of the rootfs.
@@ -422,8 +460,9 @@ child() {
 	fs_target /proc
 	[ -d "$t" ] || mkdir -p "$t"
 	mount -t proc -o nosuid,nodev,noexec proc "$t"
+	[ -z "${GOCKER_TRACE:-}" ] || trace '4 proc' 'syscall.Mount("proc", "/proc", "proc", ...)' "mount(proc, /proc, proc, MS_NOSUID|MS_NODEV|MS_NOEXEC)"
 
-	# host kernel settings, read-only
+	# [beyond lesson 18: Docker's default] host kernel settings, read-only
 	in_root /proc/bus
 	if [ -e "$t" ]; then
 		mount --rbind "$t" "$t"
@@ -450,7 +489,7 @@ child() {
 		mount -o remount,bind,ro,nosuid,nodev,noexec "$t"
 	fi
 
-	# host kernel information, masked
+	# [beyond lesson 18: Docker's default] host kernel information, masked
 	volume_target /proc/kcore
 	if [ -e "$t" ]; then
 		mount --bind /dev/null "$t"
@@ -476,12 +515,12 @@ child() {
 	# from gocker rootfs busybox) keeps it; otherwise it gets one, as gocker run does.
 	in_root /dev/null
 	if [ ! -c "$t" ]; then
-		# a minimal /dev of its own
+		# [beyond lesson 18: Docker's default] a minimal /dev of its own
 		fs_target /dev
 		[ -d "$t" ] || mkdir -p "$t"
 		mount -t tmpfs -o nosuid,noexec,mode=755,size=64k tmpfs "$t"
 
-		# device nodes (mknod)
+		# [beyond lesson 18: Docker's default] device nodes (mknod)
 		new_entry /dev/null
 		mknod -m 666 "$t" c 1 3
 		new_entry /dev/zero
@@ -495,7 +534,7 @@ child() {
 		new_entry /dev/tty
 		mknod -m 666 "$t" c 5 0
 
-		# standard /dev link
+		# [beyond lesson 18: Docker's default] standard /dev link
 		new_entry /dev/fd
 		ln -s /proc/self/fd "$t"
 		new_entry /dev/stdin
@@ -506,18 +545,17 @@ child() {
 		ln -s /proc/self/fd/2 "$t"
 	fi
 
-	# pseudo-terminals of its own (-t)
+	# [beyond lesson 18: Docker's default] pseudo-terminals of its own (-t)
 	fs_target /dev/pts
 	[ -d "$t" ] || mkdir -p "$t"
 	mount -t devpts -o nosuid,noexec,newinstance,ptmxmode=0666,mode=0620 devpts "$t"
 
-	# pseudo-terminal multiplexer (-t)
+	# [beyond lesson 18: Docker's default] pseudo-terminal multiplexer (-t)
 	new_entry /dev/ptmx
 	[ -L "$t" ] || ln -s pts/ptmx "$t"
 
-	# sethostname(2): the lesson's syscall.Sethostname, in the new UTS namespace.
-	hostname gocker
-	# A new network namespace has only lo, and it is down (gocker run: ioctl SIOCSIFFLAGS).
+	# [beyond lesson 18: Docker's default] A new network namespace has only lo, and it is
+	# down (gocker run: ioctl SIOCSIFFLAGS).
 	if command -v ip >/dev/null 2>&1; then
 		ip link set lo up
 	else
@@ -534,6 +572,7 @@ child() {
 		exec 9<"$0"
 		cd "$root"
 		mount --move . /
+		[ -z "${GOCKER_TRACE:-}" ] || trace '5 pivot_root' 'syscall.PivotRoot, syscall.Unmount(pivotDir, syscall.MNT_DETACH)' "mount(., /, MS_MOVE), chroot(.): / is the initramfs"
 		exec chroot . sh /proc/self/fd/9 inside
 	fi
 	# pivot_root(".", "."): the lesson's syscall.PivotRoot. The old root ends up on top of
@@ -542,6 +581,7 @@ child() {
 	cd "$root"
 	pivot_root . .
 	umount -l .
+	[ -z "${GOCKER_TRACE:-}" ] || trace '5 pivot_root' 'syscall.PivotRoot, syscall.Unmount(pivotDir, syscall.MNT_DETACH)' "pivot_root(., .), umount2(., MNT_DETACH)"
 	inside
 }
 
@@ -557,13 +597,20 @@ inside() {
 	# that the detach missed) would be what /.. leads to. gocker run checks the same.
 	# shellcheck disable=SC3013 # inside runs under busybox sh (see child()), which has -ef
 	[ / -ef /.. ] || fail "after pivot_root, /.. is not the container's root: a mount of the host is still reachable; refusing to start"
+
+	# sethostname(2): the lesson's syscall.Sethostname, in the new UTS namespace, after
+	# pivotRoot as in the lesson (busybox's applet, like every program here).
+	hostname gocker
+	[ -z "${GOCKER_TRACE:-}" ] || trace '6 hostname' syscall.Sethostname "sethostname($(hostname))"
 	# write(2) "0" to cgroup.procs: this process, the container's PID 1, joins its cgroup
-	# (the lesson wrote its pid after the command had started: a race).
+	# (the lesson's Apply wrote the pid to tasks after cmd.Start: a race).
 	echo 0 >&3
 	exec 3>&-
+	[ -z "${GOCKER_TRACE:-}" ] || trace '7 cgroup' Apply "write(cgroup.procs, 0): in $(grep /gocker/ /proc/self/cgroup | tr '\n' ' ')"
 
 	# execve(2) of the command, exactly its argv, with only the container's environment
-	# (the lesson's syscall.Exec). find_command looks it up on the container's PATH, as
+	# (the lesson's syscall.Exec; it passed on os.Environ(), the host's environment).
+	# find_command looks it up on the container's PATH, as
 	# gocker run does (127: not found, 126: not executable). Then busybox's env sets the
 	# environment (-i: nothing inherited; after "--" nothing is an option of env), its
 	# setpriv clears the setup capabilities from the inheritable set (capset(2)), and its
@@ -576,6 +623,7 @@ inside() {
 	find_command "$1" /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 	argv0=$1
 	shift
+	[ -z "${GOCKER_TRACE:-}" ] || trace '8 exec' 'exec.LookPath, syscall.Exec' "execve($exe)"
 	exec env -i -- \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOSTNAME=gocker \

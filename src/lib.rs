@@ -23,6 +23,7 @@ pub mod security;
 pub mod spec;
 #[allow(unsafe_code)]
 pub mod sys;
+pub mod trace;
 // Shared with the end-to-end tests (tests/common), not part of gocker's interface.
 #[doc(hidden)]
 pub mod testutil;

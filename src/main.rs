@@ -5,7 +5,7 @@
 use clap::{CommandFactory, FromArgMatches};
 use gocker::frontend::cli::{self, Cli, Command, RootfsCommand};
 use gocker::host::{HostFacts, Roots};
-use gocker::{check, error, host, rootfs, runtime, script};
+use gocker::{check, error, host, rootfs, runtime, script, trace};
 
 fn main() {
     let mut command = Cli::command();
@@ -41,9 +41,27 @@ fn main() {
 fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     let roots = Roots::system();
     match cli.command {
-        Command::Run(args) => {
-            let spec = args.to_spec(&HostFacts::probe(&roots))?;
+        Command::Run(cmd) => {
+            if cmd.trace {
+                trace::enable();
+            }
+            let spec = cmd.run.to_spec(&HostFacts::probe(&roots))?;
             runtime::run(&spec, &roots)
+        }
+        Command::EmitScript(mut args) if args.lesson => {
+            args.use_lesson_hostname();
+            let spec = args.run.to_spec(&HostFacts::probe(&roots))?;
+            args.refuse_beyond_lesson(&spec)?;
+            let version = match args.cgroup {
+                Some(c) => c.version(),
+                None => script::host_version(&spec, &roots)?,
+            };
+            script::lesson::emit(
+                &spec,
+                version,
+                &args.lesson_header_words(&spec, version),
+                args.lang.into(),
+            )
         }
         Command::EmitScript(args) => {
             let spec = args.run.to_spec(&HostFacts::probe(&roots))?;

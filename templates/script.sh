@@ -2,11 +2,29 @@
 # shellcheck shell=sh
 #
 # The container `gocker run` builds with these options, made with host tools instead of
-# system calls. Each step names the system call it stands for and the lesson's Go code it
-# matches, so this script and src/runtime/ can be read side by side.
+# system calls. Each step names the system call it stands for and the lesson 18 Go code it
+# matches (RunCommand, InitCommand, pivotRoot, Cgroups), so this script and src/runtime/
+# can be read side by side. A step the lesson does not have says so and why, as
+# [beyond lesson 18: WHY]; `gocker emit-script --lesson` prints the lesson's steps alone.
 #
-# Run it as root, from its file (sudo sh FILE): like the lesson's program, which runs
-# /proc/self/exe again as "child", it runs its own file again inside the new namespaces.
+# step | lesson 18 Go code                            | here                              | system call
+# 1    | Cgroups: SetCPULimit / SetMemoryLimit        | run(): mkdir, echo >"$cg"/FILE    | mkdir(2), write(2)
+# 2    | RunCommand: exec.Command("/proc/self/exe", "init") with Cloneflags
+#      |                                              | run(): unshare ... "$0" start     | unshare(2)
+# 3    | cmd.Start, then cmd.Wait                     | start(): busybox sh "$0" child    | fork(2), wait4(2)
+# 4    | readCommandArray (the command on an fd 3 pipe) | inside(): set -- ARGV           | (execve's argv)
+# 5    | pivotRoot: syscall.Mount(root, root, "bind", MS_BIND|MS_REC)
+#      |                                              | child(): mount --rbind            | mount(2)
+# 6    | syscall.Mount("proc", "/proc", "proc", ...)  | child(): mount -t proc            | mount(2)
+# 7    | syscall.PivotRoot, syscall.Unmount(MNT_DETACH) | child(): pivot_root . .; umount -l . | pivot_root(2), umount2(2)
+# 8    | syscall.Sethostname                          | inside(): hostname                | sethostname(2)
+# 9    | Apply                                        | inside(): echo 0 >&3              | write(2)
+# 10   | exec.LookPath, syscall.Exec                  | inside(): find_command; exec      | execve(2)
+# 11   | defer cgroup.Destroy()                       | finish(): remove_cgroup           | rmdir(2)
+#
+# Run it as root, from its file (sudo sh FILE): like the lesson's RunCommand, which runs
+# /proc/self/exe again as "init" (InitCommand), it runs its own file again inside the new
+# namespaces.
 # Exit status: the command's own; 128+N when a signal N killed it; 125 when this script
 # failed; 126 when the command cannot be invoked; 127 when it was not found.
 #
@@ -39,6 +57,13 @@ fail() {
 	exit 125
 }
 
+# GOCKER_TRACE=1: one line per step on stderr, the same steps in the same order as
+# `gocker run --trace` prints: $1 the step, $2 the lesson's Go code, $3 what was done.
+# Each call is behind [ -z "${GOCKER_TRACE:-}" ], so without it nothing is computed.
+trace() {
+	echo "gocker trace: $1: $3 [lesson 18: $2]" >&2
+}
+
 # Set found to the full path of program $1 on PATH, or fail naming the package $2 that has
 # it. Called by its full path, a program is the one on PATH even under busybox sh, which
 # would run its own applet of that name instead (busybox's mount cuts a path at '#'). A
@@ -57,6 +82,7 @@ path_of() {
 	[ -n "$found" ] || fail "$1 not found on PATH: install $2"
 }
 
+# [beyond lesson 18: a leaking caller]
 # Only stdin, stdout and stderr reach the command, as in gocker run (close_range(2)
 # there): close every other descriptor this shell was given, whatever its number. A
 # descriptor marked close-on-exec (O_CLOEXEC, 02000000 in the flags of
@@ -77,6 +103,7 @@ close_fds() {
 	done
 }
 
+# [beyond lesson 18: a hostile image]
 # Set t to the host path of the container's path $1: each symlink on the way is followed
 # as the container will see it, an absolute one from the new root, and ".." goes no
 # higher than the new root (what openat2(2) with RESOLVE_IN_ROOT does in gocker run; at
@@ -240,6 +267,7 @@ root_is_initramfs() {
 	[ "$type" = rootfs ]
 }
 
+# [beyond lesson 18: a hostile image]
 # After pivot_root this script runs only busybox, the host's: every program a shell
 # execs then comes from the new root (the image's), and so does the ELF interpreter
 # (ld.so) of any dynamically linked host program. So busybox must have the applets
@@ -248,7 +276,7 @@ root_is_initramfs() {
 # and be static: it maps no file but itself, which its own /proc/self/maps shows.
 check_busybox() {
 	busybox_applets=$("$busybox" --list)
-	for applet in sh umount mkdir env setpriv start-stop-daemon chroot; do
+	for applet in sh umount mkdir env setpriv start-stop-daemon chroot hostname; do
 		case "
 $busybox_applets
 " in
@@ -274,7 +302,7 @@ $busybox_maps
 EOF
 }
 
-# On every way out of run(): undo what it made (the lesson never removed its cgroup).
+# On every way out of run(): undo what it made (the lesson's defer cgroup.Destroy()).
 # Before the container has run, a way out is this script failing (set -e stops at the
 # first failed step): 125, as for gocker itself. Statuses from 126 up are kept.
 finish() {
@@ -305,7 +333,8 @@ remove_cgroup() {
 {%- endif %}
 
 # ------------------------------------------------------------------ run: the parent
-# The lesson's run(): make the cgroup, start the child in new namespaces, wait for it.
+# The lesson's RunCommand: make the cgroup (Cgroups), start the child in new namespaces
+# (cmd.Start), wait for it (cmd.Wait).
 run() {
 	trap finish EXIT
 	trap 'exit 129' HUP
@@ -380,11 +409,13 @@ run() {
 {%- endif %}
 {%- if !cgroups.is_empty() %}
 
-	# The lesson's cg(): mkdir and write(2) in the cgroup filesystem. The cgroup exists with
-	# its limits before anything runs in it; the child joins it before the command starts.
+	# The lesson's Cgroups (SetCPULimit, SetMemoryLimit): mkdir and write(2) in the cgroup
+	# filesystem. The cgroup exists with its limits before anything runs in it; the child
+	# joins it before the command starts.
 {%- if v2 %}
 	# A v2 cgroup can only use the controllers its parent hands down in
 	# cgroup.subtree_control, top-down; gocker/ holds no processes, so it may hand them on.
+	# The first line changes the host's root cgroup (as systemd does), and is left so.
 {%- for c in controllers %}
 	echo +{{ c }} >{{ cgroup_root|quote }}/cgroup.subtree_control
 {%- endfor %}
@@ -405,7 +436,7 @@ run() {
 {%- endfor %}
 {%- endif %}
 
-	# The lesson runs /proc/self/exe again; a script runs its interpreter again, with its
+	# The lesson's RunCommand runs /proc/self/exe init (exec.Command); a script runs its interpreter again, with its
 	# own file (busybox needs to be told which applet: sh). The interpreter's path is where
 	# /proc/$$/exe points. Read without a fork: the file of the first mapping in
 	# /proc/$$/maps, checked to be that same file (test -ef); if not, readlink(1) says.
@@ -418,9 +449,10 @@ run() {
 	esac
 
 	# unshare({{ clone_flags }}): the lesson's
-	# cmd.SysProcAttr.Cloneflags. The new PID namespace is for the children of what unshare
+	# Cloneflags (cmd.SysProcAttr). The new PID namespace is for the children of what unshare
 	# runs: see start() below. Then, as the child's first step in gocker run,
-	# mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL) (unshare's --propagation private):
+	# mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL) (unshare's --propagation private;
+	# [beyond lesson 18: systemd makes / shared]):
 	# nothing mounted from here on propagates back to the host. The lesson's pivot_root
 	# fails with EINVAL without it when / is shared (systemd's default).
 {%- if !terminal %}
@@ -438,6 +470,7 @@ run() {
 	#    the bounding set lacks, so this comes before the cut.) The child clears them
 	#    just before the command.
 	status=0
+	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(1) }} "unshare({{ clone_flags }}) from $(readlink /proc/self/ns/mnt)"
 	"$setpriv" --pdeathsig KILL --inh-caps -all,{{ self.setup_caps("+") }} -- \
 		"$unshare" {{ namespaces }} --propagation private -- \
 {%- if !terminal %}
@@ -448,7 +481,8 @@ run() {
 {%- match oom %}
 {%- when Some(oom) %}
 
-	# As gocker run does: say so when the memory limit made the kernel kill (OOM).
+	# [beyond lesson 18: Docker's report] As gocker run does: say so when the memory limit
+	# made the kernel kill (OOM).
 	kills=0
 	while read -r key value; do
 		[ "$key" != {{ oom.key }} ] || kills=$value
@@ -462,18 +496,22 @@ run() {
 # ------------------------------------------------------------------ start: fork and wait
 # In the new namespaces but the PID one: unshare(CLONE_NEWPID) moves the children of a
 # process, not the process itself. So this shell forks the container's PID 1 (the lesson's
-# cmd.Run: clone, then wait4) and exits with its status, 128+N when signal N killed it, as
+# cmd.Start, then cmd.Wait: clone, then wait4) and exits with its status, 128+N when signal N killed it, as
 # gocker run does. This shell is a stage of its own, where unshare --fork could have done
 # the fork and the wait, because util-linux 2.38's unshare --fork exits 1, not 137, when
 # its child is killed by SIGKILL, the OOM killer's signal.
 # The first process this shell forks becomes PID 1, so it forks nothing else before
 # (hence the paths come from run()). That process is util-linux setpriv, which sets,
 # for the container, before it runs the child:
-#  - --pdeathsig KILL (prctl PR_SET_PDEATHSIG): if this shell dies, so does the container;
-#  - --bounding-set (prctl PR_CAPBSET_DROP): the bounding set caps what any later program
+#  - --pdeathsig KILL (prctl PR_SET_PDEATHSIG): if this shell (start's) dies, so does the
+#    container; this shell dies with run()'s by the same setting, made there
+#    [beyond lesson 18: the lesson's container outlives a killed gocker];
+#  - --bounding-set (prctl PR_CAPBSET_DROP) [beyond lesson 18: Docker's default]: the
+#    bounding set caps what any later program
 #    can have. It is cut now, while util-linux setpriv is still reachable (busybox's
 #    setpriv cannot cut it);
-#  - --no-new-privs (prctl PR_SET_NO_NEW_PRIVS).
+#  - --no-new-privs (prctl PR_SET_NO_NEW_PRIVS) [beyond lesson 18: Docker's
+#    no-new-privileges].
 # The child is this file again, run by the host's static busybox sh: see child() below.
 start() {
 	root=$1
@@ -485,13 +523,14 @@ start() {
 }
 
 # ------------------------------------------------------------------ child: in the container
-# The lesson's child(): PID 1 of the new namespaces, still on this host's root. It builds
-# the new root, pivots into it and becomes the command.
+# The lesson's InitCommand (run as /proc/self/exe init): PID 1 of the new namespaces, still
+# on this host's root. It builds the new root, pivots into it and becomes the command.
 #
+# [beyond lesson 18: a hostile image]
 # It runs under the host's static busybox sh, whatever shell ran run(): after pivot_root
 # every program a shell execs by name or path comes from the image, and so would the
 # ELF interpreter (ld.so) of any dynamically linked host program, util-linux's included.
-# busybox sh runs a name that is one of its applets (umount, mkdir, env, setpriv,
+# busybox sh runs a name that is one of its applets (umount, mkdir, env, setpriv, hostname,
 # start-stop-daemon) as that applet, by re-executing itself through /proc/self/exe: the
 # host's busybox, never a program of the image. The image's first program to run is the
 # command, with its privileges final.
@@ -505,7 +544,8 @@ child() {
 	trap 'exit 125' EXIT
 	close_fds
 {%- if !stdin && !terminal %}
-	# Without -i the command reads nothing: stdin is /dev/null, as in gocker run.
+	# Without -i the command reads nothing: stdin is /dev/null, as in gocker run (and the
+	# lesson's exec.Cmd, whose Stdin stays nil without -it).
 	exec </dev/null
 {%- endif %}
 {%- if !cgroups.is_empty() %}
@@ -522,28 +562,32 @@ child() {
 	host_mount=$found
 	path_of mknod coreutils
 	host_mknod=$found
-	path_of hostname hostname
-	host_hostname=$found
 	path_of pivot_root util-linux
 	host_pivot_root=$found
 	mount() { "$host_mount" "$@"; }
 	mknod() { "$host_mknod" "$@"; }
-	hostname() { "$host_hostname" "$@"; }
 	pivot_root() { "$host_pivot_root" "$@"; }
 
-	# (The lesson's first mount, mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL), is done
+	# (mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL), which the lesson lacks, is done
 	# already: unshare --propagation private, in run().)
+	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(2) }} "mount(NULL, /, NULL, MS_REC|MS_PRIVATE, NULL) by unshare --propagation private, in $(readlink /proc/self/ns/mnt)"
 {%- if host_view %}
 
 	# mount("tmpfs", root, "tmpfs", MS_NOSUID|MS_NODEV, "mode=755"): the new root.
 	mount -t tmpfs -o nosuid,nodev,mode=755 tmpfs "$root"
+	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(3) }} "mount(tmpfs, $root, tmpfs, ...)"
 {%- else %}
 
 	# mount(root, root, NULL, MS_BIND|MS_REC, NULL): pivot_root needs the new root to be
-	# a mount point (the lesson's syscall.Mount(rootfs, rootfs, "", syscall.MS_BIND|syscall.MS_REC, "")).
+	# a mount point (pivotRoot's syscall.Mount(root, root, "bind", syscall.MS_BIND|syscall.MS_REC, "")).
 	mount --rbind "$root" "$root"
+	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(3) }} "mount($root, $root, NULL, MS_BIND|MS_REC, NULL)"
 {%- endif %}
 
+	# mount(2), each below: the lesson mounts /proc after pivotRoot (syscall.Mount("proc",
+	# "/proc", "proc", ...)); here every mount is made before pivot_root, while this host's
+	# mount(8) still runs, and the lesson's one is the first, /proc. The others are
+	# [beyond lesson 18: Docker's default], each with its reason.
 	# Every path below is a path of the container's, found under "$root" by in_root (or
 	# fs_target, volume_target, new_entry) into $t: a symlink in the image is followed
 	# as the container sees it, and never leads out of the rootfs.
@@ -558,7 +602,7 @@ child() {
 {%- if m.new_group %}
 {%- if !m.dev_open %}
 {% endif %}
-{{ m.indent }}# {{ m.why }}
+{{ m.indent }}# {% if m.target != std::path::Path::new("/proc") %}[beyond lesson 18: {% if m.why.contains("(-v)") %}-v{% else if m.why.contains("(the default root)") %}no --rootfs{% else %}Docker's default{% endif %}] {% endif %}{{ m.why }}
 {%- endif %}
 {{ m.indent }}{{ m.resolve }} {{ m.target|quote }}
 {%- if m.only_if %}
@@ -590,6 +634,9 @@ child() {
 {%- for c in m.calls %}
 {{ m.indent }}mount{% for w in c %} {{ w|quote }}{% endfor %}
 {%- endfor %}
+{%- if m.target == std::path::Path::new("/proc") %}
+{{ m.indent }}[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(4) }} "mount(proc, /proc, proc, MS_NOSUID|MS_NODEV|MS_NOEXEC)"
+{%- endif %}
 {%- match m.remount_below %}
 {%- when Some(flags) %}
 {{ m.indent }}remount_below {{ flags }} "$t"
@@ -601,9 +648,8 @@ child() {
 {%- endif %}
 {%- endfor %}
 
-	# sethostname(2): the lesson's syscall.Sethostname, in the new UTS namespace.
-	hostname {{ hostname|quote }}
-	# A new network namespace has only lo, and it is down (gocker run: ioctl SIOCSIFFLAGS).
+	# [beyond lesson 18: Docker's default] A new network namespace has only lo, and it is
+	# down (gocker run: ioctl SIOCSIFFLAGS).
 	if command -v ip >/dev/null 2>&1; then
 		ip link set lo up
 	else
@@ -620,6 +666,7 @@ child() {
 		exec 9<"$0"
 		cd "$root"
 		mount --move . /
+		[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(5) }} "mount(., /, MS_MOVE), chroot(.): / is the initramfs"
 		exec chroot . sh /proc/self/fd/9 inside
 	fi
 	# pivot_root(".", "."): the lesson's syscall.PivotRoot. The old root ends up on top of
@@ -628,6 +675,7 @@ child() {
 	cd "$root"
 	pivot_root . .
 	umount -l .
+	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(5) }} "pivot_root(., .), umount2(., MNT_DETACH)"
 	inside
 }
 
@@ -643,25 +691,34 @@ inside() {
 	# that the detach missed) would be what /.. leads to. gocker run checks the same.
 	# shellcheck disable=SC3013 # inside runs under busybox sh (see child()), which has -ef
 	[ / -ef /.. ] || fail "after pivot_root, /.. is not the container's root: a mount of the host is still reachable; refusing to start"
+
+	# sethostname(2): the lesson's syscall.Sethostname, in the new UTS namespace, after
+	# pivotRoot as in the lesson (busybox's applet, like every program here).
+	hostname {{ hostname|quote }}
+	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(6) }} "sethostname($(hostname))"
 {%- match cwd %}
 {%- when Some(dir) %}
 
-	# chdir(2) to the working directory (-w), made if missing.
+	# [beyond lesson 18: -w] chdir(2) to the working directory, made if missing.
 	[ -d {{ dir|quote }} ] || mkdir -p {{ dir|quote }}
 	cd {{ dir|quote }}
 {%- when None %}
 {%- endmatch %}
 {%- if !cgroups.is_empty() %}
 	# write(2) "0" to cgroup.procs: this process, the container's PID 1, joins its cgroup
-	# (the lesson wrote its pid after the command had started: a race).
+	# (the lesson's Apply wrote the pid to tasks after cmd.Start: a race).
 {%- endif %}
 {%- for d in cgroups %}
 	echo 0 >&{{ d.fd }}
 	exec {{ d.fd }}>&-
 {%- endfor %}
+{%- if !cgroups.is_empty() %}
+	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(7) }} "write(cgroup.procs, 0): in $(grep /gocker/ /proc/self/cgroup | tr '\n' ' ')"
+{%- endif %}
 
 	# execve(2) of the command, exactly its argv, with only the container's environment
-	# (the lesson's syscall.Exec). find_command looks it up on the container's PATH, as
+	# (the lesson's syscall.Exec; it passed on os.Environ(), the host's environment).
+	# find_command looks it up on the container's PATH, as
 	# gocker run does (127: not found, 126: not executable). Then busybox's env sets the
 	# environment (-i: nothing inherited; after "--" nothing is an option of env), its
 	# setpriv clears the setup capabilities from the inheritable set (capset(2)), and its
@@ -674,6 +731,7 @@ inside() {
 	find_command "$1" {{ search_path|quote }}
 	argv0=$1
 	shift
+	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(8) }} "execve($exe)"
 	exec env -i -- \
 {%- for e in env %}
 		{{ e|quote }} \

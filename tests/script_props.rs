@@ -549,9 +549,14 @@ struct Case<'a> {
 }
 
 impl Case<'_> {
+    /// `gocker SUB` with the case's options; `--lesson` (lesson mode) is emit-script's only.
     fn gocker(&self, sub: &str) -> Command {
         let mut c = gocker();
-        c.arg(sub).args(&self.opts).args(&self.cmd);
+        let opts = self
+            .opts
+            .iter()
+            .filter(|o| sub == "emit-script" || *o != "--lesson");
+        c.arg(sub).args(opts).args(&self.cmd);
         c.envs(self.gocker_env.iter().map(|(k, v)| (k, v)));
         c
     }
@@ -1686,4 +1691,72 @@ fn shellcheck_passes_carriage_returns_and_bang_lines() {
         }
     }
     assert!(fails.is_empty(), "{}", fails.join("\n"));
+}
+
+// ------------------------------------------------------------------ lesson mode
+
+/// The lesson script (`emit-script --lesson`) quotes with the same filter: hostile argv, a
+/// valid hostname and a rootfs whose path is hostile reach the container as `gocker run`
+/// shows them, with nothing executed on the way.
+#[test]
+fn lesson_mode_round_trips_argv_hostname_and_rootfs_path() {
+    let test = "lesson_mode_round_trips_argv_hostname_and_rootfs_path";
+    if !need_root(test) {
+        return;
+    }
+    let shells = shells(test);
+    let rootfs = busybox_rootfs();
+    let work = TempDir::new("props-lesson");
+    let seeds = case_seeds(test, 40);
+    let mut fails = Vec::new();
+    for &seed in &seeds.seeds {
+        let mut rng = Rng::new(seed);
+        let markers = Markers::new(work.path(), rootfs.path(), seed);
+        // The rootfs moved, for this case, to a directory with a hostile name.
+        let dir = work
+            .path()
+            .join(osb(&component(&mut rng, &markers, true, b"/")));
+        std::fs::rename(rootfs.path(), &dir).expect("move the rootfs to a hostile path");
+        let n = rng.below(7);
+        let args: Vec<Vec<u8>> = (0..n).map(|_| hostile(&mut rng, &markers, ARG)).collect();
+        let name = valid_hostname(&mut rng);
+        let mut cmd = os(&[
+            "/bin/busybox",
+            "sh",
+            "-c",
+            "hostname; printf '%s\\0' \"$@\"",
+            "sh",
+        ]);
+        cmd.extend(args.iter().map(|a| osb(a)));
+        let mut expect = [&name[..], b"\n"].concat();
+        for a in &args {
+            expect.extend(a);
+            expect.push(0);
+        }
+        // printf uses its format once even without arguments.
+        if args.is_empty() {
+            expect.push(0);
+        }
+        let mut opts = vec![OsString::from("--lesson")];
+        opts.extend(rootfs_opt(&dir));
+        opts.extend(hostname_opts(&mut rng, &name));
+        if rng.one_in(2) {
+            opts.extend(os(&["--cpus", "0.5"]));
+        }
+        let case = Case {
+            test,
+            seed: Some(seed),
+            opts,
+            cmd,
+            gocker_env: Vec::new(),
+            script: work.path().join("lesson.sh"),
+            io: work.path(),
+            expect: Some(expect),
+            markers,
+            written: Vec::new(),
+        };
+        fails.extend(case.check(&shells));
+        std::fs::rename(&dir, rootfs.path()).expect("put the rootfs back");
+    }
+    report(test, &seeds, fails);
 }

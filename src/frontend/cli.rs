@@ -41,7 +41,7 @@ Everything after COMMAND is passed to it untouched, including arguments that loo
 Exit status: the command's own; 128+N if it was killed by signal N (137 when the memory limit \
 was hit); 125 if gocker itself failed; 126 if the command cannot be invoked; 127 if it was not found."
     )]
-    Run(RunArgs),
+    Run(RunCmd),
     /// Print a POSIX shell script that builds the same container with host tools
     #[command(
         name = "emit-script",
@@ -58,6 +58,18 @@ print the same bytes."
     /// Make a root filesystem to run containers in
     #[command(subcommand)]
     Rootfs(RootfsCommand),
+}
+
+/// `gocker run`: the container's options, and how to show it being built.
+#[derive(Args, Debug)]
+pub struct RunCmd {
+    /// Print each step of lesson 18 on stderr as it happens: the system call, its
+    /// arguments, the lesson's Go code, and evidence (GOCKER_TRACE=1 for the script)
+    #[arg(long)]
+    pub trace: bool,
+
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 /// The options of `run` (and of `emit-script`, which builds the same container).
@@ -125,8 +137,38 @@ pub struct EmitArgs {
     #[arg(long, value_enum, value_name = "VERSION")]
     pub cgroup: Option<CgroupArg>,
 
+    /// Only what lesson 18 does (namespaces, pivot_root, /proc, hostname lagoudocker unless
+    /// --hostname names another, cgroup limits): one screen, for reading, not for an untrusted image
+    #[arg(long)]
+    pub lesson: bool,
+
+    /// The language of the script's comments (the code is the same in both)
+    #[arg(
+        long,
+        value_enum,
+        value_name = "LANG",
+        default_value = "en",
+        requires = "lesson"
+    )]
+    pub lang: LangArg,
+
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LangArg {
+    En,
+    Zh,
+}
+
+impl From<LangArg> for crate::script::Lang {
+    fn from(l: LangArg) -> Self {
+        match l {
+            LangArg::En => crate::script::Lang::En,
+            LangArg::Zh => crate::script::Lang::Zh,
+        }
+    }
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -360,7 +402,7 @@ mod tests {
     fn parse(args: &[&str]) -> RunArgs {
         let v = normalize_args(args.iter().map(OsString::from).collect());
         match Cli::try_parse_from(v).unwrap().command {
-            Command::Run(r) => r,
+            Command::Run(r) => r.run,
             other => panic!("not run: {other:?}"),
         }
     }

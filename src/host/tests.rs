@@ -275,17 +275,16 @@ fn cgroup_mounts_from_the_mount_table() {
 
 #[test]
 fn script_tools_list_is_complete_and_unique() {
-    for name in [
-        "unshare",
-        "mount",
-        "mknod",
-        "pivot_root",
-        "hostname",
-        "setpriv",
-        "sh",
-    ] {
+    for name in ["unshare", "mount", "mknod", "pivot_root", "setpriv", "sh"] {
         assert!(script_tool(name).is_some_and(|t| t.required), "{name}");
     }
+    // After pivot_root the script runs busybox's hostname applet, not the host's.
+    assert!(script_tool("hostname").is_none());
+    // setsid runs only without -t (templates/script.sh).
+    let setsid = script_tool("setsid").unwrap();
+    assert!(setsid.needed(false, false, false));
+    assert!(!setsid.needed(false, false, true));
+    assert!(!setsid.needed(true, true, true));
     let mut names: Vec<_> = SCRIPT_TOOLS.iter().map(|t| t.name).collect();
     names.sort();
     names.dedup();

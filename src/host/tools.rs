@@ -11,6 +11,9 @@ pub enum ToolWhen {
     HostView,
     /// With something to remove at the end: the host view's staging directory, cgroups.
     Cleanup,
+    /// Without -t: with -t the container keeps the caller's terminal as its controlling
+    /// terminal, which a new session would drop (setsid, templates/script.sh).
+    NoTerminal,
 }
 
 /// A host program the rendered script runs before pivot_root. The template's checks are
@@ -47,7 +50,7 @@ pub(crate) const fn script_tool_def(
 }
 
 /// In the order the script checks them.
-pub const SCRIPT_TOOLS: [ScriptTool; 13] = [
+pub const SCRIPT_TOOLS: [ScriptTool; 12] = [
     script_tool_def("sh", "dash", "run the script"),
     script_tool_def(
         "readlink",
@@ -62,11 +65,14 @@ pub const SCRIPT_TOOLS: [ScriptTool; 13] = [
             "create the namespaces (--mount --uts --ipc --pid --net)",
         )
     },
-    script_tool_def(
-        "setsid",
-        "util-linux",
-        "give the container a session of its own",
-    ),
+    ScriptTool {
+        when: ToolWhen::NoTerminal,
+        ..script_tool_def(
+            "setsid",
+            "util-linux",
+            "give the container a session of its own (without -t)",
+        )
+    },
     ScriptTool {
         var: Some("setpriv"),
         util_linux_only: true,
@@ -81,7 +87,7 @@ pub const SCRIPT_TOOLS: [ScriptTool; 13] = [
         ..script_tool_def(
             "busybox",
             "busybox-static",
-            "run the container's last steps after pivot_root, statically linked (umount, env, setpriv, start-stop-daemon)",
+            "run the container's last steps after pivot_root, statically linked (umount, hostname, env, setpriv, start-stop-daemon)",
         )
     },
     script_tool_def(
@@ -90,7 +96,6 @@ pub const SCRIPT_TOOLS: [ScriptTool; 13] = [
         "make mounts private, bind the root, mount /proc, /dev and volumes",
     ),
     script_tool_def("pivot_root", "util-linux", "swap the root filesystem"),
-    script_tool_def("hostname", "hostname", "set the container's hostname"),
     script_tool_def("mknod", "coreutils", "make the device nodes in /dev"),
     ScriptTool {
         required: false,
@@ -120,11 +125,12 @@ pub const SCRIPT_TOOLS: [ScriptTool; 13] = [
 
 impl ScriptTool {
     /// Whether a script for a container with these options runs this tool.
-    pub fn needed(&self, host_view: bool, limits: bool) -> bool {
+    pub fn needed(&self, host_view: bool, limits: bool, terminal: bool) -> bool {
         match self.when {
             ToolWhen::Always => true,
             ToolWhen::HostView => host_view,
             ToolWhen::Cleanup => host_view || limits,
+            ToolWhen::NoTerminal => !terminal,
         }
     }
 
@@ -143,9 +149,10 @@ pub fn script_tool(name: &str) -> Option<&'static ScriptTool> {
 pub fn script_tools_for(spec: &ContainerSpec) -> impl Iterator<Item = &'static ScriptTool> {
     let host_view = spec.root == crate::spec::Root::HostView;
     let limits = !crate::cgroup::needed_controllers(&spec.limits).is_empty();
+    let terminal = spec.process.terminal;
     SCRIPT_TOOLS
         .iter()
-        .filter(move |t| t.needed(host_view, limits))
+        .filter(move |t| t.needed(host_view, limits, terminal))
 }
 
 /// The full path of tool `name` on `path`, if any.

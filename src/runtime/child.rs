@@ -83,7 +83,9 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     // pivot_root whose mounts would propagate back to the host is refused with EINVAL.
     sys::mount(None, Path::new("/"), None, ms::REC | ms::PRIVATE, None)
         .context("make / private (mount --make-rprivate /)")?;
+    crate::trace::step(2, crate::trace::private);
     let mut root = prepare_root(spec, s.root)?;
+    crate::trace::step(3, || crate::trace::root_call(spec, s.root));
     // Device nodes are for everyone (0666): no umask while the table is applied, and the
     // caller's back before anything of the container's runs.
     let umask = sys::umask(0);
@@ -94,7 +96,9 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
         terminal(&root, ends)?;
     }
     pivot(s.root, &root)?;
+    crate::trace::step(5, crate::trace::pivoted);
     sys::sethostname(&spec.hostname).with_context(|| format!("sethostname {}", spec.hostname))?;
+    crate::trace::step(6, || format!("sethostname({:?})", spec.hostname));
     enter_workdir(&spec.process.cwd)?;
     let (path, argv, env) = resolve_command(&spec.process)?;
     drop(root);
@@ -117,8 +121,10 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
                 format!("join the container's cgroup: write 0 to {}", file.display())
             })?;
     }
+    crate::trace::step_if(7, crate::trace::cgroup_joined);
     sys::restore_sigpipe();
     sys::set_signal_mask(s.signal_mask).context("restore the signal mask")?;
+    crate::trace::step(8, || format!("execve({path:?}, {argv:?})"));
     // The last step: from here on only the allowed system calls work, execve among them.
     if let Some(filter) = s.seccomp {
         crate::seccomp::install(filter)?;

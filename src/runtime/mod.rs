@@ -7,7 +7,7 @@
 
 mod channel;
 mod child;
-mod newroot;
+pub(crate) mod newroot;
 mod parent;
 
 use crate::cgroup::{self, Cgroup, Version};
@@ -131,6 +131,7 @@ fn start_and_wait(
         flags,
         cgroup: cgroup_fd.as_ref().map(|f| f.as_raw_fd()),
     };
+    crate::trace::step(1, || crate::trace::clone_call(spec));
     // The child closes its copies of the parent's ends; the parent keeps them.
     let mut parent_slot = Some(parent_ends);
     let (pid, _) = sys::clone(&clone_args, |in_cgroup| {

@@ -463,6 +463,7 @@ pub fn apply(mounts: &[Mount], exec: &mut impl Executor) -> Result<()> {
         && exec.has_char_device(Path::new(crate::mounts::ROOT_HAS_DEV));
     for op in plan(mounts, root_has_dev) {
         exec.perform(&op)?;
+        crate::trace::mounted(&op);
     }
     Ok(())
 }

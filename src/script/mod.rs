@@ -7,7 +7,8 @@
 //! template's view model (mount steps, cgroup lines, tool checks from
 //! `host::SCRIPT_TOOLS`); `quote.rs` is the one quoting filter every user value goes
 //! through, so it arrives in the container's argv byte for byte and is never executed on
-//! the way. The output depends only on the spec and the cgroup version: the same options
+//! the way. `lesson.rs` renders `templates/lesson.sh`, only what lesson 18 does, from the
+//! same spec and through the same filter. The output depends only on the spec and the cgroup version: the same options
 //! always give the same bytes, and one more option only adds lines.
 
 use crate::cgroup::{self, Version};
@@ -17,6 +18,7 @@ use anyhow::{Context, Result};
 use std::ffi::OsString;
 use std::io::Write;
 
+pub mod lesson;
 mod model;
 mod quote;
 
@@ -25,6 +27,13 @@ pub use quote::{quote_bytes, quote_line};
 
 #[cfg(test)]
 mod tests;
+
+/// The language of a lesson script's comments; its code is the same in both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Zh,
+}
 
 /// The cgroup version a script for `spec` is rendered for when the caller names none:
 /// this host's, and only when the spec has limits (otherwise there are no cgroup lines).

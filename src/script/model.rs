@@ -1,7 +1,7 @@
 //! The template's view model: the spec turned into the values `templates/script.sh`
 //! prints (cgroup directories and limit lines, mount steps, the tools to check for).
 
-use super::quote::{Quote, Word};
+use super::quote::{Quote, Word, quote_bytes};
 use crate::cgroup::{self, Controller, LimitFile, Version};
 use crate::host::{self, ScriptTool};
 use crate::mounts::{Mount, MountArg, MountCall, MountKind};
@@ -46,7 +46,7 @@ pub fn render(spec: &ContainerSpec, version: Version, header: &[OsString]) -> Re
             .map(|(i, c)| CgroupDir {
                 controller: c.name(),
                 option: c.option(),
-                var: dir_var(version, *c),
+                var: dir_var(version, *c, &controllers),
                 hierarchy: match version {
                     Version::V1 => cgroup_root.join(c.name()),
                     Version::V2 => cgroup_root.clone(),
@@ -63,7 +63,7 @@ pub fn render(spec: &ContainerSpec, version: Version, header: &[OsString]) -> Re
         limits: limits
             .iter()
             .map(|l| Limit {
-                var: dir_var(version, l.controller),
+                var: dir_var(version, l.controller, &controllers),
                 file: l.file,
                 value: &l.value,
                 comment: limit_comment(l),
@@ -73,7 +73,7 @@ pub fn render(spec: &ContainerSpec, version: Version, header: &[OsString]) -> Re
         oom: (controllers.contains(&Controller::Memory)).then(|| {
             let (file, key) = cgroup::oom_counter(version);
             Oom {
-                var: dir_var(version, Controller::Memory),
+                var: dir_var(version, Controller::Memory, &controllers),
                 file,
                 key,
                 mib: spec.limits.memory_bytes.unwrap_or(0) >> 20,
@@ -127,11 +127,13 @@ const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 /// them across in the inheritable set and clears them before the command runs.
 const SETUP_CAPS: [&str; 2] = ["sys_admin", "net_admin"];
 
-/// The shell variable that holds the container's cgroup directory for `c`.
-pub(super) fn dir_var(version: Version, c: Controller) -> String {
+/// The shell variable that holds the container's cgroup directory for `c`: `cg` for the
+/// first of `controllers` on v1 and for the one directory on v2, so that v1 and v2 scripts
+/// name it alike; `cg_NAME` for a further v1 controller.
+pub(super) fn dir_var(version: Version, c: Controller, controllers: &[Controller]) -> String {
     match version {
-        Version::V1 => format!("cg_{}", c.name()),
-        Version::V2 => "cg".into(),
+        Version::V1 if controllers.first() != Some(&c) => format!("cg_{}", c.name()),
+        _ => "cg".into(),
     }
 }
 
@@ -188,6 +190,16 @@ pub(super) struct Script<'a> {
 }
 
 impl Script<'_> {
+    /// Step `n` of `trace::STEPS` as the template's `trace` takes it: `'N NAME' 'LESSON'`.
+    fn step(&self, n: usize) -> String {
+        let (name, lesson) = crate::trace::STEPS[n - 1];
+        format!(
+            "{} {}",
+            quote_bytes(format!("{n} {name}").as_bytes()),
+            quote_bytes(lesson.as_bytes())
+        )
+    }
+
     fn setup_caps(&self, sign: &str) -> String {
         SETUP_CAPS
             .iter()
@@ -341,7 +353,7 @@ pub(super) fn mount_words(c: &MountCall) -> Vec<Word> {
         .collect()
 }
 
-mod filters {
+pub(super) mod filters {
     use super::Quote;
 
     /// The one shell-quoting filter: every value from the user goes through it.
