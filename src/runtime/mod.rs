@@ -190,11 +190,11 @@ fn start_and_wait(
         parent_ends.wait_started()?;
         return Err(e);
     }
-    // A child that already failed (and closed its end) has reported why: the write's
-    // EPIPE is not the reason, the report below is.
-    let _ = parent_ends.signal_ready();
     // Leftovers of gockers (and scripts) that were SIGKILLed, swept by every run while
-    // the child builds its root: cgroups and staging directories of owners that are gone.
+    // the child builds its root (cgroups and staging directories of owners that are
+    // gone). Before `ready`, not after: the child needs `ready` only once its root is
+    // built and pivoted into, by when this is long done; after it, the sweep would race
+    // the command's own start and end.
     let probed;
     let sweep_host = match cg_host {
         Some(h) => Some(h),
@@ -207,6 +207,9 @@ fn start_and_wait(
         cgroup::sweep(h.version(), &h.root, sys::getpid(), sys::process_exists);
     }
     sweep_staging(&std::env::temp_dir(), sys::getpid(), sys::process_exists);
+    // A child that already failed (and closed its end) has reported why: the write's
+    // EPIPE is not the reason, the report below is.
+    let _ = parent_ends.signal_ready();
     // With -t the child opens the terminal in its own devpts and sends the master; if it
     // fails first, the socket closes and its report below says why.
     let master = parent_ends.receive_console()?;
