@@ -118,12 +118,14 @@ fn lesson_mode_refuses_what_the_lesson_lacks() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(125));
-    // --lang belongs to --lesson.
+    // --lang is en or zh (zh without --lesson: the full script in Chinese, see
+    // chinese_and_english_have_the_same_code).
     let out = gocker()
-        .args(["emit-script", "--lang", "zh", "/bin/sh"])
+        .args(["emit-script", "--lang", "fr", "/bin/sh"])
         .output()
         .unwrap();
     assert_ne!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty(), "--lang fr printed a script");
 }
 
 #[test]
