@@ -44,6 +44,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Run(cmd) => {
             if cmd.trace {
                 trace::enable();
+                trace::set_lang(cmd.lang.into());
             }
             let spec = cmd.run.to_spec(&HostFacts::probe(&roots))?;
             runtime::run(&spec, &roots)
@@ -74,7 +75,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 Some(c) => c.version(),
                 None => script::host_version(&spec, &roots)?,
             };
-            script::emit(&spec, version, &args.run.header_words(&spec, version))
+            script::emit(
+                &spec,
+                version,
+                &args.header_words(&spec, version),
+                args.lang.into(),
+            )
         }
         Command::Check(args) => check::report(&roots, args.json),
         Command::Rootfs(RootfsCommand::Busybox { dir }) => {

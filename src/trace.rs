@@ -4,6 +4,10 @@
 //! lesson's Go code it stands for. The emitted script prints the same steps in the same
 //! order under `GOCKER_TRACE=1` (`trace` in templates/script.sh, from `STEPS`).
 //!
+//! `--lang zh` gives the same lines with their words in Chinese (`STEPS_ZH`, `words`): the
+//! system calls, their arguments, the numbers and the evidence stay as they are, and the
+//! script rendered with `--lang zh` prints the same Chinese words.
+//!
 //! Off, which is the default, a step costs one relaxed atomic load: nothing is formatted
 //! and no system call is made. The flag is set before clone, so the child, a copy of this
 //! process, traces too.
@@ -16,10 +20,37 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static ON: AtomicBool = AtomicBool::new(false);
+static ZH: AtomicBool = AtomicBool::new(false);
 
 /// Trace from now on (`--trace`).
 pub fn enable() {
     ON.store(true, Ordering::Relaxed);
+}
+
+/// The trace's words in `lang` from now on (`run --trace --lang zh`).
+pub fn set_lang(lang: crate::script::Lang) {
+    ZH.store(lang == crate::script::Lang::Zh, Ordering::Relaxed);
+}
+
+/// `en` or `zh`, in the trace's language.
+fn words<'a>(en: &'a str, zh: &'a str) -> &'a str {
+    if ZH.load(Ordering::Relaxed) { zh } else { en }
+}
+
+/// The steps in `lang`: `STEPS`, or `STEPS_ZH`.
+pub fn steps(lang: crate::script::Lang) -> &'static [(&'static str, &'static str); 8] {
+    match lang {
+        crate::script::Lang::En => &STEPS,
+        crate::script::Lang::Zh => &STEPS_ZH,
+    }
+}
+
+/// How a traced line frames the lesson's Go code: `[lesson 18: CODE]`, in `lang`.
+pub fn lesson_label(lang: crate::script::Lang) -> &'static str {
+    match lang {
+        crate::script::Lang::En => "lesson 18: ",
+        crate::script::Lang::Zh => "第 18 课：",
+    }
 }
 
 /// The steps, in the order both backends take them: (name, lesson 18's Go code).
@@ -46,6 +77,30 @@ pub const STEPS: [(&str, &str); 8] = [
     ("exec", "exec.LookPath, syscall.Exec"),
 ];
 
+/// `STEPS` for learners who read Chinese: the same steps, the Go code's names as they are.
+pub const STEPS_ZH: [(&str, &str); 8] = [
+    (
+        "命名空间",
+        "RunCommand：带 Cloneflags 的 exec.Command(\"/proc/self/exe\", \"init\")",
+    ),
+    (
+        "私有挂载",
+        "课里没有：systemd 下 / 是共享挂载，pivot_root 会拒绝它",
+    ),
+    (
+        "新的根",
+        "pivotRoot：syscall.Mount(root, root, \"bind\", MS_BIND|MS_REC)",
+    ),
+    ("proc", "syscall.Mount(\"proc\", \"/proc\", \"proc\", ...)"),
+    (
+        "pivot_root",
+        "syscall.PivotRoot，syscall.Unmount(pivotDir, syscall.MNT_DETACH)",
+    ),
+    ("主机名", "syscall.Sethostname"),
+    ("cgroup", "Apply"),
+    ("exec", "exec.LookPath，syscall.Exec"),
+];
+
 /// Step `n` (of `STEPS`, from 1) has happened; `what` says how, called only when tracing.
 #[inline]
 pub fn step(n: usize, what: impl FnOnce() -> String) {
@@ -67,8 +122,14 @@ pub fn step_if(n: usize, what: impl FnOnce() -> Option<String>) {
 /// One line, in one write(2), so that lines of the parent and the child never mix.
 #[cold]
 fn write(n: usize, what: &str) {
-    let (name, lesson) = STEPS[n - 1];
-    let line = format!("gocker trace: {n} {name}: {what} [lesson 18: {lesson}]\n");
+    let lang = if ZH.load(Ordering::Relaxed) {
+        crate::script::Lang::Zh
+    } else {
+        crate::script::Lang::En
+    };
+    let (name, lesson) = steps(lang)[n - 1];
+    let label = lesson_label(lang);
+    let line = format!("gocker trace: {n} {name}: {what} [{label}{lesson}]\n");
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
@@ -82,8 +143,10 @@ pub fn mnt_ns() -> String {
 /// Step 2, in the child: propagation made private, in its new mount namespace.
 pub fn private() -> String {
     format!(
-        "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL) in {}",
-        mnt_ns()
+        "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL){}{}{}",
+        words(" in ", "，在 "),
+        mnt_ns(),
+        words("", " 中")
     )
 }
 
@@ -94,7 +157,12 @@ pub fn clone_call(spec: &ContainerSpec) -> String {
         .iter()
         .map(|n| n.clone_flag_name())
         .collect();
-    format!("clone3({}) from {}", flags.join("|"), mnt_ns())
+    format!(
+        "clone3({}){}{}",
+        flags.join("|"),
+        words(" from ", "，离开 "),
+        mnt_ns()
+    )
 }
 
 /// Step 3: the new root made a mount point.
@@ -120,12 +188,22 @@ pub(crate) fn mounted(op: &Op) {
 pub fn pivoted() -> String {
     let dev =
         std::fs::metadata("/").map_or_else(|e| format!("? ({e})"), |m| format!("{:#x}", m.dev()));
-    format!("pivot_root(\".\", \".\"), umount2(\".\", MNT_DETACH): / is now device {dev}")
+    format!(
+        "pivot_root(\".\", \".\"), umount2(\".\", MNT_DETACH): {}{dev}",
+        words("/ is now device ", "/ 现在是设备 ")
+    )
 }
 
 /// Step 7: the cgroups this process is in, if gocker made any (`/proc/self/cgroup`).
 pub fn cgroup_joined() -> Option<String> {
     let text = std::fs::read_to_string("/proc/self/cgroup").ok()?;
     let ours: Vec<&str> = text.lines().filter(|l| l.contains("/gocker/")).collect();
-    (!ours.is_empty()).then(|| format!("in {}", ours.join(", ")))
+    (!ours.is_empty()).then(|| {
+        format!(
+            "{}{}{}",
+            words("in ", "已在 "),
+            ours.join(", "),
+            words("", " 中")
+        )
+    })
 }

@@ -61,7 +61,7 @@ fail() {
 # `gocker run --trace` prints: $1 the step, $2 the lesson's Go code, $3 what was done.
 # Each call is behind [ -z "${GOCKER_TRACE:-}" ], so without it nothing is computed.
 trace() {
-	echo "gocker trace: $1: $3 [lesson 18: $2]" >&2
+	echo "gocker trace: $1: $3 [{{ lesson_label }}$2]" >&2
 }
 
 # Set found to the full path of program $1 on PATH, or fail naming the package $2 that has
@@ -470,7 +470,7 @@ run() {
 	#    the bounding set lacks, so this comes before the cut.) The child clears them
 	#    just before the command.
 	status=0
-	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(1) }} "unshare({{ clone_flags }}) from $(readlink /proc/self/ns/mnt)"
+	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(1) }} "unshare({{ clone_flags }}){{ self.t(" from ", "，离开 ") }}$(readlink /proc/self/ns/mnt)"
 	"$setpriv" --pdeathsig KILL --inh-caps -all,{{ self.setup_caps("+") }} -- \
 		"$unshare" {{ namespaces }} --propagation private -- \
 {%- if !terminal %}
@@ -570,7 +570,7 @@ child() {
 
 	# (mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL), which the lesson lacks, is done
 	# already: unshare --propagation private, in run().)
-	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(2) }} "mount(NULL, /, NULL, MS_REC|MS_PRIVATE, NULL) by unshare --propagation private, in $(readlink /proc/self/ns/mnt)"
+	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(2) }} "mount(NULL, /, NULL, MS_REC|MS_PRIVATE, NULL){{ self.t(" by unshare --propagation private, in ", "，由 unshare --propagation private 完成，在 ") }}$(readlink /proc/self/ns/mnt){{ self.t("", " 中") }}"
 {%- if host_view %}
 
 	# mount("tmpfs", root, "tmpfs", MS_NOSUID|MS_NODEV, "mode=755"): the new root.
@@ -666,7 +666,7 @@ child() {
 		exec 9<"$0"
 		cd "$root"
 		mount --move . /
-		[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(5) }} "mount(., /, MS_MOVE), chroot(.): / is the initramfs"
+		[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(5) }} "mount(., /, MS_MOVE), chroot(.): {{ self.t("/ is the initramfs", "/ 是 initramfs") }}"
 		exec chroot . sh /proc/self/fd/9 inside
 	fi
 	# pivot_root(".", "."): the lesson's syscall.PivotRoot. The old root ends up on top of
@@ -713,7 +713,7 @@ inside() {
 	exec {{ d.fd }}>&-
 {%- endfor %}
 {%- if !cgroups.is_empty() %}
-	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(7) }} "write(cgroup.procs, 0): in $(grep /gocker/ /proc/self/cgroup | tr '\n' ' ')"
+	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(7) }} "write(cgroup.procs, 0): {{ self.t("in ", "已在 ") }}$(grep /gocker/ /proc/self/cgroup | tr '\n' ' '){{ self.t("", " 中") }}"
 {%- endif %}
 
 	# execve(2) of the command, exactly its argv, with only the container's environment

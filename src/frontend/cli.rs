@@ -68,6 +68,10 @@ pub struct RunCmd {
     #[arg(long)]
     pub trace: bool,
 
+    /// The language of --trace's words (the system calls and evidence are the same in both)
+    #[arg(long, value_enum, value_name = "LANG", default_value = "en")]
+    pub lang: LangArg,
+
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -142,14 +146,8 @@ pub struct EmitArgs {
     #[arg(long)]
     pub lesson: bool,
 
-    /// The language of the script's comments (the code is the same in both)
-    #[arg(
-        long,
-        value_enum,
-        value_name = "LANG",
-        default_value = "en",
-        requires = "lesson"
-    )]
+    /// The language of the script's comments and trace words (the code is the same in both)
+    #[arg(long, value_enum, value_name = "LANG", default_value = "en")]
     pub lang: LangArg,
 
     #[command(flatten)]

@@ -8,7 +8,8 @@
 //! `host::SCRIPT_TOOLS`); `quote.rs` is the one quoting filter every user value goes
 //! through, so it arrives in the container's argv byte for byte and is never executed on
 //! the way. `lesson.rs` renders `templates/lesson.sh`, only what lesson 18 does, from the
-//! same spec and through the same filter. The output depends only on the spec and the cgroup version: the same options
+//! same spec and through the same filter. `zh.rs` turns the full script's comments into
+//! Chinese (`--lang zh`) from the table `templates/script.zh`, touching no other line. The output depends only on the spec and the cgroup version: the same options
 //! always give the same bytes, and one more option only adds lines.
 
 use crate::cgroup::{self, Version};
@@ -21,6 +22,7 @@ use std::io::Write;
 pub mod lesson;
 mod model;
 mod quote;
+mod zh;
 
 pub use model::render;
 pub use quote::{quote_bytes, quote_line};
@@ -28,7 +30,7 @@ pub use quote::{quote_bytes, quote_line};
 #[cfg(test)]
 mod tests;
 
-/// The language of a lesson script's comments; its code is the same in both.
+/// The language of a script's comments and trace words; its code is the same in both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
     En,
@@ -50,10 +52,31 @@ pub fn host_version(spec: &ContainerSpec, roots: &Roots) -> Result<Version> {
     }
 }
 
+/// The script for `spec` and cgroup `version`, its comments and trace words in `lang`.
+/// In Chinese it is the English rendering with each comment replaced (`zh.rs`), so the
+/// code of the two cannot differ but for the words the trace prints.
+pub fn render_in(
+    spec: &ContainerSpec,
+    version: Version,
+    header: &[OsString],
+    lang: Lang,
+) -> Result<String> {
+    let text = model::render_lang(spec, version, header, lang)?;
+    Ok(match lang {
+        Lang::En => text,
+        Lang::Zh => zh::translate(&text),
+    })
+}
+
 /// Print the script for `spec`, for cgroup `version`, on stdout; `header` is the
 /// `emit-script` arguments its first comment line shows.
-pub fn emit(spec: &ContainerSpec, version: Version, header: &[OsString]) -> Result<i32> {
-    let text = render(spec, version, header)?;
+pub fn emit(
+    spec: &ContainerSpec,
+    version: Version,
+    header: &[OsString],
+    lang: Lang,
+) -> Result<i32> {
+    let text = render_in(spec, version, header, lang)?;
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())

@@ -1,6 +1,7 @@
 //! The template's view model: the spec turned into the values `templates/script.sh`
 //! prints (cgroup directories and limit lines, mount steps, the tools to check for).
 
+use super::Lang;
 use super::quote::{Quote, Word, quote_bytes};
 use crate::cgroup::{self, Controller, LimitFile, Version};
 use crate::host::{self, ScriptTool};
@@ -15,6 +16,17 @@ use std::path::{Path, PathBuf};
 /// The script for `spec`, for cgroup `version`; `header` is the `emit-script` arguments
 /// shown on its first comment line.
 pub fn render(spec: &ContainerSpec, version: Version, header: &[OsString]) -> Result<String> {
+    render_lang(spec, version, header, Lang::En)
+}
+
+/// `render`, with the trace's words in `lang`; the comments are English (`zh::translate`
+/// makes them Chinese).
+pub(super) fn render_lang(
+    spec: &ContainerSpec,
+    version: Version,
+    header: &[OsString],
+    lang: Lang,
+) -> Result<String> {
     // What the spec can say that this backend has no host tool for is refused, never
     // dropped: a script that silently lacked a limit would not be the same container.
     if !spec.rlimits.is_empty() {
@@ -28,6 +40,8 @@ pub fn render(spec: &ContainerSpec, version: Version, header: &[OsString]) -> Re
     let mounts = mount_steps(&spec.mounts);
     let script = Script {
         header,
+        lang,
+        lesson_label: crate::trace::lesson_label(lang),
         // The script's own interpreter is there by the time it checks anything.
         tools: host::script_tools_for(spec)
             .filter(|t| t.name != "sh")
@@ -157,6 +171,10 @@ pub(super) fn limit_comment(l: &LimitFile) -> String {
 #[template(path = "script.sh", escape = "none")]
 pub(super) struct Script<'a> {
     header: &'a [OsString],
+    /// The language of the trace's words (`trace::STEPS_ZH`).
+    lang: Lang,
+    /// How a traced line frames the lesson's Go code (`trace::lesson_label`).
+    lesson_label: &'static str,
     /// Host programs to check for before anything is done (`host::SCRIPT_TOOLS`).
     tools: Vec<&'static ScriptTool>,
     host_view: bool,
@@ -192,12 +210,20 @@ pub(super) struct Script<'a> {
 impl Script<'_> {
     /// Step `n` of `trace::STEPS` as the template's `trace` takes it: `'N NAME' 'LESSON'`.
     fn step(&self, n: usize) -> String {
-        let (name, lesson) = crate::trace::STEPS[n - 1];
+        let (name, lesson) = crate::trace::steps(self.lang)[n - 1];
         format!(
             "{} {}",
             quote_bytes(format!("{n} {name}").as_bytes()),
             quote_bytes(lesson.as_bytes())
         )
+    }
+
+    /// The trace's words in the script's language.
+    fn t<'s>(&self, en: &'s str, zh: &'s str) -> &'s str {
+        match self.lang {
+            Lang::En => en,
+            Lang::Zh => zh,
+        }
     }
 
     fn setup_caps(&self, sign: &str) -> String {
