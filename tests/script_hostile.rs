@@ -47,21 +47,6 @@ fn host_state() -> HostState {
     }
 }
 
-/// `gocker emit-script ARGS` into `file`.
-fn emit_to(args: &[OsString], file: &Path) {
-    let out = gocker()
-        .arg("emit-script")
-        .args(args)
-        .output()
-        .expect("run gocker emit-script");
-    assert!(
-        out.status.success(),
-        "emit-script {args:?}: {}",
-        stderr(&out)
-    );
-    std::fs::write(file, &out.stdout).expect("write script");
-}
-
 fn rootfs_args(root: &Path, rest: &[&str]) -> Vec<OsString> {
     let mut v = vec![OsString::from("--rootfs"), root.as_os_str().to_owned()];
     v.extend(os(rest));

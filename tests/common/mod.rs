@@ -124,6 +124,21 @@ pub fn busybox_rootfs() -> TempDir {
     t
 }
 
+/// `gocker emit-script ARGS` into `file`; the test fails if gocker refuses.
+pub fn emit_to(args: &[std::ffi::OsString], file: &Path) {
+    let out = gocker()
+        .arg("emit-script")
+        .args(args)
+        .output()
+        .expect("run gocker emit-script");
+    assert!(
+        out.status.success(),
+        "emit-script {args:?} failed: {}",
+        stderr(&out)
+    );
+    std::fs::write(file, &out.stdout).expect("write script");
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
