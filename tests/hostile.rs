@@ -7,89 +7,9 @@
 mod common;
 
 use common::*;
-use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-
-/// What an escape would change on the host: the entries (name, type, size) of `/`, `/etc`,
-/// `/dev` and the given extra directories, and the mount table.
-#[derive(Debug, PartialEq)]
-struct Host {
-    dirs: BTreeMap<PathBuf, Vec<(String, String, u64)>>,
-    mounts: Vec<String>,
-}
-
-fn kind(t: std::fs::FileType) -> &'static str {
-    if t.is_symlink() {
-        "link"
-    } else if t.is_dir() {
-        "dir"
-    } else if t.is_char_device() {
-        "char"
-    } else if t.is_block_device() {
-        "block"
-    } else if t.is_file() {
-        "file"
-    } else {
-        "other"
-    }
-}
-
-impl Host {
-    fn take(extra: &[&Path]) -> Host {
-        let mut dirs = BTreeMap::new();
-        for d in [Path::new("/"), Path::new("/etc"), Path::new("/dev")]
-            .into_iter()
-            .chain(extra.iter().copied())
-        {
-            let mut v: Vec<(String, String, u64)> = std::fs::read_dir(d)
-                .unwrap_or_else(|e| panic!("read {}: {e}", d.display()))
-                .flatten()
-                .filter(|e| {
-                    // Pseudo-terminals and the kernel's own come and go with other tests.
-                    let n = e.file_name();
-                    !(d == Path::new("/dev") && n == "pts")
-                })
-                .map(|e| {
-                    let m = e.metadata().ok();
-                    (
-                        e.file_name().to_string_lossy().into_owned(),
-                        m.as_ref()
-                            .map_or("gone", |m| kind(m.file_type()))
-                            .to_string(),
-                        m.filter(|m| m.is_file()).map_or(0, |m| m.len()),
-                    )
-                })
-                .collect();
-            v.sort();
-            dirs.insert(d.to_path_buf(), v);
-        }
-        Host {
-            dirs,
-            mounts: mountinfo(),
-        }
-    }
-
-    fn assert_unchanged(&self, extra: &[&Path], case: &str) {
-        let now = Host::take(extra);
-        for (d, before) in &self.dirs {
-            let after = &now.dirs[d];
-            let added: Vec<_> = after.iter().filter(|e| !before.contains(e)).collect();
-            let removed: Vec<_> = before.iter().filter(|e| !after.contains(e)).collect();
-            assert!(
-                added.is_empty() && removed.is_empty(),
-                "{case}: the host's {} changed: added {added:?}, removed {removed:?}",
-                d.display()
-            );
-        }
-        assert_eq!(
-            self.mounts, now.mounts,
-            "{case}: the host's mount table changed"
-        );
-    }
-}
 
 fn ln(target: &str, link: &Path) {
     if let Ok(m) = std::fs::symlink_metadata(link) {
@@ -209,11 +129,11 @@ fn symlinks_in_the_rootfs_never_lead_outside() {
             .unwrap();
         assert!(cp.success());
         setup(r.path());
-        let before = Host::take(&[]);
+        let before = HostSnapshot::take();
         let mut args: Vec<&str> = opts.iter().map(String::as_str).collect();
         args.extend(["/bin/sh", "-c", ESCAPE_PROBE]);
         let o = run_in(r.path(), &args);
-        before.assert_unchanged(&[], case);
+        before.assert_unchanged(case);
         if let Some(code) = want {
             assert_eq!(
                 o.status.code(),
@@ -556,7 +476,7 @@ fn a_kill_storm_leaves_nothing_behind() {
             .filter(|n| n.starts_with("gocker-root."))
             .collect()
     };
-    let before = Host::take(&[]);
+    let before = HostSnapshot::take();
     let mut owners = Vec::new();
     // SIGKILL gockers at every moment of their start: some before clone, some while the
     // child builds its root (the staging directory exists), some while the command runs.
@@ -611,7 +531,7 @@ fn a_kill_storm_leaves_nothing_behind() {
         "staging directories left: {:?}",
         staging(tmp.path())
     );
-    before.assert_unchanged(&[], "kill storm");
+    before.assert_unchanged("kill storm");
 }
 
 #[test]

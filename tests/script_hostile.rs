@@ -9,43 +9,10 @@ mod common;
 
 use common::*;
 use std::ffi::OsString;
-use std::os::unix::fs::{FileTypeExt, symlink};
+use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-/// What of the host an attack could change: the entries (name and type) of `/`, `/etc`
-/// and `/dev`, and the mount table.
-#[derive(Debug, PartialEq)]
-struct HostState {
-    entries: Vec<String>,
-    mounts: Vec<String>,
-}
-
-fn host_state() -> HostState {
-    let mut entries = Vec::new();
-    for dir in ["/", "/etc", "/dev"] {
-        for e in std::fs::read_dir(dir)
-            .expect("read a host directory")
-            .flatten()
-        {
-            let kind = match e.file_type() {
-                Ok(t) if t.is_symlink() => "link",
-                Ok(t) if t.is_dir() => "dir",
-                Ok(t) if t.is_char_device() => "char",
-                Ok(t) if t.is_block_device() => "block",
-                Ok(_) => "file",
-                Err(_) => "?",
-            };
-            entries.push(format!("{kind} {}", e.path().display()));
-        }
-    }
-    entries.sort();
-    HostState {
-        entries,
-        mounts: mountinfo(),
-    }
-}
 
 fn rootfs_args(root: &Path, rest: &[&str]) -> Vec<OsString> {
     let mut v = vec![OsString::from("--rootfs"), root.as_os_str().to_owned()];
@@ -58,7 +25,7 @@ fn rootfs_args(root: &Path, rest: &[&str]) -> Vec<OsString> {
 /// staging directories.
 fn run_checked(mut cmd: Command, what: &str) -> Output {
     let tmpdir = TempDir::new("tmpdir");
-    let before = host_state();
+    let before = HostSnapshot::take();
     let child = cmd
         .env("TMPDIR", tmpdir.path())
         .stdin(Stdio::null())
@@ -68,7 +35,7 @@ fn run_checked(mut cmd: Command, what: &str) -> Output {
         .expect("spawn");
     let owner = child.id();
     let out = child.wait_with_output().expect("wait");
-    assert_eq!(host_state(), before, "{what} changed the host");
+    before.assert_unchanged(what);
     assert_eq!(
         cgroups_of(owner),
         Vec::<PathBuf>::new(),

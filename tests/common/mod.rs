@@ -389,3 +389,80 @@ pub fn oom_is_certain(test: &str) -> bool {
          (swapaccount=0?), so -m cannot forbid the container swap",
     )
 }
+
+/// What an escape would change on the host: the entries (name, type, size) of `/`, `/etc`,
+/// `/dev`, and the mount table; taken before an attack and compared after it.
+#[derive(Debug, PartialEq)]
+pub struct HostSnapshot {
+    dirs: std::collections::BTreeMap<PathBuf, Vec<(String, String, u64)>>,
+    mounts: Vec<String>,
+}
+
+fn file_kind(t: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_symlink() {
+        "link"
+    } else if t.is_dir() {
+        "dir"
+    } else if t.is_char_device() {
+        "char"
+    } else if t.is_block_device() {
+        "block"
+    } else if t.is_file() {
+        "file"
+    } else {
+        "other"
+    }
+}
+
+impl HostSnapshot {
+    pub fn take() -> HostSnapshot {
+        let mut dirs = std::collections::BTreeMap::new();
+        for d in [Path::new("/"), Path::new("/etc"), Path::new("/dev")] {
+            let mut v: Vec<(String, String, u64)> = std::fs::read_dir(d)
+                .unwrap_or_else(|e| panic!("read {}: {e}", d.display()))
+                .flatten()
+                .filter(|e| {
+                    // Pseudo-terminals and the kernel's own come and go with other tests.
+                    let n = e.file_name();
+                    !(d == Path::new("/dev") && n == "pts")
+                })
+                .map(|e| {
+                    let m = e.metadata().ok();
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        m.as_ref()
+                            .map_or("gone", |m| file_kind(m.file_type()))
+                            .to_string(),
+                        m.filter(|m| m.is_file()).map_or(0, |m| m.len()),
+                    )
+                })
+                .collect();
+            v.sort();
+            dirs.insert(d.to_path_buf(), v);
+        }
+        HostSnapshot {
+            dirs,
+            mounts: mountinfo(),
+        }
+    }
+
+    /// Panics, naming `case` and what changed, unless the host is as it was.
+    pub fn assert_unchanged(&self, case: &str) {
+        let now = HostSnapshot::take();
+        for (d, before) in &self.dirs {
+            let after = &now.dirs[d];
+            let added: Vec<_> = after.iter().filter(|e| !before.contains(e)).collect();
+            let removed: Vec<_> = before.iter().filter(|e| !after.contains(e)).collect();
+            assert!(
+                added.is_empty() && removed.is_empty(),
+                "{case}: the host's {} changed: added {added:?}, removed {removed:?}",
+                d.display()
+            );
+        }
+        assert_eq!(
+            self.mounts, now.mounts,
+            "{case}: the host's mount table changed"
+        );
+    }
+}
