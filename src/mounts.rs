@@ -232,7 +232,24 @@ pub const HOST_VIEW_DIRS: [&str; 8] = [
     "usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc",
 ];
 
+/// The default root's own writable places, each a private tmpfs (as a small distribution
+/// has them): `/tmp` for everyone, sticky, and `/root`, `$HOME` of the container's root.
+/// The host's system directories stay read-only beside them.
+pub const HOST_VIEW_SCRATCH: [(&str, &str); 2] = [("/tmp", "mode=1777"), ("/root", "mode=700")];
+
 pub fn host_view_mounts(dirs: &[HostDir]) -> Vec<Mount> {
+    let scratch = HOST_VIEW_SCRATCH.iter().map(|(target, mode)| Mount {
+        kind: MountKind::Fs {
+            fstype: "tmpfs".into(),
+            source: "tmpfs".into(),
+            data: Some(Cow::Borrowed(*mode)),
+        },
+        target: (*target).into(),
+        flags: ms::NOSUID | ms::NODEV,
+        optional: false,
+        dev: false,
+        why: "a private, writable tmpfs (the default root)".into(),
+    });
     dirs.iter()
         .map(|d| match d {
             HostDir::Dir(p) => Mount {
@@ -255,6 +272,7 @@ pub fn host_view_mounts(dirs: &[HostDir]) -> Vec<Mount> {
                 why: "same symlink as on the host (the default root)".into(),
             },
         })
+        .chain(scratch)
         .collect()
 }
 
