@@ -83,6 +83,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             )
         }
         Command::Check(args) => check::report(&roots, args.json),
+        Command::Completions(args) => gocker::frontend::life::completions(&args),
+        Command::Man(args) => gocker::frontend::life::man(&args),
         Command::Rootfs(RootfsCommand::Busybox { dir }) => {
             rootfs::busybox(&dir, roots.path.as_ref())?;
             Ok(0)

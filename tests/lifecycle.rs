@@ -56,3 +56,107 @@ fn the_default_root_has_a_private_tmp_and_a_writable_root_home() {
     }
     before.assert_unchanged("the default root");
 }
+
+/// Every command gocker has, from the clap definition the completions are made from.
+fn subcommands() -> Vec<String> {
+    use clap::CommandFactory;
+    gocker::frontend::cli::Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect()
+}
+
+/// `gocker completions bash|zsh|fish` prints a script that names every command; the bash
+/// one loads in bash and registers itself for `gocker`.
+#[test]
+fn completions_name_every_command() {
+    let subs = subcommands();
+    assert!(subs.iter().any(|s| s == "run") && subs.iter().any(|s| s == "completions"));
+    for shell in ["bash", "zsh", "fish"] {
+        let o = gocker()
+            .args(["completions", shell])
+            .output()
+            .expect("run gocker completions");
+        assert_eq!(o.status.code(), Some(0), "{shell}: {}", stderr(&o));
+        let text = stdout(&o);
+        for s in &subs {
+            assert!(text.contains(s.as_str()), "{shell} completion lacks {s}");
+        }
+    }
+    let o = gocker().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(125),
+        "an unknown shell is a usage error"
+    );
+    let t = TempDir::new("completions");
+    let file = t.path().join("gocker.bash");
+    let o = gocker().args(["completions", "bash"]).output().unwrap();
+    std::fs::write(&file, &o.stdout).unwrap();
+    let o = std::process::Command::new("bash")
+        .arg("-c")
+        .arg("source \"$1\" && complete -p gocker")
+        .arg("bash")
+        .arg(&file)
+        .output()
+        .expect("run bash");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("gocker"), "{}", stdout(&o));
+}
+
+/// `gocker man` renders gocker(1) (checked with `man -l` where man is installed), and
+/// `gocker man --dir` writes one page per command.
+#[test]
+fn the_man_pages_render() {
+    let o = gocker().arg("man").output().expect("run gocker man");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = stdout(&o);
+    assert!(
+        page.lines().any(|l| l.starts_with(".TH gocker 1")),
+        "{page}"
+    );
+    let t = TempDir::new("man");
+    let dir = t.path().join("man1");
+    let o = gocker().arg("man").arg("--dir").arg(&dir).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for s in std::iter::once("gocker".to_string())
+        .chain(subcommands().iter().map(|s| format!("gocker-{s}")))
+    {
+        let p = dir.join(format!("{s}.1"));
+        let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        assert!(text.contains(&format!(".TH {s} 1")), "{}", p.display());
+    }
+    if let Some(man) = tool("man", "the_man_pages_render") {
+        let o = std::process::Command::new(man)
+            .arg("-l")
+            .arg(dir.join("gocker-run.1"))
+            .env("MANPAGER", "cat")
+            .env("COLUMNS", "100")
+            .output()
+            .expect("run man -l");
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let text = stdout(&o);
+        assert!(
+            text.contains("gocker-run") && text.contains("--rootfs"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Examples"),
+            "the examples are in the page: {text}"
+        );
+    }
+}
+
+/// Every command's `--help` ends with examples.
+#[test]
+fn every_command_has_examples_in_its_help() {
+    for s in subcommands() {
+        let o = gocker().args([s.as_str(), "--help"]).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{s}: {}", stderr(&o));
+        let text = stdout(&o);
+        assert!(
+            text.contains("Examples:\n  gocker "),
+            "{s} --help has no examples:\n{text}"
+        );
+    }
+}

@@ -35,30 +35,55 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run a command in a new container
-    #[command(
-        after_help = "Go-style flags from the lesson work too: -it -rootfs=/tmp/busybox -cpus=1 -m=100.\n\
+    #[command(after_help = "Examples:\n  \
+gocker run -it /bin/sh                                # a shell in a read-only view of this host\n  \
+gocker run -it -rootfs=/tmp/busybox -cpus=1 /bin/sh   # lesson 18, verbatim\n  \
+gocker run --rootfs /tmp/busybox -m 64m --pids-limit 50 -e A=1 -w /work -v /srv:/srv:ro sh -c 'echo $A'\n\n\
+Go-style flags from the lesson work too: -it -rootfs=/tmp/busybox -cpus=1 -m=100.\n\
 Everything after COMMAND is passed to it untouched, including arguments that look like flags.\n\n\
 Exit status: the command's own; 128+N if it was killed by signal N (137 when the memory limit \
-was hit); 125 if gocker itself failed; 126 if the command cannot be invoked; 127 if it was not found."
-    )]
+was hit); 125 if gocker itself failed; 126 if the command cannot be invoked; 127 if it was not found.")]
     Run(RunCmd),
     /// Print a POSIX shell script that builds the same container with host tools
     #[command(
         name = "emit-script",
-        after_help = "The script uses util-linux unshare, mount, umount, pivot_root and hostname, and \
+        after_help = "Examples:\n  \
+gocker emit-script -rootfs=/tmp/busybox -cpus=1 /bin/sh > container.sh && sudo sh container.sh\n  \
+gocker emit-script --lesson -rootfs=/tmp/busybox -cpus=1 /bin/sh   # lesson 18's steps alone\n  \
+gocker emit-script --cgroup v2 --lang zh --rootfs /tmp/busybox sh  # for a cgroup v2 host, comments in Chinese\n\n\
+The script uses util-linux unshare, mount, umount, pivot_root and hostname, and \
 writes cgroup files with echo. Same options, same container as `gocker run`; the same options always \
 print the same bytes."
     )]
     EmitScript(EmitArgs),
     /// Report what this host supports: namespaces, cgroups, tools
-    #[command(
-        after_help = "Exit status: 0 when gocker run can work on this host; 1 when it cannot (the first line names what is missing)."
-    )]
+    #[command(after_help = "Examples:\n  \
+gocker check           # the grouped report, with a hint under each missing item\n  \
+gocker check --json    # the same facts as JSON\n\n\
+Exit status: 0 when gocker run can work on this host; 1 when it cannot (the first line names what is missing).")]
     Check(CheckArgs),
     /// Make a root filesystem to run containers in
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  gocker rootfs busybox /tmp/busybox   # the lesson's /tmp/busybox"
+    )]
     Rootfs(RootfsCommand),
+    /// Print a shell completion script (bash, zsh, fish)
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(super::life::CompletionsArgs),
+    /// Print the man page generated from these definitions, or write every page to a directory
+    #[command(after_help = MAN_EXAMPLES)]
+    Man(super::life::ManArgs),
 }
+
+const COMPLETIONS_EXAMPLES: &str = "Examples:\n  \
+gocker completions bash > /etc/bash_completion.d/gocker\n  \
+gocker completions zsh > \"${fpath[1]}/_gocker\"\n  \
+gocker completions fish > ~/.config/fish/completions/gocker.fish";
+
+const MAN_EXAMPLES: &str = "Examples:\n  \
+gocker man | man -l -                 # read gocker(1)\n  \
+gocker man --dir /usr/local/share/man/man1   # gocker.1, gocker-run.1, ... for man gocker-run";
 
 /// `gocker run`: the container's options, and how to show it being built.
 #[derive(Args, Debug)]
