@@ -42,6 +42,8 @@
 # it (PR_SET_PDEATHSIG, set below), as under gocker run.
 # The container's cgroup stays then, empty; the next `gocker run` sweeps it (its owner,
 # this shell, is gone).
+# The container's layer gocker-layer.* stays then, with its writes, in $TMPDIR; the
+# next `gocker run` sweeps it (its owner, this shell, is gone).
 set -eu
 
 fail() {
@@ -264,6 +266,7 @@ EOF
 finish() {
 	status=$?
 	remove_cgroup "${cg:-}"
+	[ -z "${layer:-}" ] || rm -rf "$layer"
 	if [ -z "${ran:-}" ] && [ "$status" -ne 0 ] && [ "$status" -lt 126 ]; then
 		exit 125
 	fi
@@ -312,6 +315,9 @@ run() {
 	path_of pivot_root util-linux
 	path_of mknod coreutils
 	command -v ip >/dev/null 2>&1 || path_of ifconfig "iproute2 (for ip) or busybox (for ifconfig)"
+	path_of mktemp coreutils
+	path_of stat coreutils
+	path_of rm coreutils
 	path_of rmdir coreutils
 	# The host's static busybox runs every step after pivot_root: see check_busybox.
 	check_busybox
@@ -324,8 +330,18 @@ run() {
 	# The container's id is this shell's pid: a later gocker run can then tell a leftover
 	# cgroup (its owner gone) from one in use.
 	id=$$
-	root=/tmp/busybox
 	cg=/sys/fs/cgroup/gocker/$id
+
+	# [beyond lesson 18: a copy-on-write root] The rootfs is never written: the container
+	# gets a layer of its own, outside the rootfs (so the image cannot reach it), named
+	# after this shell's pid as gocker run's are: upper/ takes its writes, work/ is
+	# overlayfs' scratch space (on the same filesystem as upper/), merged/ the new root.
+	# upper/ is the merged /, so it takes the rootfs's mode and owner.
+	layer=$(mktemp -d "${TMPDIR:-/tmp}/gocker-layer.$id.XXXXXX")
+	mkdir "$layer"/upper "$layer"/work "$layer"/merged
+	chown "$(stat -c %u:%g /tmp/busybox)" "$layer"/upper
+	chmod "$(stat -c %a /tmp/busybox)" "$layer"/upper
+	root=$layer/merged
 
 	# The lesson's Cgroups (SetCPULimit, SetMemoryLimit): mkdir and write(2) in the cgroup
 	# filesystem. The cgroup exists with its limits before anything runs in it; the child
@@ -447,10 +463,19 @@ child() {
 	# already: unshare --propagation private, in run().)
 	[ -z "${GOCKER_TRACE:-}" ] || trace '2 private' 'none: / is shared under systemd, and pivot_root refuses it' "mount(NULL, /, NULL, MS_REC|MS_PRIVATE, NULL) by unshare --propagation private, in $(readlink /proc/self/ns/mnt)"
 
-	# mount(root, root, NULL, MS_BIND|MS_REC, NULL): pivot_root needs the new root to be
-	# a mount point (pivotRoot's syscall.Mount(root, root, "bind", syscall.MS_BIND|syscall.MS_REC, "")).
-	mount --rbind "$root" "$root"
-	[ -z "${GOCKER_TRACE:-}" ] || trace '3 root' 'pivotRoot: syscall.Mount(root, root, "bind", MS_BIND|MS_REC)' "mount($root, $root, NULL, MS_BIND|MS_REC, NULL)"
+	# [beyond lesson 18: a copy-on-write root] mount("overlay", root, "overlay", 0,
+	# "lowerdir=ROOTFS,upperdir=UPPER,workdir=WORK"): the new root is the rootfs seen
+	# through the container's own upper layer, which takes every write (a file is copied
+	# up before it changes); the rootfs is only read. A mount, so pivot_root can take it
+	# (the lesson binds the rootfs onto itself for that). Each directory reaches the
+	# kernel as /proc/self/fd/N of a descriptor opened here, never as its path: the
+	# options are one comma-separated string, which a rootfs named img,upperdir=/etc
+	# would add an option to.
+	lower=/tmp/busybox
+	exec 6<"$lower" 7<"${root%/*}"/upper 8<"${root%/*}"/work
+	mount -t overlay -o lowerdir=/proc/self/fd/6,upperdir=/proc/self/fd/7,workdir=/proc/self/fd/8 overlay "$root"
+	exec 6<&- 7<&- 8<&-
+	[ -z "${GOCKER_TRACE:-}" ] || trace '3 root' 'pivotRoot: syscall.Mount(root, root, "bind", MS_BIND|MS_REC)' "mount(overlay, $root, overlay, 0, lowerdir=$lower,upperdir=…,workdir=…)"
 
 	# mount(2), each below: the lesson mounts /proc after pivotRoot (syscall.Mount("proc",
 	# "/proc", "proc", ...)); here every mount is made before pivot_root, while this host's

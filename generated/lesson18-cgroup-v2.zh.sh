@@ -40,6 +40,8 @@
 # （靠下面设置的 PR_SET_PDEATHSIG），和 gocker run 下一样。
 # 这时容器的 cgroup 会空着留下来；下一次 `gocker run` 会把它清理掉（它的属主，也就是这个
 # shell，已经不在了）。
+# 容器的层 gocker-layer.* 连同它写下的内容也会留在 $TMPDIR 里；下一次 `gocker run`
+# 会把它清理掉（它的主人，也就是这个 shell，已经不在了）。
 set -eu
 
 fail() {
@@ -257,6 +259,7 @@ EOF
 finish() {
 	status=$?
 	remove_cgroup "${cg:-}"
+	[ -z "${layer:-}" ] || rm -rf "$layer"
 	if [ -z "${ran:-}" ] && [ "$status" -ne 0 ] && [ "$status" -lt 126 ]; then
 		exit 125
 	fi
@@ -305,6 +308,9 @@ run() {
 	path_of pivot_root util-linux
 	path_of mknod coreutils
 	command -v ip >/dev/null 2>&1 || path_of ifconfig "iproute2 (for ip) or busybox (for ifconfig)"
+	path_of mktemp coreutils
+	path_of stat coreutils
+	path_of rm coreutils
 	path_of rmdir coreutils
 	# pivot_root 之后的每一步都由主机上静态链接的 busybox 运行：见 check_busybox。
 	check_busybox
@@ -317,8 +323,17 @@ run() {
 	# 容器的 id 就是这个 shell 的 pid：这样以后的 gocker run 就能分辨遗留的 cgroup（属主
 	# 已不在）和仍在使用的 cgroup。
 	id=$$
-	root=/tmp/busybox
 	cg=/sys/fs/cgroup/gocker/$id
+
+	# [第 18 课之外：写时复制的根] rootfs 永远不会被写入：容器有一个自己的层，在 rootfs
+	# 之外（所以镜像碰不到它），和 gocker run 的一样以这个 shell 的 pid 命名：upper/
+	# 接收它的写入，work/ 是 overlayfs 的草稿区（必须和 upper/ 在同一个文件系统上），
+	# merged/ 是新的根。upper/ 就是合并后的 /，所以它沿用 rootfs 的权限和属主。
+	layer=$(mktemp -d "${TMPDIR:-/tmp}/gocker-layer.$id.XXXXXX")
+	mkdir "$layer"/upper "$layer"/work "$layer"/merged
+	chown "$(stat -c %u:%g /tmp/busybox)" "$layer"/upper
+	chmod "$(stat -c %a /tmp/busybox)" "$layer"/upper
+	root=$layer/merged
 
 	# 课里的 Cgroups（SetCPULimit、SetMemoryLimit）：在 cgroup 文件系统里 mkdir 并 write(2)。
 	# 在任何东西进入之前，cgroup 就已经带着它的限制存在了；子进程在命令启动之前加入它。
@@ -433,10 +448,17 @@ child() {
 	# 里的 unshare --propagation private。）
 	[ -z "${GOCKER_TRACE:-}" ] || trace '2 私有挂载' '课里没有：systemd 下 / 是共享挂载，pivot_root 会拒绝它' "mount(NULL, /, NULL, MS_REC|MS_PRIVATE, NULL)，由 unshare --propagation private 完成，在 $(readlink /proc/self/ns/mnt) 中"
 
-	# mount(root, root, NULL, MS_BIND|MS_REC, NULL)：pivot_root 要求新的根是一个挂载点
-	# （即 pivotRoot 里的 syscall.Mount(root, root, "bind", syscall.MS_BIND|syscall.MS_REC, "")）。
-	mount --rbind "$root" "$root"
-	[ -z "${GOCKER_TRACE:-}" ] || trace '3 新的根' 'pivotRoot：syscall.Mount(root, root, "bind", MS_BIND|MS_REC)' "mount($root, $root, NULL, MS_BIND|MS_REC, NULL)"
+	# [第 18 课之外：写时复制的根] mount("overlay", root, "overlay", 0,
+	# "lowerdir=ROOTFS,upperdir=UPPER,workdir=WORK")：新的根是透过容器自己的上层看到的
+	# rootfs，所有写入都落在上层（文件在改动之前先被复制上来）；rootfs 只会被读取。
+	# 这是一个挂载，所以 pivot_root 可以用它（课里为此把 rootfs 绑定到它自己上）。每个
+	# 目录都以这里打开的描述符的 /proc/self/fd/N 交给内核，而不是它的路径：这些选项是
+	# 一个用逗号分隔的字符串，名为 img,upperdir=/etc 的 rootfs 就会往里加进一个选项。
+	lower=/tmp/busybox
+	exec 6<"$lower" 7<"${root%/*}"/upper 8<"${root%/*}"/work
+	mount -t overlay -o lowerdir=/proc/self/fd/6,upperdir=/proc/self/fd/7,workdir=/proc/self/fd/8 overlay "$root"
+	exec 6<&- 7<&- 8<&-
+	[ -z "${GOCKER_TRACE:-}" ] || trace '3 新的根' 'pivotRoot：syscall.Mount(root, root, "bind", MS_BIND|MS_REC)' "mount(overlay, $root, overlay, 0, lowerdir=$lower,upperdir=…,workdir=…)"
 
 	# 下面每一个都是 mount(2)：课里是在 pivotRoot 之后挂载 /proc（syscall.Mount("proc",
 	# "/proc", "proc", ...)）；这里所有挂载都在 pivot_root 之前完成，趁主机的 mount(8) 还能

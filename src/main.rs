@@ -51,6 +51,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::EmitScript(mut args) if args.lesson => {
             args.use_lesson_hostname();
+            args.use_lesson_root();
             let spec = args.run.to_spec(&HostFacts::probe(&roots))?;
             args.refuse_beyond_lesson(&spec)?;
             let version = match args.cgroup {

@@ -65,10 +65,25 @@ impl Default for Confinement {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Root {
-    /// A root filesystem directory (absolute, symlinks resolved), bound onto itself.
+    /// A root filesystem directory (absolute, symlinks resolved), bound onto itself: the
+    /// container writes into it (`--rootfs-rw`, the lesson's way).
     Dir(PathBuf),
+    /// A root filesystem directory (absolute, symlinks resolved) as the read-only lower
+    /// layer of an overlay, over an upper layer of the container's own: the directory is
+    /// never written, and every container starts from the same image.
+    Overlay(PathBuf),
     /// A fresh tmpfs with read-only binds of the host's system directories.
     HostView,
+}
+
+impl Root {
+    /// The rootfs directory the container was given, however it is mounted.
+    pub fn rootfs(&self) -> Option<&Path> {
+        match self {
+            Root::Dir(p) | Root::Overlay(p) => Some(p),
+            Root::HostView => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -167,10 +167,15 @@ pub fn clone_call(spec: &ContainerSpec) -> String {
 
 /// Step 3: the new root made a mount point.
 pub fn root_call(spec: &ContainerSpec, root: &Path) -> String {
-    match spec.root {
+    match &spec.root {
         Root::Dir(_) => format!(
             "mount({0}, {0}, NULL, MS_BIND|MS_REC, NULL)",
             root.display()
+        ),
+        Root::Overlay(lower) => format!(
+            "mount(\"overlay\", {}, \"overlay\", 0, \"lowerdir={},upperdir=…,workdir=…\")",
+            root.display(),
+            lower.display()
         ),
         Root::HostView => format!("mount(\"tmpfs\", {}, \"tmpfs\", ...)", root.display()),
     }

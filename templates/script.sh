@@ -50,6 +50,10 @@
 # The staging directory gocker-root.* stays then, empty, in $TMPDIR; the next
 # `gocker run` sweeps it.
 {%- endif %}
+{%- if lower.is_some() %}
+# The container's layer gocker-layer.* stays then, with its writes, in $TMPDIR; the
+# next `gocker run` sweeps it (its owner, this shell, is gone).
+{%- endif %}
 set -eu
 
 fail() {
@@ -313,6 +317,9 @@ finish() {
 {%- if host_view %}
 	[ -z "${root:-}" ] || rmdir "$root" 2>/dev/null || :
 {%- endif %}
+{%- if lower.is_some() %}
+	[ -z "${layer:-}" ] || rm -rf "$layer"
+{%- endif %}
 	if [ -z "${ran:-}" ] && [ "$status" -ne 0 ] && [ "$status" -lt 126 ]; then
 		exit 125
 	fi
@@ -407,6 +414,21 @@ run() {
 	# directory, with read-only binds of this host's system directories.
 	root=$(mktemp -d "${TMPDIR:-/tmp}/gocker-root.XXXXXX")
 {%- endif %}
+{%- match lower %}
+{%- when Some(dir) %}
+
+	# [beyond lesson 18: a copy-on-write root] The rootfs is never written: the container
+	# gets a layer of its own, outside the rootfs (so the image cannot reach it), named
+	# after this shell's pid as gocker run's are: upper/ takes its writes, work/ is
+	# overlayfs' scratch space (on the same filesystem as upper/), merged/ the new root.
+	# upper/ is the merged /, so it takes the rootfs's mode and owner.
+	layer=$(mktemp -d "${TMPDIR:-/tmp}/gocker-layer.$id.XXXXXX")
+	mkdir "$layer"/upper "$layer"/work "$layer"/merged
+	chown "$(stat -c %u:%g {{ dir|quote }})" "$layer"/upper
+	chmod "$(stat -c %a {{ dir|quote }})" "$layer"/upper
+	root=$layer/merged
+{%- when None %}
+{%- endmatch %}
 {%- if !cgroups.is_empty() %}
 
 	# The lesson's Cgroups (SetCPULimit, SetMemoryLimit): mkdir and write(2) in the cgroup
@@ -576,6 +598,21 @@ child() {
 	# mount("tmpfs", root, "tmpfs", MS_NOSUID|MS_NODEV, "mode=755"): the new root.
 	mount -t tmpfs -o nosuid,nodev,mode=755 tmpfs "$root"
 	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(3) }} "mount(tmpfs, $root, tmpfs, ...)"
+{%- else if let Some(dir) = lower %}
+
+	# [beyond lesson 18: a copy-on-write root] mount("overlay", root, "overlay", 0,
+	# "lowerdir=ROOTFS,upperdir=UPPER,workdir=WORK"): the new root is the rootfs seen
+	# through the container's own upper layer, which takes every write (a file is copied
+	# up before it changes); the rootfs is only read. A mount, so pivot_root can take it
+	# (the lesson binds the rootfs onto itself for that). Each directory reaches the
+	# kernel as /proc/self/fd/N of a descriptor opened here, never as its path: the
+	# options are one comma-separated string, which a rootfs named img,upperdir=/etc
+	# would add an option to.
+	lower={{ dir|quote }}
+	exec 6<"$lower" 7<"${root%/*}"/upper 8<"${root%/*}"/work
+	mount -t overlay -o lowerdir=/proc/self/fd/6,upperdir=/proc/self/fd/7,workdir=/proc/self/fd/8 overlay "$root"
+	exec 6<&- 7<&- 8<&-
+	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(3) }} "mount(overlay, $root, overlay, 0, lowerdir=$lower,upperdir=…,workdir=…)"
 {%- else %}
 
 	# mount(root, root, NULL, MS_BIND|MS_REC, NULL): pivot_root needs the new root to be

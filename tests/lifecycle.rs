@@ -160,3 +160,344 @@ fn every_command_has_examples_in_its_help() {
         );
     }
 }
+
+/// Every entry under `dir`, with what a write, delete or chmod through it would change:
+/// kind, mode, owner, size, mtime and ctime (nanoseconds), a symlink's target and a
+/// file's bytes. Equal listings: the directory was not touched.
+fn listing(dir: &std::path::Path) -> Vec<String> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(p) = todo.pop() {
+        let m = std::fs::symlink_metadata(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let rel = p.strip_prefix(dir).unwrap().display().to_string();
+        let extra = if m.file_type().is_symlink() {
+            std::fs::read_link(&p).unwrap().display().to_string()
+        } else if m.is_file() {
+            let bytes = std::fs::read(&p).unwrap();
+            format!("{:?}", std::hash::BuildHasher::hash_one(
+                &std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default(),
+                &bytes,
+            ))
+        } else {
+            String::new()
+        };
+        out.push(format!(
+            "{rel} {:o} {}:{} {} {}.{} {}.{} {extra}",
+            m.mode(),
+            m.uid(),
+            m.gid(),
+            m.size(),
+            m.mtime(),
+            m.mtime_nsec(),
+            m.ctime(),
+            m.ctime_nsec()
+        ));
+        if m.is_dir() {
+            for e in std::fs::read_dir(&p).unwrap() {
+                todo.push(e.unwrap().path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The layers in $TMPDIR that gocker process `pid` made (`gocker-layer.<pid>.XXXXXX`).
+fn layers_of(pid: u32) -> Vec<std::path::PathBuf> {
+    let prefix = format!("gocker-layer.{pid}.");
+    std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+        .collect()
+}
+
+/// What the writer containers do to their root: write, overwrite, append, delete a file
+/// and a directory tree, chmod, chown, rename a directory, make a link and a node.
+const WRITES: &str = "echo new >/new-file && echo changed >/etc/passwd && echo more >>/etc/group \
+    && rm /bin/ls && rm -r /usr && chmod 700 /etc && chmod 4755 /bin/busybox && chown 1:1 /tmp \
+    && mv /etc /etc2 && ln -s /nowhere /dangling && mkdir -p /a/b/c && : >/a/b/c/f \
+    && touch -d @0 /bin && echo done";
+
+/// The rootfs directory is byte for byte what it was (entries, modes, owners, times,
+/// contents) after containers of `gocker run` and of the emitted script wrote, deleted,
+/// chmodded and renamed inside, and each saw its own changes; no layer is left.
+#[test]
+fn the_rootfs_directory_is_never_written() {
+    if !need_root("the_rootfs_directory_is_never_written") {
+        return;
+    }
+    let r = busybox_rootfs();
+    let before = listing(r.path());
+    let see = "; [ -e /new-file ] && [ ! -e /bin/ls ] && [ ! -e /usr ] && [ -d /etc2 ] \
+        && [ \"$(stat -c %a /bin/busybox)\" = 4755 ] && echo seen";
+    let probe = format!("{WRITES}{see}");
+    let child = gocker()
+        .args(["run", "--rootfs"])
+        .arg(r.path())
+        .args(["/bin/sh", "-c", &probe])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn gocker");
+    let pid = child.id();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "done\nseen\n", "{}", stderr(&o));
+    assert_eq!(
+        listing(r.path()),
+        before,
+        "gocker run changed the rootfs directory"
+    );
+    assert_eq!(
+        layers_of(pid),
+        Vec::<std::path::PathBuf>::new(),
+        "layer left behind"
+    );
+    // A second container starts from the same image: nothing of the first one's changes.
+    let o = run_in(
+        r.path(),
+        &[
+            "/bin/sh",
+            "-c",
+            "[ -e /bin/ls ] && [ ! -e /new-file ] && [ -d /etc ] && echo pristine",
+        ],
+    );
+    assert_eq!(stdout(&o), "pristine\n", "{}", stderr(&o));
+    // The emitted script, under each shell: the same.
+    let t = TempDir::new("cow-script");
+    let script = t.path().join("c.sh");
+    let mut args = os(&["--rootfs"]);
+    args.push(r.path().into());
+    args.extend(os(&["/bin/sh", "-c", &probe]));
+    emit_to(&args, &script);
+    for sh in ["dash", "bash"] {
+        let o = std::process::Command::new(sh)
+            .arg(&script)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{sh}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "done\nseen\n", "{sh}: {}", stderr(&o));
+        assert_eq!(
+            listing(r.path()),
+            before,
+            "the script under {sh} changed the rootfs"
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("gocker-layer."))
+        .filter(|e| {
+            // Only layers of shells that are gone: another test's may be in use.
+            let name = e.file_name().to_string_lossy().into_owned();
+            let pid = name.split('.').nth(1).unwrap_or("").to_string();
+            !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        })
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "the script left {left:?}");
+}
+
+/// `--rootfs-rw` is the lesson's way: the container writes into the rootfs directory.
+#[test]
+fn rootfs_rw_writes_into_the_directory() {
+    if !need_root("rootfs_rw_writes_into_the_directory") {
+        return;
+    }
+    let r = busybox_rootfs();
+    let o = gocker()
+        .args(["run", "--rootfs-rw", "--rootfs"])
+        .arg(r.path())
+        .args([
+            "/bin/sh",
+            "-c",
+            "echo direct >/written; head -1 /proc/mounts",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("overlay"), "{}", stdout(&o));
+    assert_eq!(
+        std::fs::read_to_string(r.path().join("written")).unwrap(),
+        "direct\n"
+    );
+    let o = gocker()
+        .args(["run", "--rootfs-rw", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(125),
+        "--rootfs-rw without --rootfs is refused"
+    );
+    assert!(
+        stderr(&o).contains("--rootfs-rw needs --rootfs"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Two containers on one rootfs at the same time: neither sees the other's writes, not
+/// at the same path, and not anywhere in its tree (the upper layers are outside the
+/// rootfs, out of reach). A volume only synchronises them.
+#[test]
+fn two_containers_on_one_rootfs_do_not_see_each_others_writes() {
+    if !need_root("two_containers_on_one_rootfs_do_not_see_each_others_writes") {
+        return;
+    }
+    let r = busybox_rootfs();
+    let sync = TempDir::new("cow-sync");
+    let vol = format!("{}:/sync", sync.path().display());
+    let wait = |f: &str| {
+        format!(
+            "i=0; while [ ! -e /sync/{f} ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; "
+        )
+    };
+    let a = format!(
+        "echo secret-of-a >/shared; : >/sync/a-wrote; {}cat /shared",
+        wait("b-done")
+    );
+    let b = format!(
+        "{}[ -e /shared ] && echo sees-a || echo alone; \
+         find / -xdev -type f -exec grep -l secret-of-a {{}} + 2>/dev/null; \
+         echo b >/shared; : >/sync/b-done",
+        wait("a-wrote")
+    );
+    let spawn = |script: &str| {
+        gocker()
+            .args(["run", "-v", &vol, "--rootfs"])
+            .arg(r.path())
+            .args(["/bin/sh", "-c", script])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let ca = spawn(&a);
+    let cb = spawn(&b);
+    let (oa, ob) = (
+        ca.wait_with_output().unwrap(),
+        cb.wait_with_output().unwrap(),
+    );
+    assert_eq!(stdout(&ob), "alone\n", "b: {}", stderr(&ob));
+    assert_eq!(stdout(&oa), "secret-of-a\n", "a: {}", stderr(&oa));
+    assert!(!r.path().join("shared").exists());
+}
+
+/// A rootfs whose path looks like overlayfs options (`x:/SECRET`: with the path in the
+/// option string, `lowerdir=…/x:/SECRET` would stack a host directory into the
+/// container's root) is only ever the one directory, under run and under the script.
+#[test]
+fn a_rootfs_path_that_looks_like_overlay_options_adds_no_layer() {
+    if !need_root("a_rootfs_path_that_looks_like_overlay_options_adds_no_layer") {
+        return;
+    }
+    let t = TempDir::new("cow-hostile");
+    let secret = t.path().join("secret");
+    std::fs::create_dir(&secret).unwrap();
+    std::fs::write(secret.join("host-secret"), "secret").unwrap();
+    // The decoy the first half of the injected string names, so that a mount of the
+    // string would succeed.
+    let decoy = t.path().join("x");
+    let real = std::path::PathBuf::from(format!("{}:{}", decoy.display(), secret.display()));
+    for dir in [&decoy, &real] {
+        let o = gocker()
+            .args(["rootfs", "busybox"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let probe = "[ -e /host-secret ] && echo host-reached || echo own-root; echo w >/w";
+    let o = gocker()
+        .args(["run", "--rootfs"])
+        .arg(&real)
+        .args(["/bin/sh", "-c", probe])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), "own-root\n", "{}", stderr(&o));
+    let script = t.path().join("c.sh");
+    let mut args = os(&["--rootfs"]);
+    args.push(real.clone().into());
+    args.extend(os(&["/bin/sh", "-c", probe]));
+    emit_to(&args, &script);
+    let o = std::process::Command::new("sh")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), "own-root\n", "script: {}", stderr(&o));
+    for d in [&decoy, &real, &secret] {
+        assert!(!d.join("w").exists(), "a write landed in {}", d.display());
+    }
+}
+
+/// gocker SIGKILLed while its container runs: the container dies with it and its layer
+/// stays; the next `gocker run` sweeps that layer, and never one whose owner lives.
+#[test]
+fn a_killed_gockers_layer_is_swept_by_the_next_run() {
+    if !need_root("a_killed_gockers_layer_is_swept_by_the_next_run") {
+        return;
+    }
+    let r = busybox_rootfs();
+    let (mut live, _) = start_sleeping(r.path(), &[], "30");
+    let (mut killed, pid1) = start_sleeping(r.path(), &[], "30");
+    let (live_pid, killed_pid) = (live.id(), killed.id());
+    assert_eq!(
+        layers_of(killed_pid).len(),
+        1,
+        "a running container has its layer"
+    );
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    wait_for("the container's death", || {
+        (!std::path::Path::new(&format!("/proc/{pid1}")).exists()).then_some(())
+    });
+    // (Any gocker run may sweep it from here on, this file's other tests' among them.)
+    let o = run_in(r.path(), &["true"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        layers_of(killed_pid).is_empty(),
+        "the next run swept the dead owner's layer"
+    );
+    assert_eq!(layers_of(live_pid).len(), 1, "a live owner's layer is kept");
+    live.kill().unwrap();
+    live.wait().unwrap();
+    let _ = run_in(r.path(), &["true"]);
+    assert!(layers_of(live_pid).is_empty());
+}
+
+/// The lesson's script stays the lesson's: the rootfs bound onto itself, no overlay.
+#[test]
+fn the_lesson_script_has_no_overlay() {
+    let o = gocker()
+        .args([
+            "emit-script",
+            "--lesson",
+            "--cgroup",
+            "v1",
+            "-rootfs=/",
+            "-cpus=1",
+            "/bin/sh",
+        ])
+        .output()
+        .unwrap();
+    // "/" is refused as a rootfs; any real directory will do.
+    assert_eq!(o.status.code(), Some(125));
+    let t = TempDir::new("lesson-root");
+    let o = gocker()
+        .args(["emit-script", "--lesson", "--cgroup", "v1", "-cpus=1"])
+        .arg(format!("-rootfs={}", t.path().display()))
+        .arg("/bin/sh")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("mount --rbind . ."), "{text}");
+    assert!(
+        !text.contains("overlay") && !text.contains("rootfs-rw"),
+        "{text}"
+    );
+}

@@ -221,6 +221,8 @@ fn env_workdir_and_volumes() {
     let o = run_in(
         r.path(),
         &[
+            // Written into the rootfs itself, to see below where the workdir was made.
+            "--rootfs-rw",
             "-e",
             "GREETING=hello world",
             "-e",

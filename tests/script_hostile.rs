@@ -187,6 +187,10 @@ fn rootfs_symlinks_never_lead_out() {
             })
             .collect();
         opts.extend(["/bin/busybox".into(), "true".into()]);
+        // What lands is looked for in the rootfs: written into directly (--rootfs-rw).
+        if a.landed.is_some() {
+            opts.insert(0, "--rootfs-rw".into());
+        }
         let opts: Vec<&str> = opts.iter().map(String::as_str).collect();
         let script = work.path().join("link.sh");
         emit_to(&rootfs_args(rootfs.path(), &opts), &script);

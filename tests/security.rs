@@ -122,7 +122,18 @@ fn old_root_is_gone_from_the_mount_table() {
         return;
     }
     let r = busybox_rootfs();
-    let o = run_in(r.path(), &["cat", "/proc/self/mountinfo"]);
+    // On the copy-on-write root (an overlay of the rootfs) and on the rootfs itself.
+    for rw in [false, true] {
+        let args: &[&str] = if rw {
+            &["--rootfs-rw", "cat", "/proc/self/mountinfo"]
+        } else {
+            &["cat", "/proc/self/mountinfo"]
+        };
+        mount_table_is_the_containers_own(&r, rw, run_in(r.path(), args));
+    }
+}
+
+fn mount_table_is_the_containers_own(r: &TempDir, rw: bool, o: std::process::Output) {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
     // Exactly these, in this order: the rootfs at /, a fresh /proc, its read-only and
@@ -138,10 +149,17 @@ fn old_root_is_gone_from_the_mount_table() {
     assert_eq!(got, want, "{out}");
     let root = out.lines().next().unwrap();
     let name = r.path().file_name().unwrap().to_str().unwrap();
-    assert!(
-        root.split_whitespace().nth(3).unwrap().ends_with(name),
-        "/ is not the rootfs: {root}"
-    );
+    if rw {
+        assert!(
+            root.split_whitespace().nth(3).unwrap().ends_with(name),
+            "/ is not the rootfs: {root}"
+        );
+    } else {
+        assert!(
+            root.contains(" - overlay overlay "),
+            "/ is not the overlay: {root}"
+        );
+    }
     for l in out.lines().filter(|l| {
         let m = l.split_whitespace().nth(4).unwrap();
         READ_ONLY.contains(&m)

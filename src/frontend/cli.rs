@@ -112,9 +112,15 @@ pub struct RunArgs {
     #[arg(short = 't', long)]
     pub tty: bool,
 
-    /// Root filesystem directory [default: a read-only view of this host's /usr, /bin, /lib*, /etc]
+    /// Root filesystem directory, the read-only lower layer of the container's own
+    /// copy-on-write root [default: a read-only view of this host's /usr, /bin, /lib*, /etc]
     #[arg(long, value_name = "DIR")]
     pub rootfs: Option<PathBuf>,
+
+    /// Write straight into the --rootfs directory (the lesson's way) instead of into a
+    /// copy-on-write layer of the container's own over it
+    #[arg(long = "rootfs-rw")]
+    pub rootfs_rw: bool,
 
     /// CPU limit in CPUs, fractions allowed (0.5 = half of one CPU)
     #[arg(long, value_name = "N")]

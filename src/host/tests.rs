@@ -282,9 +282,9 @@ fn script_tools_list_is_complete_and_unique() {
     assert!(script_tool("hostname").is_none());
     // setsid runs only without -t (templates/script.sh).
     let setsid = script_tool("setsid").unwrap();
-    assert!(setsid.needed(false, false, false));
-    assert!(!setsid.needed(false, false, true));
-    assert!(!setsid.needed(true, true, true));
+    assert!(setsid.needed(false, false, false, false));
+    assert!(!setsid.needed(false, false, true, false));
+    assert!(!setsid.needed(true, true, true, true));
     let mut names: Vec<_> = SCRIPT_TOOLS.iter().map(|t| t.name).collect();
     names.sort();
     names.dedup();

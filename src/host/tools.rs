@@ -11,6 +11,8 @@ pub enum ToolWhen {
     HostView,
     /// With something to remove at the end: the host view's staging directory, cgroups.
     Cleanup,
+    /// With the copy-on-write root over --rootfs (the container's layer).
+    Overlay,
     /// Without -t: with -t the container keeps the caller's terminal as its controlling
     /// terminal, which a new session would drop (setsid, templates/script.sh).
     NoTerminal,
@@ -50,7 +52,7 @@ pub(crate) const fn script_tool_def(
 }
 
 /// In the order the script checks them.
-pub const SCRIPT_TOOLS: [ScriptTool; 12] = [
+pub const SCRIPT_TOOLS: [ScriptTool; 14] = [
     script_tool_def("sh", "dash", "run the script"),
     script_tool_def(
         "readlink",
@@ -114,6 +116,18 @@ pub const SCRIPT_TOOLS: [ScriptTool; 12] = [
         )
     },
     ScriptTool {
+        when: ToolWhen::Overlay,
+        ..script_tool_def(
+            "stat",
+            "coreutils",
+            "give the container's layer the rootfs's mode and owner",
+        )
+    },
+    ScriptTool {
+        when: ToolWhen::Overlay,
+        ..script_tool_def("rm", "coreutils", "remove the container's layer")
+    },
+    ScriptTool {
         when: ToolWhen::Cleanup,
         ..script_tool_def(
             "rmdir",
@@ -125,10 +139,12 @@ pub const SCRIPT_TOOLS: [ScriptTool; 12] = [
 
 impl ScriptTool {
     /// Whether a script for a container with these options runs this tool.
-    pub fn needed(&self, host_view: bool, limits: bool, terminal: bool) -> bool {
+    pub fn needed(&self, host_view: bool, limits: bool, terminal: bool, overlay: bool) -> bool {
         match self.when {
             ToolWhen::Always => true,
-            ToolWhen::HostView => host_view,
+            // mktemp makes the layer's directory too.
+            ToolWhen::HostView => host_view || overlay,
+            ToolWhen::Overlay => overlay,
             ToolWhen::Cleanup => host_view || limits,
             ToolWhen::NoTerminal => !terminal,
         }
@@ -150,9 +166,10 @@ pub fn script_tools_for(spec: &ContainerSpec) -> impl Iterator<Item = &'static S
     let host_view = spec.root == crate::spec::Root::HostView;
     let limits = !crate::cgroup::needed_controllers(&spec.limits).is_empty();
     let terminal = spec.process.terminal;
+    let overlay = matches!(spec.root, crate::spec::Root::Overlay(_));
     SCRIPT_TOOLS
         .iter()
-        .filter(move |t| t.needed(host_view, limits, terminal))
+        .filter(move |t| t.needed(host_view, limits, terminal, overlay))
 }
 
 /// The full path of tool `name` on `path`, if any.

@@ -182,6 +182,12 @@ fn prepare_root(spec: &ContainerSpec, root: &Path) -> Result<NewRoot> {
                     .context(format!("bind rootfs {} onto itself{hint}", root.display()))
             })?
         }
+        // The rootfs as the lower layer of an overlay on the layer's merged/ (`root`),
+        // with the layer's upper/ and work/ beside it (runtime/layer.rs).
+        Root::Overlay(lower) => {
+            let layer = root.parent().unwrap_or(root);
+            super::layer::mount_overlay(lower, &layer.join("upper"), &layer.join("work"), root)?
+        }
         Root::HostView => sys::mount(
             Some(Path::new("tmpfs")),
             root,

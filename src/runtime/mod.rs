@@ -7,6 +7,7 @@
 
 mod channel;
 mod child;
+pub mod layer;
 pub(crate) mod newroot;
 mod parent;
 
@@ -61,6 +62,7 @@ pub fn run(spec: &ContainerSpec, roots: &Roots) -> Result<i32> {
     };
     let staging = match &spec.root {
         Root::Dir(p) => Staging::Rootfs(p.clone()),
+        Root::Overlay(lower) => Staging::Layer(layer::Layer::create(&std::env::temp_dir(), lower)?),
         Root::HostView => Staging::new_temp()?,
     };
     let status = start_and_wait(
@@ -150,7 +152,7 @@ fn start_and_wait(
         child::run(
             child::ChildSetup {
                 spec,
-                root,
+                root: &root,
                 signal_mask: &old_mask,
                 join: &join,
                 seccomp: surface.seccomp.as_ref(),
@@ -207,6 +209,7 @@ fn start_and_wait(
         cgroup::sweep(h.version(), &h.root, sys::getpid(), sys::process_exists);
     }
     sweep_staging(&std::env::temp_dir(), sys::getpid(), sys::process_exists);
+    layer::sweep(&std::env::temp_dir(), sys::getpid(), sys::process_exists);
     // A child that already failed (and closed its end) has reported why: the write's
     // EPIPE is not the reason, the report below is.
     let _ = parent_ends.signal_ready();
@@ -214,10 +217,12 @@ fn start_and_wait(
     // fails first, the socket closes and its report below says why.
     let master = parent_ends.receive_console()?;
     parent_ends.wait_started()?;
-    // The child has pivoted away from the staging directory: nothing uses it any more.
-    drop(staging);
+    // The child has pivoted away from the staging directory: nothing uses it any more. A
+    // layer holds the container's writes: it goes once the container has exited.
+    let layer = staging.into_layer();
     let status = parent::supervise(pid, master, spec.process.stdin)?;
     guard.reaped();
+    drop(layer);
     let _ = sys::set_signal_mask(&old_mask);
     Ok(status)
 }
@@ -271,7 +276,9 @@ fn bring_up_lo(pid: sys::pid_t) -> Result<()> {
 /// tmpfs on; once the child has pivoted, nothing uses it, and it is removed.
 enum Staging {
     Rootfs(PathBuf),
-    Temp(PathBuf),
+    Temp(TempStage),
+    /// The copy-on-write root: the overlay is mounted on the layer's `merged/`.
+    Layer(layer::Layer),
 }
 
 /// Staging directories are named `gocker-root.<owner pid>.XXXXXX`, so that a later run can
@@ -306,22 +313,32 @@ impl Staging {
         let template =
             std::env::temp_dir().join(format!("{STAGING_PREFIX}{}.XXXXXX", sys::getpid()));
         sys::mkdtemp(&template)
-            .map(Staging::Temp)
+            .map(|p| Staging::Temp(TempStage(p)))
             .with_context(|| format!("create staging directory {}", template.display()))
     }
 
-    fn path(&self) -> &Path {
+    fn path(&self) -> PathBuf {
         match self {
-            Staging::Rootfs(p) | Staging::Temp(p) => p,
+            Staging::Rootfs(p) | Staging::Temp(TempStage(p)) => p.clone(),
+            Staging::Layer(l) => l.merged(),
+        }
+    }
+
+    /// The layer, kept while the container runs; any other staging directory is done with.
+    fn into_layer(self) -> Option<layer::Layer> {
+        match self {
+            Staging::Layer(l) => Some(l),
+            _ => None,
         }
     }
 }
 
-impl Drop for Staging {
+/// The host view's empty staging directory, removed when dropped.
+struct TempStage(PathBuf);
+
+impl Drop for TempStage {
     fn drop(&mut self) {
-        if let Staging::Temp(p) = self {
-            let _ = std::fs::remove_dir(p);
-        }
+        let _ = std::fs::remove_dir(&self.0);
     }
 }
 

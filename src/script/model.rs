@@ -49,7 +49,11 @@ pub(super) fn render_lang(
         host_view: spec.root == Root::HostView,
         rootfs: match &spec.root {
             Root::Dir(p) => Some(p.as_path()),
-            Root::HostView => None,
+            Root::Overlay(_) | Root::HostView => None,
+        },
+        lower: match &spec.root {
+            Root::Overlay(p) => Some(p.as_path()),
+            Root::Dir(_) | Root::HostView => None,
         },
         version: version.name(),
         v2: version == Version::V2,
@@ -178,7 +182,10 @@ pub(super) struct Script<'a> {
     /// Host programs to check for before anything is done (`host::SCRIPT_TOOLS`).
     tools: Vec<&'static ScriptTool>,
     host_view: bool,
+    /// The rootfs, written into (`--rootfs-rw`).
     rootfs: Option<&'a Path>,
+    /// The rootfs as the read-only lower layer of the container's overlay.
+    lower: Option<&'a Path>,
     version: &'static str,
     v2: bool,
     cgroup_root: &'a Path,

@@ -65,7 +65,10 @@ fn render_args(args: &[OsString]) -> String {
     if let Some(r) = wanted
         && run.rootfs.as_deref() == Some(tmp.path())
     {
-        spec.root = Root::Dir(r);
+        spec.root = match spec.root {
+            Root::Overlay(_) => Root::Overlay(r),
+            _ => Root::Dir(r),
+        };
     }
     let version = match cg {
         Some(CgroupArg::V2) => Version::V2,

@@ -23,7 +23,12 @@ impl RunArgs {
     pub fn to_spec(&self, host: &HostFacts) -> Result<ContainerSpec> {
         let args = self;
         let root = match &args.rootfs {
-            Some(dir) => Root::Dir(validate_rootfs(dir)?),
+            Some(dir) if args.rootfs_rw => Root::Dir(validate_rootfs(dir)?),
+            Some(dir) => Root::Overlay(validate_rootfs(dir)?),
+            None if args.rootfs_rw => fail(
+                Failure::Usage,
+                "--rootfs-rw needs --rootfs DIR: the default root is a read-only view of this host",
+            )?,
             None => Root::HostView,
         };
         let hostname = validate_hostname(&args.hostname)?;
@@ -102,7 +107,7 @@ impl RunArgs {
         if !cgroup::needed_controllers(&spec.limits).is_empty() {
             opt("--cgroup", OsStr::new(version.name()));
         }
-        if let Root::Dir(p) = &spec.root {
+        if let Some(p) = spec.root.rootfs() {
             opt("--rootfs", p.as_os_str());
         }
         for (name, value) in [
@@ -125,6 +130,9 @@ impl RunArgs {
         }
         for vol in &args.volumes {
             opt("-v", vol);
+        }
+        if let Root::Dir(_) = spec.root {
+            v.push("--rootfs-rw".into());
         }
         if spec.process.stdin {
             v.push("-i".into());
@@ -363,6 +371,12 @@ impl super::EmitArgs {
         }
     }
 
+    /// `--lesson`: the lesson's root, the rootfs directory itself, written into (the
+    /// lesson has no copy-on-write layer; `--rootfs-rw` is implied, and not shown).
+    pub fn use_lesson_root(&mut self) {
+        self.run.rootfs_rw = self.run.rootfs.is_some();
+    }
+
     /// `--lesson`: options the lesson has no step for are refused, naming the option.
     pub fn refuse_beyond_lesson(&self, spec: &ContainerSpec) -> Result<()> {
         let args = &self.run;
@@ -404,6 +418,9 @@ impl super::EmitArgs {
         while let Some(w) = words.next() {
             if w == "--hostname" && words.peek().is_some_and(|h| h == lesson_host) {
                 words.next();
+                continue;
+            }
+            if w == "--rootfs-rw" {
                 continue;
             }
             v.push(w);
