@@ -134,7 +134,32 @@ ensure_kernel() {
         [ -f "$k" ] || die "no vmlinuz in $pkg"
         cp "$k" "$CACHE_DIR/"
         KERNEL=$CACHE_DIR/$(basename "$k")
+        cp "$dl"/x/lib/modules/"${k##*/vmlinuz-}"/kernel/fs/overlayfs/overlay.ko \
+            "$CACHE_DIR/overlay-${k##*/vmlinuz-}.ko" 2>/dev/null || true
     done
+    rm -rf "$dl"
+}
+
+# Sets OVERLAY_KO to overlayfs' module for $KERNEL, which gocker run's copy-on-write root
+# needs (the cloud kernel has overlayfs as a module), from the kernel's own package,
+# cached beside it. A kernel given with GOCKER_VM_KERNEL must have overlayfs built in.
+ensure_overlay_module() {
+    OVERLAY_KO=
+    [ -z "${GOCKER_VM_KERNEL:-}" ] || return 0
+    local ver=${KERNEL##*/vmlinuz-}
+    OVERLAY_KO=$CACHE_DIR/overlay-$ver.ko
+    [ ! -f "$OVERLAY_KO" ] || return 0
+    log "downloading linux-image-$ver for its overlay module"
+    local dl
+    dl=$(mktemp -d "${TMPDIR:-/tmp}/gocker-vm-kernel.XXXXXX")
+    if id _apt >/dev/null 2>&1; then chown _apt "$dl" 2>/dev/null || true; fi
+    if ! (cd "$dl" && apt-get download -q "linux-image-$ver" >&2); then
+        apt_update_once
+        (cd "$dl" && apt-get download -q "linux-image-$ver" >&2)
+    fi
+    dpkg-deb -x "$dl"/*.deb "$dl/x"
+    cp "$dl/x/lib/modules/$ver/kernel/fs/overlayfs/overlay.ko" "$OVERLAY_KO" ||
+        die "no overlay module in linux-image-$ver"
     rm -rf "$dl"
 }
 
@@ -184,6 +209,7 @@ write_init() {
 /bin/busybox mount -t sysfs sysfs /sys
 /bin/busybox mount -t devtmpfs devtmpfs /dev
 /bin/busybox mount -t cgroup2 cgroup2 /sys/fs/cgroup
+[ ! -f /lib/modules/overlay.ko ] || /bin/busybox insmod /lib/modules/overlay.ko
 export PATH=/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin
 gocker rootfs busybox /stage1/root >/stage1/rootfs.log 2>&1
 /bin/busybox ls -a / >/stage1/host-before
@@ -260,6 +286,8 @@ build_initramfs() {
 
     # gocker, dynamically linked: bring its libraries along
     copy_with_libs "$GOCKER" /usr/local/bin/gocker
+    # overlayfs, for run's copy-on-write root: loaded by init
+    [ -z "$OVERLAY_KO" ] || install -D -m 0644 "$OVERLAY_KO" "$STAGE/lib/modules/overlay.ko"
 
     # util-linux tools for the scripts printed by `gocker emit-script`
     # (busybox has applets of the same names with fewer options). They go to
@@ -312,6 +340,7 @@ boot() {
 
 ensure_host_tools
 ensure_kernel
+ensure_overlay_module
 ensure_gocker
 T_BUILT=$(now)
 
