@@ -40,8 +40,8 @@
 #
 # SIGKILL of this script's first shell, which no trap can catch: the container dies with
 # it (PR_SET_PDEATHSIG, set below), as under gocker run.
-# The container's layer gocker-layer.* stays then, with its writes, in $TMPDIR; the
-# next `gocker run` sweeps it (its owner, this shell, is gone).
+# The container's layer directory gocker-layer.* stays then, empty (its writes were
+# on a tmpfs of the container's), in $TMPDIR; the next `gocker run` sweeps it.
 set -eu
 
 fail() {
@@ -232,7 +232,7 @@ root_is_initramfs() {
 # and be static: it maps no file but itself, which its own /proc/self/maps shows.
 check_busybox() {
 	busybox_applets=$("$busybox" --list)
-	for applet in sh umount mkdir env setpriv start-stop-daemon chroot hostname; do
+	for applet in sh umount mkdir env setpriv start-stop-daemon chroot hostname stat chown chmod; do
 		case "
 $busybox_applets
 " in
@@ -263,7 +263,7 @@ EOF
 # first failed step): 125, as for gocker itself. Statuses from 126 up are kept.
 finish() {
 	status=$?
-	[ -z "${layer:-}" ] || rm -rf "$layer"
+	[ -z "${layer:-}" ] || rmdir "$layer" 2>/dev/null || :
 	if [ -z "${ran:-}" ] && [ "$status" -ne 0 ] && [ "$status" -lt 126 ]; then
 		exit 125
 	fi
@@ -302,8 +302,7 @@ run() {
 	path_of mknod coreutils
 	command -v ip >/dev/null 2>&1 || path_of ifconfig "iproute2 (for ip) or busybox (for ifconfig)"
 	path_of mktemp coreutils
-	path_of stat coreutils
-	path_of rm coreutils
+	path_of rmdir coreutils
 	# The host's static busybox runs every step after pivot_root: see check_busybox.
 	check_busybox
 
@@ -312,14 +311,9 @@ run() {
 	id=$$
 
 	# [beyond lesson 18: a copy-on-write root] The rootfs is never written: the container
-	# gets a layer of its own, outside the rootfs (so the image cannot reach it), named
-	# after this shell's pid as gocker run's are: upper/ takes its writes, work/ is
-	# overlayfs' scratch space (on the same filesystem as upper/), merged/ the new root.
-	# upper/ is the merged /, so it takes the rootfs's mode and owner.
+	# gets a layer of its own, outside the rootfs (so the image cannot reach it), on a
+	# directory named after this shell's pid as gocker run's are (see child()).
 	layer=$(mktemp -d "${TMPDIR:-/tmp}/gocker-layer.$id.XXXXXX")
-	mkdir "$layer"/upper "$layer"/work "$layer"/merged
-	chown "$(stat -c %u:%g /tmp/busybox)" "$layer"/upper
-	chmod "$(stat -c %a /tmp/busybox)" "$layer"/upper
 	root=$layer/merged
 
 	# The lesson's RunCommand runs /proc/self/exe init (exec.Command); a script runs its interpreter again, with its
@@ -433,8 +427,17 @@ child() {
 	# kernel as /proc/self/fd/N of a descriptor opened here, never as its path: the
 	# options are one comma-separated string, which a rootfs named img,upperdir=/etc
 	# would add an option to.
+	# The layer is a tmpfs, in this mount namespace only, so the writes go with it: upper/
+	# takes them, work/ is overlayfs' scratch space (on the same filesystem as upper/),
+	# merged/ the new root. upper/ is the merged /, so it takes the rootfs's mode and
+	# owner (busybox's stat, chown and chmod, on this host's paths).
 	lower=/tmp/busybox
-	exec 6<"$lower" 7<"${root%/*}"/upper 8<"${root%/*}"/work
+	layer=${root%/*}
+	mount -t tmpfs -o mode=700 tmpfs "$layer"
+	mkdir "$layer"/upper "$layer"/work "$layer"/merged
+	chown "$(stat -c %u:%g "$lower")" "$layer"/upper
+	chmod "$(stat -c %a "$lower")" "$layer"/upper
+	exec 6<"$lower" 7<"$layer"/upper 8<"$layer"/work
 	mount -t overlay -o lowerdir=/proc/self/fd/6,upperdir=/proc/self/fd/7,workdir=/proc/self/fd/8 overlay "$root"
 	exec 6<&- 7<&- 8<&-
 	[ -z "${GOCKER_TRACE:-}" ] || trace '3 root' 'pivotRoot: syscall.Mount(root, root, "bind", MS_BIND|MS_REC)' "mount(overlay, $root, overlay, 0, lowerdir=$lower,upperdir=…,workdir=…)"

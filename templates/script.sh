@@ -51,8 +51,8 @@
 # `gocker run` sweeps it.
 {%- endif %}
 {%- if lower.is_some() %}
-# The container's layer gocker-layer.* stays then, with its writes, in $TMPDIR; the
-# next `gocker run` sweeps it (its owner, this shell, is gone).
+# The container's layer directory gocker-layer.* stays then, empty (its writes were
+# on a tmpfs of the container's), in $TMPDIR; the next `gocker run` sweeps it.
 {%- endif %}
 set -eu
 
@@ -280,7 +280,7 @@ root_is_initramfs() {
 # and be static: it maps no file but itself, which its own /proc/self/maps shows.
 check_busybox() {
 	busybox_applets=$("$busybox" --list)
-	for applet in sh umount mkdir env setpriv start-stop-daemon chroot hostname; do
+	for applet in sh umount mkdir env setpriv start-stop-daemon chroot hostname{% if lower.is_some() %} stat chown chmod{% endif %}; do
 		case "
 $busybox_applets
 " in
@@ -318,7 +318,7 @@ finish() {
 	[ -z "${root:-}" ] || rmdir "$root" 2>/dev/null || :
 {%- endif %}
 {%- if lower.is_some() %}
-	[ -z "${layer:-}" ] || rm -rf "$layer"
+	[ -z "${layer:-}" ] || rmdir "$layer" 2>/dev/null || :
 {%- endif %}
 	if [ -z "${ran:-}" ] && [ "$status" -ne 0 ] && [ "$status" -lt 126 ]; then
 		exit 125
@@ -418,14 +418,9 @@ run() {
 {%- when Some(dir) %}
 
 	# [beyond lesson 18: a copy-on-write root] The rootfs is never written: the container
-	# gets a layer of its own, outside the rootfs (so the image cannot reach it), named
-	# after this shell's pid as gocker run's are: upper/ takes its writes, work/ is
-	# overlayfs' scratch space (on the same filesystem as upper/), merged/ the new root.
-	# upper/ is the merged /, so it takes the rootfs's mode and owner.
+	# gets a layer of its own, outside the rootfs (so the image cannot reach it), on a
+	# directory named after this shell's pid as gocker run's are (see child()).
 	layer=$(mktemp -d "${TMPDIR:-/tmp}/gocker-layer.$id.XXXXXX")
-	mkdir "$layer"/upper "$layer"/work "$layer"/merged
-	chown "$(stat -c %u:%g {{ dir|quote }})" "$layer"/upper
-	chmod "$(stat -c %a {{ dir|quote }})" "$layer"/upper
 	root=$layer/merged
 {%- when None %}
 {%- endmatch %}
@@ -608,8 +603,17 @@ child() {
 	# kernel as /proc/self/fd/N of a descriptor opened here, never as its path: the
 	# options are one comma-separated string, which a rootfs named img,upperdir=/etc
 	# would add an option to.
+	# The layer is a tmpfs, in this mount namespace only, so the writes go with it: upper/
+	# takes them, work/ is overlayfs' scratch space (on the same filesystem as upper/),
+	# merged/ the new root. upper/ is the merged /, so it takes the rootfs's mode and
+	# owner (busybox's stat, chown and chmod, on this host's paths).
 	lower={{ dir|quote }}
-	exec 6<"$lower" 7<"${root%/*}"/upper 8<"${root%/*}"/work
+	layer=${root%/*}
+	mount -t tmpfs -o mode=700 tmpfs "$layer"
+	mkdir "$layer"/upper "$layer"/work "$layer"/merged
+	chown "$(stat -c %u:%g "$lower")" "$layer"/upper
+	chmod "$(stat -c %a "$lower")" "$layer"/upper
+	exec 6<"$lower" 7<"$layer"/upper 8<"$layer"/work
 	mount -t overlay -o lowerdir=/proc/self/fd/6,upperdir=/proc/self/fd/7,workdir=/proc/self/fd/8 overlay "$root"
 	exec 6<&- 7<&- 8<&-
 	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(3) }} "mount(overlay, $root, overlay, 0, lowerdir=$lower,upperdir=…,workdir=…)"

@@ -7,12 +7,11 @@ use super::*;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ToolWhen {
     Always,
-    /// Without --rootfs (the host view's staging directory).
+    /// Without --rootfs (the host view's staging directory), or over it (the layer's).
     HostView,
-    /// With something to remove at the end: the host view's staging directory, cgroups.
+    /// With something to remove at the end: the host view's staging directory, the
+    /// layer's directory, cgroups.
     Cleanup,
-    /// With the copy-on-write root over --rootfs (the container's layer).
-    Overlay,
     /// Without -t: with -t the container keeps the caller's terminal as its controlling
     /// terminal, which a new session would drop (setsid, templates/script.sh).
     NoTerminal,
@@ -52,7 +51,7 @@ pub(crate) const fn script_tool_def(
 }
 
 /// In the order the script checks them.
-pub const SCRIPT_TOOLS: [ScriptTool; 14] = [
+pub const SCRIPT_TOOLS: [ScriptTool; 12] = [
     script_tool_def("sh", "dash", "run the script"),
     script_tool_def(
         "readlink",
@@ -116,18 +115,6 @@ pub const SCRIPT_TOOLS: [ScriptTool; 14] = [
         )
     },
     ScriptTool {
-        when: ToolWhen::Overlay,
-        ..script_tool_def(
-            "stat",
-            "coreutils",
-            "give the container's layer the rootfs's mode and owner",
-        )
-    },
-    ScriptTool {
-        when: ToolWhen::Overlay,
-        ..script_tool_def("rm", "coreutils", "remove the container's layer")
-    },
-    ScriptTool {
         when: ToolWhen::Cleanup,
         ..script_tool_def(
             "rmdir",
@@ -142,10 +129,9 @@ impl ScriptTool {
     pub fn needed(&self, host_view: bool, limits: bool, terminal: bool, overlay: bool) -> bool {
         match self.when {
             ToolWhen::Always => true,
-            // mktemp makes the layer's directory too.
+            // mktemp and rmdir make and remove the copy-on-write root's layer directory too.
             ToolWhen::HostView => host_view || overlay,
-            ToolWhen::Overlay => overlay,
-            ToolWhen::Cleanup => host_view || limits,
+            ToolWhen::Cleanup => host_view || limits || overlay,
             ToolWhen::NoTerminal => !terminal,
         }
     }

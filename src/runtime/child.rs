@@ -183,11 +183,8 @@ fn prepare_root(spec: &ContainerSpec, root: &Path) -> Result<NewRoot> {
             })?
         }
         // The rootfs as the lower layer of an overlay on the layer's merged/ (`root`),
-        // with the layer's upper/ and work/ beside it (runtime/layer.rs).
-        Root::Overlay(lower) => {
-            let layer = root.parent().unwrap_or(root);
-            super::layer::mount_overlay(lower, &layer.join("upper"), &layer.join("work"), root)?
-        }
+        // upper/ and work/ beside it on the layer's tmpfs (runtime/layer.rs).
+        Root::Overlay(lower) => super::layer::mount_layer(lower, root.parent().unwrap_or(root))?,
         Root::HostView => sys::mount(
             Some(Path::new("tmpfs")),
             root,

@@ -2,13 +2,19 @@
 //! overlayfs with the rootfs as its read-only lower layer, so that the directory is never
 //! written and two containers on one image never see each other's changes.
 //!
-//! A layer is a directory `gocker-layer.<owner pid>.XXXXXX` beside the staging
-//! directories (in `$TMPDIR`), with `upper/` (the container's writes), `work/` (overlayfs'
-//! scratch space, on the same filesystem as `upper/`, as it requires) and `merged/` (where
-//! the overlay is mounted, in the container's mount namespace only, and pivoted into).
-//! None of it is inside the rootfs, so the image cannot reach it; after pivot_root nothing
-//! of the host's tree is left to reach it by. It is removed when the container has exited,
-//! and swept, as the staging directories are, when its owner was SIGKILLed first.
+//! A layer is an empty directory `gocker-layer.<owner pid>.XXXXXX` beside the staging
+//! directories (in `$TMPDIR`). In the container's mount namespace only, a tmpfs goes on it
+//! holding `upper/` (the container's writes), `work/` (overlayfs' scratch space, on the
+//! same filesystem as `upper/`, as it requires) and `merged/` (where the overlay is
+//! mounted, and pivoted into). None of it is inside the rootfs, so the image cannot reach
+//! it, and after pivot_root nothing of the host's tree is left to reach it by.
+//!
+//! Why a tmpfs: the writes die with the container's mount namespace, so nothing of them
+//! can be left behind, even when gocker is SIGKILLed; the host keeps one empty directory,
+//! removed after the container has exited or swept, as the staging directories are, when
+//! its owner is gone. Measured: three directories made and removed on this machine's ext4
+//! cost 15-20 ms a start (each rmdir waits on the journal), the tmpfs ~0.3 ms. The
+//! container's writes are memory then, charged to its memory cgroup (`-m` bounds them).
 
 use crate::sys;
 use anyhow::{Context, Result};
@@ -18,58 +24,63 @@ use std::path::{Component, Path, PathBuf};
 
 pub const LAYER_PREFIX: &str = "gocker-layer.";
 
-/// A container's layer directory, removed with everything in it when dropped.
+/// A container's layer directory, removed when dropped (empty by then: its tmpfs lived
+/// in the container's mount namespace only).
 pub struct Layer {
     dir: PathBuf,
 }
 
 impl Layer {
-    /// A new layer in `parent` for a container over `lower`. Its upper directory takes
-    /// the lower root's mode and owner: overlayfs shows the upper root as the merged `/`.
-    pub fn create(parent: &Path, lower: &Path) -> Result<Layer> {
+    /// A new layer directory in `parent`.
+    pub fn create(parent: &Path) -> Result<Layer> {
         let template = parent.join(format!("{LAYER_PREFIX}{}.XXXXXX", sys::getpid()));
         let dir = sys::mkdtemp(&template)
             .with_context(|| format!("create layer directory {}", template.display()))?;
-        let layer = Layer { dir };
-        let meta =
-            std::fs::metadata(lower).with_context(|| format!("stat rootfs {}", lower.display()))?;
-        for d in [layer.upper(), layer.work(), layer.merged()] {
-            std::fs::create_dir(&d).with_context(|| format!("create {}", d.display()))?;
-        }
-        let upper = layer.upper();
-        std::os::unix::fs::chown(&upper, Some(meta.uid()), Some(meta.gid()))
-            .with_context(|| format!("chown {}", upper.display()))?;
-        std::fs::set_permissions(
-            &upper,
-            std::os::unix::fs::PermissionsExt::from_mode(meta.mode() & 0o7777),
-        )
-        .with_context(|| format!("chmod {}", upper.display()))?;
-        Ok(layer)
+        Ok(Layer { dir })
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    /// Where the overlay is mounted, the new root before pivot_root, for a layer at `dir`.
+    pub fn merged_of(dir: &Path) -> PathBuf {
+        dir.join("merged")
     }
 
-    pub fn upper(&self) -> PathBuf {
-        self.dir.join("upper")
-    }
-
-    pub fn work(&self) -> PathBuf {
-        self.dir.join("work")
-    }
-
-    /// The overlay's mount point: the new root, before pivot_root.
     pub fn merged(&self) -> PathBuf {
-        self.dir.join("merged")
+        Layer::merged_of(&self.dir)
     }
 }
 
 impl Drop for Layer {
     fn drop(&mut self) {
-        // remove_dir_all never follows a symlink the container left in its upper layer.
-        let _ = std::fs::remove_dir_all(&self.dir);
+        let _ = std::fs::remove_dir(&self.dir);
     }
+}
+
+/// In the child, in its own mount namespace: the layer's tmpfs on `dir`, its upper/,
+/// work/ and merged/, and the overlay of `lower` on merged/. The upper root is the merged
+/// `/`, so it takes the rootfs root's mode and owner.
+pub fn mount_layer(lower: &Path, dir: &Path) -> Result<()> {
+    sys::mount(
+        Some(Path::new("tmpfs")),
+        dir,
+        Some("tmpfs"),
+        0,
+        Some("mode=700"),
+    )
+    .with_context(|| format!("mount the layer's tmpfs on {}", dir.display()))?;
+    let (upper, work, merged) = (dir.join("upper"), dir.join("work"), Layer::merged_of(dir));
+    for d in [&upper, &work, &merged] {
+        std::fs::create_dir(d).with_context(|| format!("create {}", d.display()))?;
+    }
+    let meta =
+        std::fs::metadata(lower).with_context(|| format!("stat rootfs {}", lower.display()))?;
+    std::os::unix::fs::chown(&upper, Some(meta.uid()), Some(meta.gid()))
+        .with_context(|| format!("chown {}", upper.display()))?;
+    std::fs::set_permissions(
+        &upper,
+        std::os::unix::fs::PermissionsExt::from_mode(meta.mode() & 0o7777),
+    )
+    .with_context(|| format!("chmod {}", upper.display()))?;
+    mount_overlay(lower, &upper, &work, &merged)
 }
 
 /// Mount the overlay on `merged` (in the child, in its own mount namespace): `lower` the
@@ -79,7 +90,7 @@ impl Drop for Layer {
 /// otherwise give the container a host directory to write into. The rootfs is opened
 /// with no symlink allowed on the way: its path was resolved when the options were
 /// checked, so a symlink now is a component swapped since, and is refused.
-pub fn mount_overlay(lower: &Path, upper: &Path, work: &Path, merged: &Path) -> Result<()> {
+fn mount_overlay(lower: &Path, upper: &Path, work: &Path, merged: &Path) -> Result<()> {
     let lower_fd = open_resolved(lower)?;
     let upper_fd = sys::open(upper, libc::O_PATH | libc::O_DIRECTORY)
         .with_context(|| format!("open {}", upper.display()))?;
@@ -132,9 +143,10 @@ fn open_resolved(path: &Path) -> Result<OwnedFd> {
     })
 }
 
-/// Remove the layers in `dir` whose owner is gone (gocker was SIGKILLed while its
-/// container ran: the container died with it, by PR_SET_PDEATHSIG). A layer whose owner
-/// lives is left alone.
+/// Remove the layer directories in `dir` whose owner is gone (gocker was SIGKILLed while
+/// its container ran: the container died with it, by PR_SET_PDEATHSIG, and its layer's
+/// tmpfs with its mount namespace). rmdir removes only an empty directory, and one whose
+/// owner lives is left alone.
 pub fn sweep(dir: &Path, self_pid: i32, alive: impl Fn(i32) -> bool) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -149,9 +161,8 @@ pub fn sweep(dir: &Path, self_pid: i32, alive: impl Fn(i32) -> bool) {
         else {
             continue;
         };
-        // Only a directory: never follow a symlink someone planted under the name.
-        if owner != self_pid && !alive(owner) && e.file_type().is_ok_and(|t| t.is_dir()) {
-            let _ = std::fs::remove_dir_all(e.path());
+        if owner != self_pid && !alive(owner) {
+            let _ = std::fs::remove_dir(e.path());
         }
     }
 }
@@ -162,23 +173,21 @@ mod tests {
     use crate::testutil::TempDir;
 
     #[test]
-    fn sweep_removes_only_layers_of_dead_owners() {
+    fn sweep_removes_only_empty_layers_of_dead_owners() {
         let t = TempDir::new("layers");
         let d = |n: &str| t.path().join(n);
         for n in [
-            "gocker-layer.100.aaaaaa/upper/etc",
-            "gocker-layer.200.bbbbbb/upper",
-            "gocker-layer.400.dddddd/upper",
+            "gocker-layer.100.aaaaaa",
+            "gocker-layer.200.bbbbbb",
+            "gocker-layer.300.cccccc",
+            "gocker-layer.400.dddddd",
             "gocker-layer.XXXXXX",
             "other.100.x",
         ] {
-            std::fs::create_dir_all(d(n)).unwrap();
+            std::fs::create_dir(d(n)).unwrap();
         }
-        std::fs::write(d("gocker-layer.100.aaaaaa/upper/etc/f"), "x").unwrap();
-        let target = TempDir::new("layers-target");
-        std::fs::write(target.path().join("keep"), "").unwrap();
-        std::os::unix::fs::symlink(target.path(), d("gocker-layer.300.cccccc")).unwrap();
-        // 200 is alive; 400 is this gocker; 100 and 300 are gone, 300 is a symlink.
+        std::fs::write(d("gocker-layer.300.cccccc/file"), "").unwrap();
+        // 200 is alive; 400 is this gocker; 100 and 300 are gone, but 300 is not empty.
         sweep(t.path(), 400, |pid| pid == 200);
         let mut left: Vec<String> = std::fs::read_dir(t.path())
             .unwrap()
@@ -195,6 +204,5 @@ mod tests {
                 "other.100.x"
             ]
         );
-        assert!(target.path().join("keep").exists());
     }
 }

@@ -62,7 +62,7 @@ pub fn run(spec: &ContainerSpec, roots: &Roots) -> Result<i32> {
     };
     let staging = match &spec.root {
         Root::Dir(p) => Staging::Rootfs(p.clone()),
-        Root::Overlay(lower) => Staging::Layer(layer::Layer::create(&std::env::temp_dir(), lower)?),
+        Root::Overlay(_) => Staging::Layer(layer::Layer::create(&std::env::temp_dir())?),
         Root::HostView => Staging::new_temp()?,
     };
     let status = start_and_wait(
