@@ -96,6 +96,7 @@ def main():
     print("|---|---:|")
     pairs = [
         ("gocker", "floor", "gocker run / floor"),
+        ("gocker", "gocker_rw", "gocker run / gocker run --rootfs-rw (the copy-on-write root's cost)"),
         ("gocker_edev", "floor_edev", "gocker run / floor, rootfs with an empty /dev"),
         ("gocker_cg", "floor_cg", "gocker run --cpus -m / floor --cgroup"),
         ("gocker", "crun", "gocker run / crun run"),

@@ -291,6 +291,8 @@ add floor_edev "floor (empty /dev)" "$FLOOR" "$ROOTFS_EDEV" /bin/true
 NAME_GOCKER_CG="gocker run --cpus 1 -m 64m"
 if [ "$GOCKER_STATUS" = ok ]; then
 	add gocker "gocker run" "$GOCKER" run --rootfs "$R" /bin/true
+	# The lesson's direct root, without the copy-on-write layer: what the layer costs.
+	add gocker_rw "gocker run --rootfs-rw" "$GOCKER" run --rootfs-rw --rootfs "$R" /bin/true
 	add gocker_edev "gocker run (empty /dev)" "$GOCKER" run --rootfs "$ROOTFS_EDEV" /bin/true
 	# -m SIZE: "64m" if gocker takes a unit suffix, else a bare "64" (MiB).
 	if ! probe_argv "$GOCKER" run --cpus 1 -m 64m --rootfs "$R" /bin/true &&
@@ -311,11 +313,12 @@ if [ "$GOCKER_STATUS" = ok ]; then
 	fi
 else
 	add gocker "gocker run"
+	add gocker_rw "gocker run --rootfs-rw"
 	add gocker_edev "gocker run (empty /dev)"
 	add gocker_cg "$NAME_GOCKER_CG"
 	add emit "gocker emit-script (render)"
 	add script "sh <emit-script output>"
-	for k in gocker gocker_edev gocker_cg emit script; do STATUS[$k]=$GOCKER_STATUS; done
+	for k in gocker gocker_rw gocker_edev gocker_cg emit script; do STATUS[$k]=$GOCKER_STATUS; done
 fi
 
 add hand "sh hand.sh" sh "$SCRIPT_DIR/hand.sh" "$R" /bin/true
@@ -359,7 +362,7 @@ validate() { # validate KEY ARGV...
 		STATUS[$key]="failed: no container (a PID-1-in-rootfs check exited $PROBE_RC, not 7)"
 	fi
 }
-for k in floor floor_cg floor_edev gocker gocker_edev gocker_cg hand unshare; do
+for k in floor floor_cg floor_edev gocker gocker_rw gocker_edev gocker_cg hand unshare; do
 	[ "${STATUS[$k]:-}" = ok ] || continue
 	argv_of "$k"
 	validate "$k" "${ARGV[@]:0:${#ARGV[@]}-1}" "${CHECK[@]}"
