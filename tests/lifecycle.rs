@@ -387,9 +387,10 @@ fn two_containers_on_one_rootfs_do_not_see_each_others_writes() {
     assert!(!r.path().join("shared").exists());
 }
 
-/// A rootfs whose path looks like overlayfs options (`x:/SECRET`: with the path in the
-/// option string, `lowerdir=…/x:/SECRET` would stack a host directory into the
-/// container's root) is only ever the one directory, under run and under the script.
+/// A rootfs whose path looks like overlayfs options is only ever the one directory, under
+/// run and under the script. With the path in the option string, `lowerdir=…/x:/SECRET`
+/// would stack a host directory into the container's root, and `lowerdir=…/y,lowerdir=
+/// /SECRET` would make the host directory the root (the last lowerdir wins).
 #[test]
 fn a_rootfs_path_that_looks_like_overlay_options_adds_no_layer() {
     if !need_root("a_rootfs_path_that_looks_like_overlay_options_adds_no_layer") {
@@ -399,38 +400,61 @@ fn a_rootfs_path_that_looks_like_overlay_options_adds_no_layer() {
     let secret = t.path().join("secret");
     std::fs::create_dir(&secret).unwrap();
     std::fs::write(secret.join("host-secret"), "secret").unwrap();
-    // The decoy the first half of the injected string names, so that a mount of the
-    // string would succeed.
-    let decoy = t.path().join("x");
-    let real = std::path::PathBuf::from(format!("{}:{}", decoy.display(), secret.display()));
-    for dir in [&decoy, &real] {
+    let s = secret.display();
+    for (decoy, real) in [
+        (
+            t.path().join("x"),
+            format!("{}:{s}", t.path().join("x").display()),
+        ),
+        (
+            t.path().join("y"),
+            format!("{},lowerdir={s}", t.path().join("y").display()),
+        ),
+    ] {
+        // The decoy is what the first half of the injected string names, so that a mount
+        // of the string would succeed.
+        let real = std::path::PathBuf::from(real);
+        for dir in [&decoy, &real] {
+            let o = gocker()
+                .args(["rootfs", "busybox"])
+                .arg(dir)
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", stderr(&o));
+        }
+        let probe = "[ -e /host-secret ] && echo host-reached || echo own-root; echo w >/w";
         let o = gocker()
-            .args(["rootfs", "busybox"])
-            .arg(dir)
+            .args(["run", "--rootfs"])
+            .arg(&real)
+            .args(["/bin/sh", "-c", probe])
             .output()
             .unwrap();
-        assert!(o.status.success(), "{}", stderr(&o));
-    }
-    let probe = "[ -e /host-secret ] && echo host-reached || echo own-root; echo w >/w";
-    let o = gocker()
-        .args(["run", "--rootfs"])
-        .arg(&real)
-        .args(["/bin/sh", "-c", probe])
-        .output()
-        .unwrap();
-    assert_eq!(stdout(&o), "own-root\n", "{}", stderr(&o));
-    let script = t.path().join("c.sh");
-    let mut args = os(&["--rootfs"]);
-    args.push(real.clone().into());
-    args.extend(os(&["/bin/sh", "-c", probe]));
-    emit_to(&args, &script);
-    let o = std::process::Command::new("sh")
-        .arg(&script)
-        .output()
-        .unwrap();
-    assert_eq!(stdout(&o), "own-root\n", "script: {}", stderr(&o));
-    for d in [&decoy, &real, &secret] {
-        assert!(!d.join("w").exists(), "a write landed in {}", d.display());
+        assert_eq!(
+            stdout(&o),
+            "own-root\n",
+            "{}: {}",
+            real.display(),
+            stderr(&o)
+        );
+        let script = t.path().join("c.sh");
+        let mut args = os(&["--rootfs"]);
+        args.push(real.clone().into());
+        args.extend(os(&["/bin/sh", "-c", probe]));
+        emit_to(&args, &script);
+        let o = std::process::Command::new("sh")
+            .arg(&script)
+            .output()
+            .unwrap();
+        assert_eq!(
+            stdout(&o),
+            "own-root\n",
+            "script, {}: {}",
+            real.display(),
+            stderr(&o)
+        );
+        for d in [&decoy, &real, &secret] {
+            assert!(!d.join("w").exists(), "a write landed in {}", d.display());
+        }
     }
 }
 
