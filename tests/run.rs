@@ -297,8 +297,15 @@ fn limits_are_in_the_cgroup_files_while_it_runs() {
     let cpu = wait_for("cpu cgroup", || {
         cgroup_dir(cpid, "cpu").filter(|d| d.to_string_lossy().contains(&format!("gocker/{gpid}")))
     });
-    let mem = cgroup_dir(cpid, "memory").unwrap();
-    let pids = cgroup_dir(cpid, "pids").unwrap();
+    // On v1 the container joins one hierarchy after the other, just before exec: each
+    // is waited for, or a loaded host reads one it has not joined yet.
+    let joined = |c: &'static str| {
+        wait_for(c, || {
+            cgroup_dir(cpid, c).filter(|d| d.to_string_lossy().contains(&format!("gocker/{gpid}")))
+        })
+    };
+    let mem = joined("memory");
+    let pids = joined("pids");
     if cpu.join("cpu.max").exists() {
         assert_eq!(read_trim(cpu.join("cpu.max")), "50000 100000");
         assert_eq!(read_trim(mem.join("memory.max")), (64u64 << 20).to_string());
