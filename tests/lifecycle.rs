@@ -525,3 +525,31 @@ fn the_lesson_script_has_no_overlay() {
         "{text}"
     );
 }
+
+/// The layer is memory (a tmpfs of the container's): what the container writes into its
+/// root counts against `-m`, so a container cannot fill the host's memory through it.
+#[test]
+fn writes_into_the_layer_count_against_the_memory_limit() {
+    let test = "writes_into_the_layer_count_against_the_memory_limit";
+    if !need_root(test) || !oom_is_certain(test) {
+        return;
+    }
+    let r = busybox_rootfs();
+    let o = gocker()
+        .args(["run", "-m", "16", "--rootfs"])
+        .arg(r.path())
+        .args([
+            "/bin/sh",
+            "-c",
+            "head -c 64m /dev/zero >/big; echo survived",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(137), "{} {}", stdout(&o), stderr(&o));
+    assert!(
+        stderr(&o).contains("memory limit (16 MiB)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!r.path().join("big").exists());
+}
