@@ -1,14 +1,12 @@
 //! End-to-end tests of issue 15 (containers that outlive the command): the default root's
-//! writable places, the copy-on-write root over `--rootfs`, and the completions and man
-//! page generated from the clap definitions. The container tests need root; in CI (which
+//! writable places, the copy-on-write root over `--rootfs` (and `--rootfs-rw`), and the
+//! completions and man pages generated from the clap definitions. The container tests need root; in CI (which
 //! is root) they must run, never skip.
 
 mod common;
 
 use common::*;
 
-/// The default root (no `--rootfs`) behaves like a small distribution: `/tmp` and `/root`
-/// exist, are writable and private to the container, and the host's `/etc` stays read-only.
 /// What the default-root probe prints: /tmp listed, both written, their modes, and the
 /// host's /etc and /usr refusing writes.
 const DEFAULT_ROOT_PROBE: &str = "ls /tmp && echo listed; \
