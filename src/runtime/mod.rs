@@ -189,14 +189,11 @@ fn start_and_wait(
     // EPIPE is not the reason, the report below is.
     let _ = parent_ends.signal_ready();
     // With -t the child opens the terminal in its own devpts and sends the master; if it
-    // fails first, the socket closes and its report below says why.
+    // fails first, the socket closes and its report (read below) says why.
     let master = parent_ends.receive_console()?;
-    parent_ends.wait_started()?;
-    // The child has pivoted away from the staging directory: nothing uses it any more.
-    drop(staging);
     // Leftovers of gockers (and scripts) that were SIGKILLed, swept by every run while
-    // its command runs: cgroups and staging directories of owners that are gone. Here,
-    // not before `ready`, it overlaps the command instead of delaying its start.
+    // the container starts: cgroups and staging directories of owners that are gone.
+    // After `ready`, it overlaps the command's start instead of delaying it.
     let probed;
     let sweep_host = match cg_host {
         Some(h) => Some(h),
@@ -209,9 +206,15 @@ fn start_and_wait(
         cgroup::sweep(h.version(), &h.root, sys::getpid(), sys::process_exists);
     }
     sweep_staging(&std::env::temp_dir(), sys::getpid(), sys::process_exists);
+    // No wait here for the exec: the child's report is read once it has exited. Waiting
+    // would put one more wake-up of this process on the way (an idle vCPU's wake-up
+    // costs tens of microseconds), and a failed setup ends the child anyway.
     let status = parent::supervise(pid, master, spec.process.stdin)?;
     guard.reaped();
     let _ = sys::set_signal_mask(&old_mask);
+    // The child has exited: its report is complete (empty when execve succeeded).
+    parent_ends.wait_started()?;
+    drop(staging);
     Ok(status)
 }
 
