@@ -191,9 +191,10 @@ fn start_and_wait(
     // With -t the child opens the terminal in its own devpts and sends the master; if it
     // fails first, the socket closes and its report (read below) says why.
     let master = parent_ends.receive_console()?;
-    // Leftovers of gockers (and scripts) that were SIGKILLed, swept by every run while
-    // the container starts: cgroups and staging directories of owners that are gone.
-    // After `ready`, it overlaps the command's start instead of delaying it.
+    // Leftovers of gockers (and scripts) that were SIGKILLed, swept while the container
+    // starts: cgroups of owners that are gone by every run, their staging directories by
+    // every run that makes one (only those leave one; a rootfs run is spared reading all
+    // of TMPDIR). After `ready`, it overlaps the command's start instead of delaying it.
     let probed;
     let sweep_host = match cg_host {
         Some(h) => Some(h),
@@ -205,7 +206,9 @@ fn start_and_wait(
     if let Some(h) = sweep_host {
         cgroup::sweep(h.version(), &h.root, sys::getpid(), sys::process_exists);
     }
-    sweep_staging(&std::env::temp_dir(), sys::getpid(), sys::process_exists);
+    if let Staging::Temp(_) = staging {
+        sweep_staging(&std::env::temp_dir(), sys::getpid(), sys::process_exists);
+    }
     // No wait here for the exec: the child's report is read once it has exited. Waiting
     // would put one more wake-up of this process on the way (an idle vCPU's wake-up
     // costs tens of microseconds), and a failed setup ends the child anyway.
