@@ -278,7 +278,7 @@ $applet
 		*) fail "$busybox has no $applet applet, which this script runs after pivot_root: install busybox-static" ;;
 		esac
 	done
-	busybox_maps=$(PATH=/nonexistent "$busybox" sh -c 'env true && cat /proc/self/maps' 2>/dev/null) ||
+	busybox_maps=$(PATH=/nonexistent "$busybox" sh -c 'env true && while IFS= read -r l; do echo "$l"; done </proc/$$/maps' 2>/dev/null) ||
 		fail "$busybox sh does not run its own applets before programs on PATH: after pivot_root it would run the image's; install busybox-static"
 	busybox_exe=
 	while read -r _ _ _ _ _ file; do

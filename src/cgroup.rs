@@ -18,8 +18,6 @@ use std::path::{Path, PathBuf};
 /// cgroup with processes cannot enable controllers for its children.
 pub const PARENT: &str = "gocker";
 pub const PROCS: &str = "cgroup.procs";
-/// v1's per-thread membership file.
-pub const TASKS: &str = "tasks";
 pub const SUBTREE_CONTROL: &str = "cgroup.subtree_control";
 pub const CONTROLLERS: &str = "cgroup.controllers";
 
@@ -233,37 +231,6 @@ pub fn container_dirs(
     }
 }
 
-/// Where a process joins a container's cgroup by itself: for each hierarchy (v1: one
-/// per controller), its root directory and, relative to it, the file to write "0" (the
-/// writer itself) to. The writer must be single-threaded, as the container's process
-/// before exec is. Relative, because the writer holds the hierarchies open from before
-/// its pivot_root, when they are no longer reachable by path.
-///
-/// v1's per-thread `tasks` file moves one thread, and the kernel (since 6.7) then skips
-/// the global cgroup_threadgroup_rwsem; writing a pid to `cgroup.procs` takes it for
-/// writing, which waits for an RCU grace period: measured here, 5-15 ms for the first
-/// such write after an idle spell. v2 joins at clone time instead (CLONE_INTO_CGROUP);
-/// its fallback uses `cgroup.procs`.
-pub fn join_points(
-    version: Version,
-    root: &Path,
-    controllers: &[Controller],
-    id: &str,
-) -> Vec<(PathBuf, PathBuf)> {
-    let file = match version {
-        Version::V1 => TASKS,
-        Version::V2 => PROCS,
-    };
-    let rel = Path::new(PARENT).join(id).join(file);
-    match version {
-        Version::V2 => vec![(root.to_path_buf(), rel)],
-        Version::V1 => controllers
-            .iter()
-            .map(|c| (root.join(c.name()), rel.clone()))
-            .collect(),
-    }
-}
-
 fn write(path: &Path, value: &str) -> Result<()> {
     std::fs::write(path, value).with_context(|| format!("write {value:?} to {}", path.display()))
 }
@@ -350,6 +317,18 @@ impl Cgroup {
             }
         }
         Ok(cg)
+    }
+
+    /// Move `pid` (a process not started inside, as clone3 would have) into every
+    /// directory of the cgroup, through `cgroup.procs`, which both versions have. The
+    /// runtime does it for its child, before letting it exec: from the command's first
+    /// instruction the limits hold, and the child's own start-up spends no time on it.
+    pub fn add_process(&self, pid: i32) -> Result<()> {
+        let value = pid.to_string();
+        for dir in &self.dirs {
+            write(&dir.join(PROCS), &value)?;
+        }
+        Ok(())
     }
 
     fn dir_of(&self, c: Controller) -> &Path {
@@ -562,13 +541,13 @@ mod tests {
             std::fs::read_to_string(root.join(SUBTREE_CONTROL)).unwrap(),
             "+pids"
         );
+        cg.add_process(4343).unwrap();
         assert_eq!(
-            join_points(Version::V2, root, &cg.controllers, "4242"),
-            [(
-                root.to_path_buf(),
-                PathBuf::from("gocker/4242/cgroup.procs")
-            )]
+            std::fs::read_to_string(root.join("gocker/4242").join(PROCS)).unwrap(),
+            "4343",
+            "a child clone3 could not start inside is moved in by pid"
         );
+        std::fs::remove_file(root.join("gocker/4242").join(PROCS)).unwrap();
         std::fs::write(
             leaf.join("memory.events"),
             "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n",
@@ -616,11 +595,13 @@ mod tests {
             std::fs::read_to_string(root.join("cpu/gocker/99/cpu.cfs_quota_us")).unwrap(),
             "50000"
         );
+        cg.add_process(1234).unwrap();
         assert_eq!(
-            join_points(Version::V1, root, &cg.controllers, "99"),
-            [(root.join("cpu"), PathBuf::from("gocker/99/tasks"))],
-            "v1: each hierarchy's per-thread file"
+            std::fs::read_to_string(root.join("cpu/gocker/99").join(PROCS)).unwrap(),
+            "1234",
+            "v1: the child is moved into each hierarchy's leaf"
         );
+        std::fs::remove_file(root.join("cpu/gocker/99").join(PROCS)).unwrap();
         for f in ["cpu.cfs_quota_us", "cpu.cfs_period_us"] {
             std::fs::remove_file(root.join("cpu/gocker/99").join(f)).unwrap();
         }
@@ -677,10 +658,9 @@ mod tests {
             std::fs::read_to_string(leaf.join(devices::V1_ALLOW)).unwrap(),
             devices::ALLOWED.map(|d| d.v1_line()).concat()
         );
-        assert_eq!(
-            join_points(Version::V1, root, &cg.controllers, "77"),
-            [(root.join("devices"), PathBuf::from("gocker/77/tasks"))]
-        );
+        cg.add_process(77).unwrap();
+        assert_eq!(std::fs::read_to_string(leaf.join(PROCS)).unwrap(), "77");
+        std::fs::remove_file(leaf.join(PROCS)).unwrap();
         for f in [devices::V1_DENY, devices::V1_ALLOW] {
             std::fs::remove_file(leaf.join(f)).unwrap();
         }

@@ -73,8 +73,8 @@ impl ParentEnds {
         }
     }
 
-    /// Wait until the child has exec'd its command (Ok) or reported why it could not.
-    /// `ready` stays open: the container's PID 1 is our child until it exits.
+    /// Whether the child exec'd its command (Ok) or why it could not: waits until it has
+    /// done either. `ready` stays open: the container's PID 1 is our child until it exits.
     pub fn wait_started(&self) -> Result<()> {
         let mut buf = Vec::new();
         let mut chunk = [0u8; 512];

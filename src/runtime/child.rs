@@ -22,9 +22,6 @@ pub struct ChildSetup<'a> {
     /// Where the new root is assembled: the rootfs, or the host view's staging directory.
     pub root: &'a Path,
     pub signal_mask: &'a sys::SigSet,
-    /// Where to join the cgroup before exec, when clone could not start us in it
-    /// (`cgroup::join_points`).
-    pub join: &'a [(PathBuf, PathBuf)],
     /// The seccomp filter to install just before exec; `None` when unconfined.
     pub seccomp: Option<&'a seccompiler::BpfProgram>,
 }
@@ -52,17 +49,6 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     // Whatever the caller left open (a secret file, a directory of the host: a way out)
     // must not reach the command: everything above stderr is closed at exec.
     sys::cloexec_from_3().context("mark inherited descriptors close-on-exec")?;
-    // The cgroup hierarchies to join through, opened now: after pivot_root they are out
-    // of reach by path. The parent makes the cgroup meanwhile; the join is the last step
-    // before exec, which also keeps the setup's page faults out of a fresh memory cgroup.
-    let hierarchies = s
-        .join
-        .iter()
-        .map(|(dir, _)| {
-            sys::open(dir, libc::O_PATH | libc::O_DIRECTORY)
-                .with_context(|| format!("open {}", dir.display()))
-        })
-        .collect::<Result<Vec<_>>>()?;
     // A session of its own: terminal signals reach the container only through its
     // own terminal (-t) or through gocker's forwarding, never twice.
     sys::setsid().context("setsid")?;
@@ -107,19 +93,12 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
             .with_context(|| format!("setrlimit {} {} {}", r.resource, r.soft, r.hard))?;
     }
     drop_privileges(spec)?;
-    // The parent brings up lo meanwhile (see runtime::start_and_wait); the command may
-    // use it from its first instruction.
+    // The parent brings up lo meanwhile and, unless clone3 started us in it, moves us
+    // into the cgroup (see runtime::start_and_wait): once it says ready, the command may
+    // use lo and is under its limits from its first instruction.
     if !ends.wait_parent_ready() {
         // The parent died or gave up, and says why itself.
         sys::exit_now(125);
-    }
-    // Into the cgroup (v1): from here on, the limits hold for the command.
-    for (dir, (_, file)) in hierarchies.iter().zip(s.join) {
-        sys::openat(dir, file, libc::O_WRONLY)
-            .and_then(|f| sys::write_all(f.as_raw_fd(), b"0"))
-            .with_context(|| {
-                format!("join the container's cgroup: write 0 to {}", file.display())
-            })?;
     }
     crate::trace::step_if(7, crate::trace::cgroup_joined);
     sys::restore_sigpipe();

@@ -136,25 +136,13 @@ fn start_and_wait(
     crate::trace::step(1, || crate::trace::clone_call(spec));
     // The child closes its copies of the parent's ends; the parent keeps them.
     let mut parent_slot = Some(parent_ends);
-    let (pid, _) = sys::clone(&clone_args, |in_cgroup| {
+    let (pid, in_cgroup) = sys::clone(&clone_args, |_| {
         drop(parent_slot.take());
-        // Not born in its cgroup (v1, or a v2 kernel before 5.7): the child joins by
-        // itself, just before exec.
-        let join = match cg_host {
-            Some(h) if !in_cgroup => cgroup::join_points(
-                h.version(),
-                &h.root,
-                &cgroup::controllers(&spec.limits, spec.confinement.devices),
-                id,
-            ),
-            _ => Vec::new(),
-        };
         child::run(
             child::ChildSetup {
                 spec,
                 root: &root,
                 signal_mask: &old_mask,
-                join: &join,
                 seccomp: surface.seccomp.as_ref(),
             },
             child_ends,
@@ -164,10 +152,11 @@ fn start_and_wait(
     let mut parent_ends = parent_slot.context("the parent's ends of the channels")?;
     drop(cgroup_fd);
     let mut guard = parent::ChildGuard::new(pid);
-    // The parent's share of the setup, done while the child builds its root: the v1
-    // cgroup with its limits (the child joins it before exec), and `lo`. A new network
-    // namespace has only lo, and it starts down; bringing it up costs ~50 us of kernel
-    // time (dev_open), done from inside the child's namespace.
+    // The parent's share of the setup, done while the child builds its root, so that
+    // none of it is on the child's way to exec: the v1 cgroup with its limits, the child
+    // moved into it (v1, or a v2 kernel before 5.7, where clone3 could not start it
+    // there), and `lo`. A new network namespace has only lo, and it starts down; bringing
+    // it up costs ~50 us of kernel time (dev_open), done from inside the child's namespace.
     let share = (|| -> Result<()> {
         if let Some(h) = cg_host
             && cgroup.is_none()
@@ -179,6 +168,12 @@ fn start_and_wait(
                 &spec.limits,
                 spec.confinement.devices,
             )?);
+        }
+        if let Some(cg) = cgroup.as_ref()
+            && !in_cgroup
+        {
+            cg.add_process(pid)
+                .context("move the container into its cgroup")?;
         }
         if spec.namespaces.contains(&Namespace::Net) {
             bring_up_lo(pid).context("bring up lo in the container's network namespace")?;
@@ -192,11 +187,16 @@ fn start_and_wait(
         parent_ends.wait_started()?;
         return Err(e);
     }
-    // Leftovers of gockers (and scripts) that were SIGKILLed, swept by every run while
-    // the child builds its root (cgroups and staging directories of owners that are
-    // gone). Before `ready`, not after: the child needs `ready` only once its root is
-    // built and pivoted into, by when this is long done; after it, the sweep would race
-    // the command's own start and end.
+    // A child that already failed (and closed its end) has reported why: the write's
+    // EPIPE is not the reason, the report below is.
+    let _ = parent_ends.signal_ready();
+    // With -t the child opens the terminal in its own devpts and sends the master; if it
+    // fails first, the socket closes and its report (read below) says why.
+    let master = parent_ends.receive_console()?;
+    // Leftovers of gockers (and scripts) that were SIGKILLed, swept while the container
+    // starts: cgroups of owners that are gone by every run, their staging directories by
+    // every run that makes one (only those leave one; a rootfs run is spared reading all
+    // of TMPDIR). After `ready`, it overlaps the command's start instead of delaying it.
     let probed;
     let sweep_host = match cg_host {
         Some(h) => Some(h),
@@ -208,22 +208,23 @@ fn start_and_wait(
     if let Some(h) = sweep_host {
         cgroup::sweep(h.version(), &h.root, sys::getpid(), sys::process_exists);
     }
-    sweep_staging(&std::env::temp_dir(), sys::getpid(), sys::process_exists);
-    layer::sweep(&std::env::temp_dir(), sys::getpid(), sys::process_exists);
-    // A child that already failed (and closed its end) has reported why: the write's
-    // EPIPE is not the reason, the report below is.
-    let _ = parent_ends.signal_ready();
-    // With -t the child opens the terminal in its own devpts and sends the master; if it
-    // fails first, the socket closes and its report below says why.
-    let master = parent_ends.receive_console()?;
-    parent_ends.wait_started()?;
-    // The child has pivoted away from the staging directory: nothing uses it any more. A
-    // layer holds the container's writes: it goes once the container has exited.
-    let layer = staging.into_layer();
+    if let Staging::Temp(_) = staging {
+        sweep_staging(&std::env::temp_dir(), sys::getpid(), sys::process_exists);
+    }
+    if let Staging::Layer(_) = staging {
+        layer::sweep(&std::env::temp_dir(), sys::getpid(), sys::process_exists);
+    }
+    // No wait here for the exec: the child's report is read once it has exited. Waiting
+    // would put one more wake-up of this process on the way (an idle vCPU's wake-up
+    // costs tens of microseconds), and a failed setup ends the child anyway.
     let status = parent::supervise(pid, master, spec.process.stdin)?;
     guard.reaped();
-    drop(layer);
     let _ = sys::set_signal_mask(&old_mask);
+    // The child has exited: its report is complete (empty when execve succeeded).
+    parent_ends.wait_started()?;
+    // The child has pivoted away from a staging directory long ago; a layer held the
+    // container's writes, which ended with its mount namespace.
+    drop(staging);
     Ok(status)
 }
 
@@ -321,14 +322,6 @@ impl Staging {
         match self {
             Staging::Rootfs(p) | Staging::Temp(TempStage(p)) => p.clone(),
             Staging::Layer(l) => l.merged(),
-        }
-    }
-
-    /// The layer, kept while the container runs; any other staging directory is done with.
-    fn into_layer(self) -> Option<layer::Layer> {
-        match self {
-            Staging::Layer(l) => Some(l),
-            _ => None,
         }
     }
 }

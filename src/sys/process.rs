@@ -305,10 +305,38 @@ pub fn set_signal_mask(set: &SigSet) -> io::Result<()> {
     check(unsafe { libc::sigprocmask(libc::SIG_SETMASK, &set.0, std::ptr::null_mut()) }).map(drop)
 }
 
-/// Undo the one disposition Rust's runtime changes at start-up: SIGPIPE is ignored in
-/// Rust programs, and an ignored signal stays ignored across execve (signal(7)), so the
-/// container's programs would never die of a broken pipe. Handlers need no reset: execve
-/// resets every caught signal to its default.
+/// What Rust's runtime does at start-up that gocker needs, for an entry point that skips
+/// the rest of it (see src/main.rs): descriptors 0-2 open (a closed one becomes
+/// /dev/null, so that no file gocker opens later is taken for stdio and handed to the
+/// container as such), and SIGPIPE ignored, so that a reader going away is an EPIPE
+/// gocker handles (and cleans up after), not its death.
+pub fn start_process() {
+    let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
+        fd,
+        events: 0,
+        revents: 0,
+    });
+    // SAFETY: fds is an array of 3 valid pollfd structs; timeout 0 never blocks (poll(2)).
+    let polled = unsafe { libc::poll(fds.as_mut_ptr(), 3, 0) };
+    if polled >= 0 {
+        for p in fds.iter().filter(|p| p.revents & libc::POLLNVAL != 0) {
+            // SAFETY: a constant C string path; open(2) returns the lowest free
+            // descriptor, which is p.fd since those below it are open.
+            let fd = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
+            if fd != p.fd {
+                // Nothing sane to hand on as stdio: stop, as Rust's runtime would.
+                exit_now(125);
+            }
+        }
+    }
+    // SAFETY: SIG_IGN is always a valid disposition for SIGPIPE (signal(2)).
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+}
+
+/// Undo the one disposition gocker changes at start-up (`start_process`): an ignored
+/// SIGPIPE stays ignored across execve (signal(7)), so the container's programs would
+/// never die of a broken pipe. Handlers need no reset: execve resets every caught signal
+/// to its default.
 pub fn restore_sigpipe() {
     // SAFETY: SIG_DFL is always a valid disposition for SIGPIPE (signal(2)).
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };

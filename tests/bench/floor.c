@@ -18,7 +18,13 @@
  * 64 MiB memory limit, moves the child in before it execs (pipe
  * handshake) and removes both groups after the child exits.
  *
- * Usage: floor [--cgroup] ROOTFS CMD [ARG...]
+ * With --overlay the root is a copy-on-write overlay of ROOTFS instead of ROOTFS
+ * itself, the least an overlay root needs: the rootfs held by an fd, a tmpfs mounted
+ * over the rootfs's path (in the container's private mount namespace only) with
+ * upper/, work/ and merged/ in it, and the overlay (lowerdir=/proc/self/fd/N) on
+ * merged/, which is then bound and pivoted into as above. Nothing is made on the host.
+ *
+ * Usage: floor [--cgroup] [--overlay] ROOTFS CMD [ARG...]
  * Build: cc -O2 -o floor floor.c
  */
 #define _GNU_SOURCE
@@ -40,6 +46,7 @@
 
 struct child_args {
 	const char *rootfs;
+	int overlay;
 	char **argv;
 	int sync_fd; /* read end of the handshake pipe, or -1 */
 };
@@ -57,10 +64,34 @@ static int child_main(void *p)
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		die("make-rprivate /");
-	if (mount(a->rootfs, a->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-		die("bind rootfs");
-	if (chdir(a->rootfs) < 0)
-		die("chdir rootfs");
+	if (a->overlay) {
+		char opts[512], merged[4096];
+		int lower = open(a->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		if (lower < 0)
+			die("open rootfs");
+		if (mount("tmpfs", a->rootfs, "tmpfs", 0, "mode=700") < 0)
+			die("mount layer tmpfs");
+		if (chdir(a->rootfs) < 0)
+			die("chdir layer");
+		if (mkdir("upper", 0755) < 0 || mkdir("work", 0700) < 0 ||
+		    mkdir("merged", 0755) < 0)
+			die("mkdir layer");
+		snprintf(opts, sizeof(opts),
+			 "lowerdir=/proc/self/fd/%d,upperdir=upper,workdir=work",
+			 lower);
+		if (mount("overlay", "merged", "overlay", 0, opts) < 0)
+			die("mount overlay");
+		close(lower);
+		snprintf(merged, sizeof(merged), "%s/merged", a->rootfs);
+		if (chdir(merged) < 0)
+			die("chdir merged");
+	} else {
+		if (mount(a->rootfs, a->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+			die("bind rootfs");
+		if (chdir(a->rootfs) < 0)
+			die("chdir rootfs");
+	}
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		die("pivot_root");
 	if (umount2(".", MNT_DETACH) < 0)
@@ -123,12 +154,17 @@ int main(int argc, char **argv)
 	pid_t child;
 	int status, ret;
 
-	if (argi < argc && strcmp(argv[argi], "--cgroup") == 0) {
-		use_cgroup = 1;
-		argi++;
+	for (; argi < argc; argi++) {
+		if (strcmp(argv[argi], "--cgroup") == 0)
+			use_cgroup = 1;
+		else if (strcmp(argv[argi], "--overlay") == 0)
+			a.overlay = 1;
+		else
+			break;
 	}
 	if (argc - argi < 2) {
-		fprintf(stderr, "usage: %s [--cgroup] ROOTFS CMD [ARG...]\n",
+		fprintf(stderr,
+			"usage: %s [--cgroup] [--overlay] ROOTFS CMD [ARG...]\n",
 			argv[0]);
 		return 2;
 	}
