@@ -42,8 +42,6 @@
 # it (PR_SET_PDEATHSIG, set below), as under gocker run.
 # The container's cgroup stays then, empty; the next `gocker run` sweeps it (its owner,
 # this shell, is gone).
-# The container's layer directory gocker-layer.* stays then, empty (its writes were
-# on a tmpfs of the container's), in $TMPDIR; the next `gocker run` sweeps it.
 set -eu
 
 fail() {
@@ -300,7 +298,6 @@ EOF
 finish() {
 	status=$?
 	remove_cgroup "${cg:-}"
-	[ -z "${layer:-}" ] || rmdir "$layer" 2>/dev/null || :
 	if [ -z "${ran:-}" ] && [ "$status" -ne 0 ] && [ "$status" -lt 126 ]; then
 		exit 125
 	fi
@@ -367,10 +364,9 @@ run() {
 	cg=/sys/fs/cgroup/gocker/$id
 
 	# [beyond lesson 18: a copy-on-write root] The rootfs is never written: the container
-	# gets a layer of its own, outside the rootfs (so the image cannot reach it), on a
-	# directory named after this shell's pid as gocker run's are (see child()).
-	layer=$(mktemp -d "${TMPDIR:-/tmp}/gocker-layer.$id.XXXXXX")
-	root=$layer/merged
+	# gets a layer of its own, a tmpfs over the rootfs's path in its own mount namespace
+	# (see child()); merged/ on it is the new root. Nothing is made on this host.
+	root=/tmp/busybox/merged
 
 	# The lesson's Cgroups (SetCPULimit, SetMemoryLimit): mkdir and write(2) in the cgroup
 	# filesystem. The cgroup exists with its limits before anything runs in it; the child
@@ -518,17 +514,18 @@ child() {
 	# kernel as /proc/self/fd/N of a descriptor opened here, never as its path: the
 	# options are one comma-separated string, which a rootfs named img,upperdir=/etc
 	# would add an option to.
-	# The layer is a tmpfs, in this mount namespace only, so the writes go with it: upper/
-	# takes them, work/ is overlayfs' scratch space (on the same filesystem as upper/),
-	# merged/ the new root. upper/ is the merged /, so it takes the rootfs's mode and
-	# owner (busybox's stat, chown and chmod, on this host's paths).
+	# The layer is a tmpfs over the rootfs's path, in this mount namespace only, so the
+	# writes go with it: upper/ takes them, work/ is overlayfs' scratch space (on the same
+	# filesystem as upper/), merged/ the new root. The rootfs is opened first: descriptor
+	# 6 still reaches it under the tmpfs. upper/ is the merged /, so it takes the
+	# rootfs's mode and owner (busybox's stat, chown and chmod).
 	lower=/tmp/busybox
-	layer=${root%/*}
-	mount -t tmpfs -o mode=700 tmpfs "$layer"
-	mkdir "$layer"/upper "$layer"/work "$layer"/merged
-	chown "$(stat -c %u:%g "$lower")" "$layer"/upper
-	chmod "$(stat -c %a "$lower")" "$layer"/upper
-	exec 6<"$lower" 7<"$layer"/upper 8<"$layer"/work
+	exec 6<"$lower"
+	mount -t tmpfs -o mode=700 tmpfs "$lower"
+	mkdir "$lower"/upper "$lower"/work "$lower"/merged
+	chown "$(stat -L -c %u:%g /proc/self/fd/6)" "$lower"/upper
+	chmod "$(stat -L -c %a /proc/self/fd/6)" "$lower"/upper
+	exec 7<"$lower"/upper 8<"$lower"/work
 	mount -t overlay -o lowerdir=/proc/self/fd/6,upperdir=/proc/self/fd/7,workdir=/proc/self/fd/8 overlay "$root"
 	exec 6<&- 7<&- 8<&-
 	[ -z "${GOCKER_TRACE:-}" ] || trace '3 root' 'pivotRoot: syscall.Mount(root, root, "bind", MS_BIND|MS_REC)' "mount(overlay, $root, overlay, 0, lowerdir=$lower,upperdir=…,workdir=…)"

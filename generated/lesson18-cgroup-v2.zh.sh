@@ -40,8 +40,6 @@
 # （靠下面设置的 PR_SET_PDEATHSIG），和 gocker run 下一样。
 # 这时容器的 cgroup 会空着留下来；下一次 `gocker run` 会把它清理掉（它的属主，也就是这个
 # shell，已经不在了）。
-# 容器的层目录 gocker-layer.* 也会留在 $TMPDIR 里，是空的（它写下的内容在容器自己的
-# tmpfs 上）；下一次 `gocker run` 会把它清理掉。
 set -eu
 
 fail() {
@@ -259,7 +257,6 @@ EOF
 finish() {
 	status=$?
 	remove_cgroup "${cg:-}"
-	[ -z "${layer:-}" ] || rmdir "$layer" 2>/dev/null || :
 	if [ -z "${ran:-}" ] && [ "$status" -ne 0 ] && [ "$status" -lt 126 ]; then
 		exit 125
 	fi
@@ -323,11 +320,10 @@ run() {
 	id=$$
 	cg=/sys/fs/cgroup/gocker/$id
 
-	# [第 18 课之外：写时复制的根] rootfs 永远不会被写入：容器有一个自己的层，在 rootfs
-	# 之外（所以镜像碰不到它），放在一个和 gocker run 的一样以这个 shell 的 pid 命名的
-	# 目录上（见 child()）。
-	layer=$(mktemp -d "${TMPDIR:-/tmp}/gocker-layer.$id.XXXXXX")
-	root=$layer/merged
+	# [第 18 课之外：写时复制的根] rootfs 永远不会被写入：容器有一个自己的层，是在它自己的
+	# 挂载命名空间里盖在 rootfs 路径上的一个 tmpfs（见 child()）；其中的 merged/ 是新的根。
+	# 这台主机上什么也不会被创建。
+	root=/tmp/busybox/merged
 
 	# 课里的 Cgroups（SetCPULimit、SetMemoryLimit）：在 cgroup 文件系统里 mkdir 并 write(2)。
 	# 在任何东西进入之前，cgroup 就已经带着它的限制存在了；子进程在命令启动之前加入它。
@@ -448,17 +444,18 @@ child() {
 	# 这是一个挂载，所以 pivot_root 可以用它（课里为此把 rootfs 绑定到它自己上）。每个
 	# 目录都以这里打开的描述符的 /proc/self/fd/N 交给内核，而不是它的路径：这些选项是
 	# 一个用逗号分隔的字符串，名为 img,upperdir=/etc 的 rootfs 就会往里加进一个选项。
-	# 这个层是一个 tmpfs，只在这个挂载命名空间里，所以写入的内容会随它一起消失：upper/
-	# 接收写入，work/ 是 overlayfs 的草稿区（必须和 upper/ 在同一个文件系统上），merged/
-	# 是新的根。upper/ 就是合并后的 /，所以它沿用 rootfs 的权限和属主（用 busybox 的
-	# stat、chown 和 chmod，作用于这台主机上的路径）。
+	# 这个层是一个盖在 rootfs 路径上的 tmpfs，只在这个挂载命名空间里，所以写入的内容会随它
+	# 一起消失：upper/ 接收写入，work/ 是 overlayfs 的草稿区（必须和 upper/ 在同一个文件
+	# 系统上），merged/ 是新的根。rootfs 先被打开：描述符 6 在 tmpfs 之下仍然能到达它。
+	# upper/ 就是合并后的 /，所以它沿用 rootfs 的权限和属主（用 busybox 的 stat、chown
+	# 和 chmod）。
 	lower=/tmp/busybox
-	layer=${root%/*}
-	mount -t tmpfs -o mode=700 tmpfs "$layer"
-	mkdir "$layer"/upper "$layer"/work "$layer"/merged
-	chown "$(stat -c %u:%g "$lower")" "$layer"/upper
-	chmod "$(stat -c %a "$lower")" "$layer"/upper
-	exec 6<"$lower" 7<"$layer"/upper 8<"$layer"/work
+	exec 6<"$lower"
+	mount -t tmpfs -o mode=700 tmpfs "$lower"
+	mkdir "$lower"/upper "$lower"/work "$lower"/merged
+	chown "$(stat -L -c %u:%g /proc/self/fd/6)" "$lower"/upper
+	chmod "$(stat -L -c %a /proc/self/fd/6)" "$lower"/upper
+	exec 7<"$lower"/upper 8<"$lower"/work
 	mount -t overlay -o lowerdir=/proc/self/fd/6,upperdir=/proc/self/fd/7,workdir=/proc/self/fd/8 overlay "$root"
 	exec 6<&- 7<&- 8<&-
 	[ -z "${GOCKER_TRACE:-}" ] || trace '3 新的根' 'pivotRoot：syscall.Mount(root, root, "bind", MS_BIND|MS_REC)' "mount(overlay, $root, overlay, 0, lowerdir=$lower,upperdir=…,workdir=…)"

@@ -201,7 +201,8 @@ fn listing(dir: &std::path::Path) -> Vec<String> {
     out
 }
 
-/// The layers in $TMPDIR that gocker process `pid` made (`gocker-layer.<pid>.XXXXXX`).
+/// Layer directories in $TMPDIR named after gocker process `pid` (`gocker-layer.<pid>.*`,
+/// where an earlier design kept them): there must never be any.
 fn layers_of(pid: u32) -> Vec<std::path::PathBuf> {
     let prefix = format!("gocker-layer.{pid}.");
     std::fs::read_dir(std::env::temp_dir())
@@ -456,39 +457,51 @@ fn a_rootfs_path_that_looks_like_overlay_options_adds_no_layer() {
     }
 }
 
-/// gocker SIGKILLed while its container runs: the container dies with it and its layer
-/// stays; the next `gocker run` sweeps that layer, and never one whose owner lives.
+/// The layer is nowhere on the host, even while containers run and when gocker is
+/// SIGKILLed: no directory in $TMPDIR, no mount over the rootfs in the host's mount table,
+/// the rootfs directory's listing unchanged.
 #[test]
-fn a_killed_gockers_layer_is_swept_by_the_next_run() {
-    if !need_root("a_killed_gockers_layer_is_swept_by_the_next_run") {
+fn a_layer_is_never_on_the_host_even_when_gocker_is_killed() {
+    if !need_root("a_layer_is_never_on_the_host_even_when_gocker_is_killed") {
         return;
     }
     let r = busybox_rootfs();
+    let before = listing(r.path());
+    let mounted_on_rootfs = || {
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        let root = r.path().to_string_lossy().into_owned();
+        mounts
+            .lines()
+            .filter(|l| l.split(' ').nth(4).is_some_and(|m| m.starts_with(&root)))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
     let (mut live, _) = start_sleeping(r.path(), &[], "30");
     let (mut killed, pid1) = start_sleeping(r.path(), &[], "30");
     let (live_pid, killed_pid) = (live.id(), killed.id());
+    for pid in [live_pid, killed_pid] {
+        assert!(layers_of(pid).is_empty(), "a layer directory on the host");
+    }
     assert_eq!(
-        layers_of(killed_pid).len(),
-        1,
-        "a running container has its layer"
+        mounted_on_rootfs(),
+        Vec::<String>::new(),
+        "a mount on the host"
+    );
+    assert_eq!(
+        listing(r.path()),
+        before,
+        "the rootfs changed while containers ran"
     );
     killed.kill().unwrap();
     killed.wait().unwrap();
     wait_for("the container's death", || {
         (!std::path::Path::new(&format!("/proc/{pid1}")).exists()).then_some(())
     });
-    // (Any gocker run may sweep it from here on, this file's other tests' among them.)
-    let o = run_in(r.path(), &["true"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        layers_of(killed_pid).is_empty(),
-        "the next run swept the dead owner's layer"
-    );
-    assert_eq!(layers_of(live_pid).len(), 1, "a live owner's layer is kept");
+    assert!(layers_of(killed_pid).is_empty());
+    assert_eq!(mounted_on_rootfs(), Vec::<String>::new());
     live.kill().unwrap();
     live.wait().unwrap();
-    let _ = run_in(r.path(), &["true"]);
-    assert!(layers_of(live_pid).is_empty());
+    assert_eq!(listing(r.path()), before, "the rootfs changed");
 }
 
 /// The lesson's script stays the lesson's: the rootfs bound onto itself, no overlay.

@@ -162,8 +162,9 @@ fn prepare_root(spec: &ContainerSpec, root: &Path) -> Result<NewRoot> {
             })?
         }
         // The rootfs as the lower layer of an overlay on the layer's merged/ (`root`),
-        // upper/ and work/ beside it on the layer's tmpfs (runtime/layer.rs).
-        Root::Overlay(lower) => super::layer::mount_layer(lower, root.parent().unwrap_or(root))?,
+        // upper/ and work/ beside it on the layer's tmpfs over the rootfs's path
+        // (runtime/layer.rs).
+        Root::Overlay(lower) => super::layer::mount_layer(lower)?,
         Root::HostView => sys::mount(
             Some(Path::new("tmpfs")),
             root,

@@ -62,7 +62,7 @@ pub fn run(spec: &ContainerSpec, roots: &Roots) -> Result<i32> {
     };
     let staging = match &spec.root {
         Root::Dir(p) => Staging::Rootfs(p.clone()),
-        Root::Overlay(_) => Staging::Layer(layer::Layer::create(&std::env::temp_dir())?),
+        Root::Overlay(p) => Staging::Layer(p.clone()),
         Root::HostView => Staging::new_temp()?,
     };
     let status = start_and_wait(
@@ -211,9 +211,6 @@ fn start_and_wait(
     if let Staging::Temp(_) = staging {
         sweep_staging(&std::env::temp_dir(), sys::getpid(), sys::process_exists);
     }
-    if let Staging::Layer(_) = staging {
-        layer::sweep(&std::env::temp_dir(), sys::getpid(), sys::process_exists);
-    }
     // No wait here for the exec: the child's report is read once it has exited. Waiting
     // would put one more wake-up of this process on the way (an idle vCPU's wake-up
     // costs tens of microseconds), and a failed setup ends the child anyway.
@@ -222,8 +219,8 @@ fn start_and_wait(
     let _ = sys::set_signal_mask(&old_mask);
     // The child has exited: its report is complete (empty when execve succeeded).
     parent_ends.wait_started()?;
-    // The child has pivoted away from a staging directory long ago; a layer held the
-    // container's writes, which ended with its mount namespace.
+    // The child has pivoted away from a staging directory long ago; a layer's writes
+    // ended with the container's mount namespace.
     drop(staging);
     Ok(status)
 }
@@ -278,8 +275,9 @@ fn bring_up_lo(pid: sys::pid_t) -> Result<()> {
 enum Staging {
     Rootfs(PathBuf),
     Temp(TempStage),
-    /// The copy-on-write root: the overlay is mounted on the layer's `merged/`.
-    Layer(layer::Layer),
+    /// The copy-on-write root over this rootfs: the overlay is mounted on the layer's
+    /// `merged/`, on a tmpfs over the rootfs's path in the child's namespace only.
+    Layer(PathBuf),
 }
 
 /// Staging directories are named `gocker-root.<owner pid>.XXXXXX`, so that a later run can
@@ -321,7 +319,7 @@ impl Staging {
     fn path(&self) -> PathBuf {
         match self {
             Staging::Rootfs(p) | Staging::Temp(TempStage(p)) => p.clone(),
-            Staging::Layer(l) => l.merged(),
+            Staging::Layer(p) => layer::merged_of(p),
         }
     }
 }

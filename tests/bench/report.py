@@ -95,12 +95,13 @@ def main():
     print("| ratio | value |")
     print("|---|---:|")
     pairs = [
-        ("gocker", "floor", "gocker run / floor"),
+        ("gocker_rw", "floor", "gocker run --rootfs-rw / floor"),
+        ("gocker", "floor_ovl", "gocker run (copy-on-write root) / floor --overlay"),
         ("gocker", "gocker_rw", "gocker run / gocker run --rootfs-rw (the copy-on-write root's cost)"),
-        ("gocker_edev", "floor_edev", "gocker run / floor, rootfs with an empty /dev"),
-        ("gocker_cg", "floor_cg", "gocker run --cpus -m / floor --cgroup"),
-        ("gocker", "crun", "gocker run / crun run"),
-        ("gocker", "runc", "gocker run / runc run"),
+        ("gocker_edev", "floor_edev", "gocker run --rootfs-rw / floor, rootfs with an empty /dev"),
+        ("gocker_cg", "floor_cg", "gocker run --rootfs-rw --cpus -m / floor --cgroup"),
+        ("gocker_rw", "crun", "gocker run --rootfs-rw / crun run (both on the rootfs itself)"),
+        ("gocker_rw", "runc", "gocker run --rootfs-rw / runc run (both on the rootfs itself)"),
         ("gocker", "bwrap", "gocker run / bwrap"),
         ("script", "hand", "emit-script output / hand.sh"),
     ]

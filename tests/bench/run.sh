@@ -287,20 +287,23 @@ ID="gocker-bench-$$"
 add floor "floor" "$FLOOR" "$R" /bin/true
 add floor_cg "floor --cgroup" "$FLOOR" --cgroup "$R" /bin/true
 add floor_edev "floor (empty /dev)" "$FLOOR" "$ROOTFS_EDEV" /bin/true
+# The least a copy-on-write root needs (a tmpfs and an overlay): gocker run's default.
+add floor_ovl "floor --overlay" "$FLOOR" --overlay "$R" /bin/true
 
-NAME_GOCKER_CG="gocker run --cpus 1 -m 64m"
+NAME_GOCKER_CG="gocker run --rootfs-rw --cpus 1 -m 64m"
 if [ "$GOCKER_STATUS" = ok ]; then
 	add gocker "gocker run" "$GOCKER" run --rootfs "$R" /bin/true
 	# The lesson's direct root, without the copy-on-write layer: what the layer costs.
 	add gocker_rw "gocker run --rootfs-rw" "$GOCKER" run --rootfs-rw --rootfs "$R" /bin/true
-	add gocker_edev "gocker run (empty /dev)" "$GOCKER" run --rootfs "$ROOTFS_EDEV" /bin/true
+	# The other shapes are compared with floors of the same shape: the direct root.
+	add gocker_edev "gocker run --rootfs-rw (empty /dev)" "$GOCKER" run --rootfs-rw --rootfs "$ROOTFS_EDEV" /bin/true
 	# -m SIZE: "64m" if gocker takes a unit suffix, else a bare "64" (MiB).
 	if ! probe_argv "$GOCKER" run --cpus 1 -m 64m --rootfs "$R" /bin/true &&
 		probe_argv "$GOCKER" run --cpus 1 -m 64 --rootfs "$R" /bin/true; then
-		NAME_GOCKER_CG="gocker run --cpus 1 -m 64"
-		add gocker_cg "$NAME_GOCKER_CG" "$GOCKER" run --cpus 1 -m 64 --rootfs "$R" /bin/true
+		NAME_GOCKER_CG="gocker run --rootfs-rw --cpus 1 -m 64"
+		add gocker_cg "$NAME_GOCKER_CG" "$GOCKER" run --rootfs-rw --cpus 1 -m 64 --rootfs "$R" /bin/true
 	else
-		add gocker_cg "$NAME_GOCKER_CG" "$GOCKER" run --cpus 1 -m 64m --rootfs "$R" /bin/true
+		add gocker_cg "$NAME_GOCKER_CG" "$GOCKER" run --rootfs-rw --cpus 1 -m 64m --rootfs "$R" /bin/true
 	fi
 	add emit "gocker emit-script (render)" "$GOCKER" emit-script --rootfs "$R" /bin/true
 	SCRIPT="$WORK/emitted.sh"
@@ -314,7 +317,7 @@ if [ "$GOCKER_STATUS" = ok ]; then
 else
 	add gocker "gocker run"
 	add gocker_rw "gocker run --rootfs-rw"
-	add gocker_edev "gocker run (empty /dev)"
+	add gocker_edev "gocker run --rootfs-rw (empty /dev)"
 	add gocker_cg "$NAME_GOCKER_CG"
 	add emit "gocker emit-script (render)"
 	add script "sh <emit-script output>"
@@ -362,7 +365,7 @@ validate() { # validate KEY ARGV...
 		STATUS[$key]="failed: no container (a PID-1-in-rootfs check exited $PROBE_RC, not 7)"
 	fi
 }
-for k in floor floor_cg floor_edev gocker gocker_rw gocker_edev gocker_cg hand unshare; do
+for k in floor floor_cg floor_edev floor_ovl gocker gocker_rw gocker_edev gocker_cg hand unshare; do
 	[ "${STATUS[$k]:-}" = ok ] || continue
 	argv_of "$k"
 	validate "$k" "${ARGV[@]:0:${#ARGV[@]}-1}" "${CHECK[@]}"
