@@ -87,5 +87,6 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             rootfs::busybox(&dir, roots.path.as_ref())?;
             Ok(0)
         }
+        Command::Oci(cmd) => gocker::frontend::runtime_cli::dispatch(&cli.oci, cmd, &roots),
     }
 }

@@ -28,6 +28,8 @@ gocker run -it -rootfs=/tmp/busybox -cpus=1 /bin/sh   # lesson 18, verbatim\n  \
 gocker emit-script --cpus 0.5 -m 64 /bin/sh     # the same container as a shell script"
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub oci: super::runtime_cli::GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -58,6 +60,8 @@ print the same bytes."
     /// Make a root filesystem to run containers in
     #[command(subcommand)]
     Rootfs(RootfsCommand),
+    #[command(flatten)]
+    Oci(super::runtime_cli::OciCommand),
 }
 
 /// `gocker run`: the container's options, and how to show it being built.
