@@ -70,7 +70,14 @@ pub fn from_command_line(
             .ok_or_else(|| Failure::Usage.with(format!("container id {id:?}: not UTF-8")))?,
         None => default_id(bundle)?,
     };
-    load_bundle(bundle, &id)
+    let config = read_config(bundle)?;
+    if !hooks(&config)?.is_empty() {
+        refuse::<()>(
+            "hooks",
+            "run in the OCI lifecycle (gocker create, start, delete), not by --bundle here",
+        )?;
+    }
+    to_spec(&config, bundle, &id)
 }
 
 /// The bundle directory's own name, as the ID of a container run from it.
@@ -113,6 +120,65 @@ pub fn header_words(
         .with_context(|| format!("resolve bundle {}", bundle.display()))?;
     v.extend(["--bundle".into(), abs.into_os_string()]);
     Ok(v)
+}
+
+/// Hooks are lifecycle, not container shape: kept beside the spec for the OCI commands.
+pub fn load_hooks(bundle: &Path) -> Result<crate::spec::Hooks> {
+    hooks(&read_config(bundle)?)
+}
+
+fn hooks(c: &oci::Spec) -> Result<crate::spec::Hooks> {
+    let Some(h) = c.hooks() else {
+        return Ok(Default::default());
+    };
+    // They run inside the container's namespaces, after pivot_root: not built yet.
+    unsupported(
+        "hooks.createContainer",
+        h.create_container().as_ref().is_some_and(|v| !v.is_empty()),
+    )?;
+    unsupported(
+        "hooks.startContainer",
+        h.start_container().as_ref().is_some_and(|v| !v.is_empty()),
+    )?;
+    let list = |field: &str, v: &Option<Vec<oci::Hook>>| -> Result<Vec<crate::spec::Hook>> {
+        let mut out = Vec::new();
+        for (i, hook) in v.iter().flatten().enumerate() {
+            let f = format!("hooks.{field}[{i}]");
+            if !hook.path().is_absolute() {
+                refuse::<()>(
+                    &f,
+                    format!("path {}: must be absolute", hook.path().display()),
+                )?;
+            }
+            let timeout_secs = match hook.timeout() {
+                None => None,
+                Some(t) if t > 0 && t <= i64::from(u32::MAX) => Some(t as u32),
+                Some(t) => refuse(&f, format!("timeout {t}: must be more than 0 seconds"))?,
+            };
+            let words = |v: &Option<Vec<String>>, what: &str| -> Result<Vec<OsString>> {
+                let v: Vec<OsString> = v.iter().flatten().map(OsString::from).collect();
+                for w in &v {
+                    crate::spec::no_nul(w, &format!("config.json: {f}.{what}"))?;
+                }
+                Ok(v)
+            };
+            out.push(crate::spec::Hook {
+                path: hook.path().clone(),
+                args: words(hook.args(), "args")?,
+                env: words(hook.env(), "env")?,
+                timeout_secs,
+            });
+        }
+        Ok(out)
+    };
+    #[allow(deprecated)]
+    let prestart = h.prestart();
+    Ok(crate::spec::Hooks {
+        create_runtime: list("createRuntime", h.create_runtime())?,
+        prestart: list("prestart", prestart)?,
+        poststart: list("poststart", h.poststart())?,
+        poststop: list("poststop", h.poststop())?,
+    })
 }
 
 fn read_config(bundle: &Path) -> Result<oci::Spec> {
@@ -189,10 +255,9 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
         "domainname",
         c.domainname().as_ref().is_some_and(|d| !d.is_empty()),
     )?;
-    unsupported(
-        "hooks",
-        c.hooks().as_ref().is_some_and(|h| *h != Default::default()),
-    )?;
+    // Hooks are lifecycle, read by `load_hooks`; the ones that would run inside the
+    // container are refused there and here alike.
+    hooks(c)?;
     for (field, set) in [
         ("solaris", c.solaris().is_some()),
         ("windows", c.windows().is_some()),

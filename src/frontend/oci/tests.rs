@@ -69,7 +69,7 @@ fn with(edit: impl FnOnce(&mut Value)) -> Value {
 }
 
 fn refused(config: &Value) -> String {
-    let e = load(config).expect_err("should be refused");
+    let e = load(config).expect_err(&format!("should be refused: {config}"));
     assert_eq!(exit_code_of(&e), 125, "{e:#}");
     let msg = crate::error::one_line(&e);
     assert!(!msg.contains('\n'), "one line: {msg}");
@@ -315,8 +315,18 @@ fn every_refusal_names_its_field() {
         ),
         ("hostname", with(|v| v["hostname"] = json!("a_b"))),
         (
-            "hooks",
-            with(|v| v["hooks"] = json!({"prestart": [{"path": "/bin/true"}]})),
+            "hooks.createContainer",
+            with(|v| v["hooks"] = json!({"createContainer": [{"path": "/bin/true"}]})),
+        ),
+        (
+            "hooks.poststart[0]",
+            with(|v| v["hooks"] = json!({"poststart": [{"path": "true"}]})),
+        ),
+        (
+            "hooks.poststop[1]",
+            with(|v| {
+                v["hooks"] = json!({"poststop": [{"path": "/bin/true"}, {"path": "/bin/true", "timeout": 0}]})
+            }),
         ),
         (
             "linux.namespaces (user)",
@@ -473,4 +483,70 @@ fn bad_ids_are_refused() {
         let b = Bundle::new(&base());
         assert_eq!(exit_code_of(&load_bundle(b.path(), id).unwrap_err()), 125);
     }
+}
+
+#[test]
+fn hooks_are_read_beside_the_spec() {
+    let cfg = with(|v| {
+        v["hooks"] = json!({
+            "createRuntime": [{"path": "/bin/hook", "args": ["hook", "a b"], "env": ["K=v"], "timeout": 5}],
+            "prestart": [{"path": "/bin/pre"}],
+            "poststart": [{"path": "/bin/post"}],
+            "poststop": [{"path": "/bin/stop", "args": ["stop"]}]
+        })
+    });
+    let b = Bundle::new(&cfg);
+    let h = load_hooks(b.path()).unwrap();
+    assert_eq!(
+        h.create_runtime,
+        [crate::spec::Hook {
+            path: "/bin/hook".into(),
+            args: vec!["hook".into(), "a b".into()],
+            env: vec!["K=v".into()],
+            timeout_secs: Some(5)
+        }]
+    );
+    assert_eq!(h.prestart[0].path, Path::new("/bin/pre"));
+    assert_eq!(h.prestart[0].timeout_secs, None);
+    assert_eq!(h.poststart[0].path, Path::new("/bin/post"));
+    assert_eq!(h.poststop[0].args, ["stop"]);
+    // The spec itself loads: hooks are the lifecycle's business.
+    assert!(load_bundle(b.path(), "c").is_ok());
+    // No hooks: empty.
+    let plain = Bundle::new(&base());
+    assert!(load_hooks(plain.path()).unwrap().is_empty());
+}
+
+#[test]
+fn run_bundle_refuses_hooks_it_would_not_run() {
+    let cfg = with(|v| v["hooks"] = json!({"poststop": [{"path": "/bin/true"}]}));
+    let b = Bundle::new(&cfg);
+    let args = crate::frontend::cli::RunArgs {
+        hostname: "gocker".into(),
+        ..Default::default()
+    };
+    let e = from_command_line(b.path(), &args, true).unwrap_err();
+    assert_eq!(exit_code_of(&e), 125);
+    assert!(crate::error::one_line(&e).contains("hooks"), "{e:#}");
+    let args = crate::frontend::cli::RunArgs {
+        hostname: "gocker".into(),
+        command: vec!["myid".into()],
+        ..Default::default()
+    };
+    let plain = Bundle::new(&base());
+    assert_eq!(
+        from_command_line(plain.path(), &args, true).unwrap().id,
+        "myid"
+    );
+    // emit-script takes no ID.
+    assert!(from_command_line(plain.path(), &args, false).is_err());
+    let none = crate::frontend::cli::RunArgs {
+        hostname: "gocker".into(),
+        ..Default::default()
+    };
+    let dir_name = std::fs::canonicalize(plain.path()).unwrap();
+    assert_eq!(
+        from_command_line(plain.path(), &none, false).unwrap().id,
+        dir_name.file_name().unwrap().to_str().unwrap()
+    );
 }
