@@ -76,6 +76,11 @@ pub struct RunCmd {
     #[arg(long, value_enum, value_name = "LANG", default_value = "en")]
     pub lang: LangArg,
 
+    /// Run the container an OCI bundle's config.json describes (DIR/config.json); the
+    /// only word after it is the container's ID [default: DIR's name]
+    #[arg(long, value_name = "DIR")]
+    pub bundle: Option<PathBuf>,
+
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -131,7 +136,7 @@ pub struct RunArgs {
     /// The command and its arguments, passed exactly as given
     #[arg(
         value_name = "COMMAND",
-        required = true,
+        required_unless_present = "bundle",
         trailing_var_arg = true,
         allow_hyphen_values = true,
         num_args = 1..
@@ -153,6 +158,10 @@ pub struct EmitArgs {
     /// The language of the script's comments and trace words (the code is the same in both)
     #[arg(long, value_enum, value_name = "LANG", default_value = "en")]
     pub lang: LangArg,
+
+    /// Render the container an OCI bundle's config.json describes (DIR/config.json)
+    #[arg(long, value_name = "DIR")]
+    pub bundle: Option<PathBuf>,
 
     #[command(flatten)]
     pub run: RunArgs,

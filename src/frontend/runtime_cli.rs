@@ -5,7 +5,6 @@
 //! OCI contract notes: above all, nothing on stderr when a command succeeds (containerd
 //! reads stdout and stderr from one pipe), and errors also as JSON lines in `--log`.
 
-mod interim_bundle;
 mod signals;
 mod templates;
 
@@ -225,7 +224,7 @@ fn create_cmd(global: &GlobalArgs, a: &CreateArgs, roots: &Roots) -> Result<i32>
     state::validate_id(&a.id)?;
     let bundle = std::fs::canonicalize(&a.bundle)
         .with_context(|| format!("bundle {}", a.bundle.display()))?;
-    let spec = interim_bundle::load_bundle(&bundle, &a.id)?;
+    let spec = crate::frontend::oci::load_bundle(&bundle, &a.id)?;
     let annotations = templates::annotations(&bundle);
     let store = Store::open(&global.root)?;
     let entry = store.create(&a.id)?;

@@ -62,5 +62,5 @@ fn the_default_spec_is_a_bundle_gocker_reads() {
     let e = spec(&a).expect_err("config.json exists");
     assert!(format!("{e:#}").contains("exists already"), "{e:#}");
     // And the loader takes what spec wrote.
-    interim_bundle::load_bundle(t.path(), "spec-test").expect("the default spec loads");
+    crate::frontend::oci::load_bundle(t.path(), "spec-test").expect("the default spec loads");
 }
