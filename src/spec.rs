@@ -40,7 +40,7 @@ pub struct ContainerSpec {
 /// The OCI lifecycle hooks of a bundle (config.json `hooks`): programs run by the OCI
 /// commands around the container, in the runtime's namespaces, never part of its shape;
 /// so they are kept beside the spec (`frontend::oci::load_hooks`), not in it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hooks {
     /// After the container's namespaces exist, before pivot_root (runtime namespace).
     pub create_runtime: Vec<Hook>,
@@ -63,7 +63,7 @@ impl Hooks {
 
 /// One hook: an absolute path on the host, its argv (argv[0] included, as execve takes
 /// it), its whole environment, and how long it may run. Its stdin is the state JSON.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hook {
     pub path: PathBuf,
     pub args: Vec<OsString>,

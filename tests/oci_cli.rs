@@ -453,3 +453,62 @@ fn a_terminal_goes_to_the_console_socket() {
     o.wait_status("stopped");
     o.ok(&["delete"]);
 }
+
+#[test]
+fn hooks_run_with_the_state_on_stdin_and_a_failing_one_fails_create() {
+    let test = "hooks_run_with_the_state_on_stdin_and_a_failing_one_fails_create";
+    if !need_root(test) {
+        return;
+    }
+    let o = Oci::new("sleep 0.2", false);
+    let log = o.dir.path().join("hooks.log");
+    let hook = |name: &str| {
+        json!({"path": "/bin/sh",
+               "args": ["sh", "-c", format!("{{ printf '{name} '; cat; echo; }} >> {}", log.display())]})
+    };
+    let mut cfg = config("sleep 0.2", false);
+    cfg["hooks"] = json!({
+        "createRuntime": [hook("createRuntime")],
+        "poststart": [hook("poststart")],
+        "poststop": [hook("poststop")]
+    });
+    std::fs::write(o.bundle().join("config.json"), cfg.to_string()).unwrap();
+    o.create();
+    o.ok(&["start"]);
+    o.wait_status("stopped");
+    o.ok(&["delete"]);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let got: Vec<(String, Value)> = text
+        .lines()
+        .map(|l| {
+            let (name, json) = l.split_once(' ').unwrap();
+            (name.to_string(), serde_json::from_str(json).unwrap())
+        })
+        .collect();
+    let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["createRuntime", "poststart", "poststop"], "{text}");
+    for (_, st) in &got {
+        assert_eq!(st["id"], o.id.as_str());
+    }
+    assert_eq!(got[0].1["status"], "created");
+    assert_eq!(got[2].1["status"], "stopped");
+
+    // A createRuntime hook that fails: create fails, and nothing of the container stays.
+    let bad = Oci::new("true", false);
+    let mut cfg = config("true", false);
+    cfg["hooks"] = json!({"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "echo no >&2; exit 3"]}]});
+    std::fs::write(bad.bundle().join("config.json"), cfg.to_string()).unwrap();
+    let mut c = bad.cmd(&["create", "--bundle"]);
+    c.arg(bad.bundle()).arg(&bad.id);
+    let out = c.output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("exit status 3: no"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!bad.root().join(&bad.id).exists());
+    wait_for("the failed create's cgroups to go", || {
+        cgroups_named(&bad.id).is_empty().then_some(())
+    });
+}
