@@ -21,6 +21,9 @@ pub struct ContainerSpec {
     /// a later run can tell a dead owner's cgroup from a live one and sweep it.
     pub id: String,
     pub root: Root,
+    /// Remount the root read-only once the mounts and the working directory are made
+    /// (OCI `root.readonly`; the CLI never sets it).
+    pub readonly_root: bool,
     pub process: Process,
     pub hostname: String,
     pub namespaces: Vec<Namespace>,

@@ -291,3 +291,80 @@ fn unsupported_fields_are_refused_before_anything_exists() {
     assert_eq!(out.status.code(), Some(125));
     assert!(stderr(&out).contains("--cpus"), "{}", stderr(&out));
 }
+
+#[test]
+fn masks_a_readonly_root_sysfs_and_mqueue_are_there_inside() {
+    let test = "masks_a_readonly_root_sysfs_and_mqueue_are_there_inside";
+    if !need_root(test) {
+        return;
+    }
+    // A file of /proc this kernel has (which ones depends on its configuration).
+    let file = ["/proc/keys", "/proc/timer_list", "/proc/kcore"]
+        .into_iter()
+        .find(|f| Path::new(f).exists())
+        .expect("a maskable /proc file");
+    let script = &format!(
+        "wc -c <{file}; ls -A /proc/acpi | wc -l; \
+        touch /proc/acpi/x 2>/dev/null || echo acpi-ro; \
+        touch /new 2>/dev/null || echo root-ro; echo ok > /dev/shm/f && cat /dev/shm/f; \
+        grep -E ' / | /sys | /dev/mqueue | /proc/acpi ' /proc/mounts | cut -d' ' -f2-4 | sort; \
+        ls /sys/kernel >/dev/null && echo sys"
+    );
+    let mut cfg = config(script);
+    cfg["root"]["readonly"] = json!(true);
+    cfg["linux"]["maskedPaths"] = json!([file, "/proc/acpi", "/proc/no-such-entry"]);
+    let m = cfg["mounts"].as_array_mut().unwrap();
+    m.push(
+        json!({"destination": "/sys", "type": "sysfs", "source": "sysfs",
+        "options": ["nosuid", "noexec", "nodev", "ro"]}),
+    );
+    m.push(
+        json!({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+        "options": ["nosuid", "noexec", "nodev"]}),
+    );
+    let b = Bundle::new(&cfg);
+    // The workdir must exist in a read-only root (runc makes it before the remount too).
+    std::fs::create_dir(b.rootfs().join("work")).unwrap();
+    let host = HostSnapshot::take();
+    let out = b.run();
+    host.assert_unchanged("masks");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let got = stdout(&out);
+    let has_acpi = Path::new("/proc/acpi").is_dir();
+    let mut want = String::from("0\n0\n");
+    if has_acpi {
+        want.push_str("acpi-ro\n");
+    }
+    want.push_str("root-ro\nok\n");
+    let mut lines = vec![
+        "/ ext4 ro".to_string(),
+        "/dev/mqueue mqueue rw,nosuid,nodev,noexec,relatime".into(),
+        "/sys sysfs ro,nosuid,nodev,noexec,relatime".into(),
+    ];
+    if has_acpi {
+        lines.push("/proc/acpi tmpfs ro,relatime".into());
+    }
+    // The root's filesystem is the host's for the temp dir: compare all but its type.
+    let got_mounts: Vec<String> = got
+        .lines()
+        .skip(want.lines().count())
+        .take(lines.len())
+        .map(|l| {
+            if l.starts_with("/ ") {
+                let f: Vec<&str> = l.split(' ').collect();
+                format!("/ ext4 {}", &f[2][..2])
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    lines.sort();
+    assert!(
+        got.starts_with(&want),
+        "got:\n{got}\nstderr: {}",
+        stderr(&out)
+    );
+    assert_eq!(got_mounts, lines, "got:\n{got}");
+    assert!(got.ends_with("sys\n"), "got:\n{got}");
+    assert!(!b.rootfs().join("new").exists());
+}

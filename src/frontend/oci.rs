@@ -223,14 +223,12 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
         .root()
         .as_ref()
         .map_or_else(|| refuse("root", "missing"), Ok)?;
-    if root.readonly() == Some(true) {
-        refuse::<()>("root.readonly", "a read-only root is not supported yet")?;
-    }
     let root_path = if root.path().is_absolute() {
         root.path().clone()
     } else {
         bundle.join(root.path())
     };
+    let readonly_root = root.readonly() == Some(true);
     let root = Root::Dir(validate_rootfs(&root_path)?);
     let p = c.process().as_ref().map_or_else(
         || refuse("process", "missing (gocker runs one process)"),
@@ -294,10 +292,17 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
             why: "readonlyPaths (config.json)".into(),
         });
     }
-    unsupported(
-        "linux.maskedPaths",
-        linux.masked_paths().as_ref().is_some_and(|v| !v.is_empty()),
-    )?;
+    for p in linux.masked_paths().clone().unwrap_or_default() {
+        let target = container_path(p.as_ref(), "config.json: linux.maskedPaths")?;
+        mounts.push(Mount {
+            kind: MountKind::Mask,
+            target,
+            flags: 0,
+            optional: true,
+            dev: false,
+            why: "maskedPaths (config.json)".into(),
+        });
+    }
     let limits = limits(&linux)?;
     let confinement = Confinement {
         seccomp: false,
@@ -309,6 +314,7 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
     Ok(ContainerSpec {
         id: id.to_owned(),
         root,
+        readonly_root,
         process,
         hostname,
         namespaces,
@@ -645,7 +651,7 @@ fn mount(i: usize, m: &oci::Mount, bundle: &Path) -> Result<Vec<Mount>> {
         }]);
     }
     match typ {
-        "proc" | "tmpfs" | "devpts" => {}
+        "proc" | "tmpfs" | "devpts" | "sysfs" | "mqueue" => {}
         "" => refuse(&field, "no type")?,
         other => refuse(&field, format!("type {other} is not supported yet"))?,
     }

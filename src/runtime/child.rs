@@ -100,6 +100,17 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     sys::sethostname(&spec.hostname).with_context(|| format!("sethostname {}", spec.hostname))?;
     crate::trace::step(6, || format!("sethostname({:?})", spec.hostname));
     enter_workdir(&spec.process.cwd)?;
+    if spec.readonly_root {
+        // After the workdir is made, as runc orders it; the mounts on / keep their flags.
+        sys::mount(
+            None,
+            Path::new("/"),
+            None,
+            ms::REMOUNT | ms::BIND | ms::RDONLY,
+            None,
+        )
+        .context("remount / read-only (root.readonly)")?;
+    }
     let (path, argv, env) = resolve_command(&spec.process)?;
     drop(root);
     for r in &spec.rlimits {

@@ -69,6 +69,7 @@ impl RunArgs {
             // gocker's pid: the cgroup sweep tells a dead owner's cgroup by it.
             id: std::process::id().to_string(),
             root,
+            readonly_root: false,
             process: Process {
                 argv,
                 env,

@@ -309,10 +309,6 @@ fn every_refusal_names_its_field() {
                 v["mounts"].as_array_mut().unwrap().pop();
             }),
         ),
-        (
-            "root.readonly",
-            with(|v| v["root"]["readonly"] = json!(true)),
-        ),
         ("hostname", with(|v| v["hostname"] = json!("a_b"))),
         (
             "hooks.createContainer",
@@ -353,7 +349,7 @@ fn every_refusal_names_its_field() {
                 v["mounts"]
                     .as_array_mut()
                     .unwrap()
-                    .push(json!({"destination": "/sys", "type": "sysfs", "source": "sysfs"}))
+                    .push(json!({"destination": "/sys", "type": "nfs", "source": "sysfs"}))
             }),
         ),
         (
@@ -393,7 +389,7 @@ fn every_refusal_names_its_field() {
         ),
         (
             "linux.maskedPaths",
-            with(|v| v["linux"]["maskedPaths"] = json!(["/proc/kcore"])),
+            with(|v| v["linux"]["maskedPaths"] = json!(["proc/kcore"])),
         ),
         (
             "linux.seccomp",
@@ -549,4 +545,59 @@ fn run_bundle_refuses_hooks_it_would_not_run() {
         from_command_line(plain.path(), &none, false).unwrap().id,
         dir_name.file_name().unwrap().to_str().unwrap()
     );
+}
+
+#[test]
+fn masked_paths_readonly_root_sysfs_and_mqueue_map() {
+    let cfg = with(|v| {
+        v["root"]["readonly"] = json!(true);
+        v["linux"]["maskedPaths"] = json!(["/proc/kcore", "/proc/acpi"]);
+        let m = v["mounts"].as_array_mut().unwrap();
+        m.push(
+            json!({"destination": "/sys", "type": "sysfs", "source": "sysfs",
+            "options": ["nosuid", "noexec", "nodev", "ro"]}),
+        );
+        m.push(
+            json!({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+            "options": ["nosuid", "noexec", "nodev"]}),
+        );
+    });
+    let s = load(&cfg).unwrap();
+    assert!(s.readonly_root);
+    assert!(!load(&base()).unwrap().readonly_root);
+    let masks: Vec<_> = s
+        .mounts
+        .iter()
+        .filter(|m| m.kind == MountKind::Mask)
+        .map(|m| (m.target.clone(), m.optional))
+        .collect();
+    assert_eq!(
+        masks,
+        [("/proc/kcore".into(), true), ("/proc/acpi".into(), true)]
+    );
+    // Masks come last, after readonlyPaths, as runc applies them.
+    assert_eq!(s.mounts.last().unwrap().kind, MountKind::Mask);
+    let sys = s
+        .mounts
+        .iter()
+        .find(|m| m.target == Path::new("/sys"))
+        .unwrap();
+    assert_eq!(sys.flags, ms::NOSUID | ms::NOEXEC | ms::NODEV | ms::RDONLY);
+    assert_eq!(
+        sys.calls()[0].mount_args_under("R"),
+        [
+            "-t",
+            "sysfs",
+            "-o",
+            "ro,nosuid,nodev,noexec",
+            "sysfs",
+            "R/sys"
+        ]
+    );
+    let mq = s
+        .mounts
+        .iter()
+        .find(|m| m.target == Path::new("/dev/mqueue"))
+        .unwrap();
+    assert!(matches!(&mq.kind, MountKind::Fs { fstype, .. } if fstype == "mqueue"));
 }
