@@ -368,3 +368,137 @@ fn masks_a_readonly_root_sysfs_and_mqueue_are_there_inside() {
     assert!(got.ends_with("sys\n"), "got:\n{got}");
     assert!(!b.rootfs().join("new").exists());
 }
+
+/// `/gocker/NAME` in cgroup paths made comparable: `run --bundle` names the cgroup after
+/// the bundle's id, the script after its own pid.
+fn normalize(text: &str) -> String {
+    text.lines()
+        .map(|l| match l.find("/gocker/") {
+            Some(i) => format!("{}/gocker/ID", &l[..i]),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
+    let test = "emit_script_bundle_and_run_bundle_agree_on_every_probe";
+    if !need_root(test) {
+        return;
+    }
+    let probes: &[(&str, &str)] = &[
+        ("user", "id -u; id -g"),
+        ("hostname", "hostname"),
+        ("pid 1", "echo $$"),
+        ("mounts", "cat /proc/mounts"),
+        ("dev", "ls -l /dev | cut -c1-10,35-"),
+        (
+            "capabilities",
+            "grep -E '^(Cap|NoNewPrivs)' /proc/self/status",
+        ),
+        ("environment", "env | sort"),
+        ("workdir", "pwd"),
+        (
+            "cgroup",
+            "grep -E ':(pids|memory|cpu[a-z,]*):' /proc/self/cgroup | sort",
+        ),
+        // pids.max is 6: this shell, an inner one and four sleeps; the inner shell dies
+        // at the fork that fails. Globbing and `set` are the shell's own, so counting
+        // what is left (this shell and the sleeps) costs no process.
+        (
+            "pids limit",
+            "sh -c 'for i in 1 2 3 4 5 6 7 8 9; do sleep 5 & done' 2>/dev/null; \
+             set -- /proc/[0-9]*; kill -9 -1; echo $#",
+        ),
+        (
+            "read-only /proc/sys",
+            "echo 1 > /proc/sys/vm/overcommit_memory || echo refused",
+        ),
+        ("exit status", "exit 9"),
+        ("not found", "exec no-such-command"),
+    ];
+    let mut cfg = config("");
+    cfg["process"].as_object_mut().unwrap().remove("rlimits");
+    cfg["linux"]["maskedPaths"] = json!(["/proc/keys", "/proc/acpi"]);
+    cfg["linux"]["resources"] = json!({
+        "devices": [{"allow": false, "access": "rwm"}],
+        "cpu": {"quota": 50000, "period": 100000},
+        "memory": {"limit": 67108864},
+        "pids": {"limit": 6}
+    });
+    let b = Bundle::new(&cfg);
+    std::fs::create_dir(b.rootfs().join("work")).unwrap();
+    let shells: Vec<&str> = ["dash", "bash"]
+        .into_iter()
+        .filter(|s| tool(s, test).is_some())
+        .collect();
+    let script = b.path().join("container.sh");
+    let mut failures = Vec::new();
+    for (name, probe) in probes {
+        let mut cfg = cfg.clone();
+        cfg["process"]["args"] = json!(["sh", "-c", probe]);
+        b.write(&cfg);
+        let host = HostSnapshot::take();
+        let native = b.run();
+        host.assert_unchanged(name);
+        let native = (native.status.code(), normalize(&stdout(&native)));
+        // What run must show, so that both cannot agree by failing alike.
+        let want: Option<(i32, &str)> = match *name {
+            "user" => Some((0, "0\n0")),
+            "hostname" => Some((0, "bundled")),
+            "pid 1" => Some((0, "1")),
+            "workdir" => Some((0, "/work")),
+            "pids limit" => Some((0, "5")),
+            "read-only /proc/sys" => Some((0, "refused")),
+            "exit status" => Some((9, "")),
+            "not found" => Some((127, "")),
+            _ => None,
+        };
+        if let Some((code, out)) = want {
+            assert_eq!(
+                native,
+                (Some(code), out.to_string()),
+                "{name}: run --bundle"
+            );
+        }
+        for needle in match *name {
+            "capabilities" => &["CapBnd:\t0000000000000421", "NoNewPrivs:\t1"][..],
+            "mounts" => &[" /proc/sys proc ro", "shm /dev/shm tmpfs "][..],
+            "cgroup" => &[":pids:/gocker/ID", ":memory:/gocker/ID"][..],
+            "environment" => &["GREETING=hello world\nPATH=/bin:/usr/bin\nPWD=/work"][..],
+            _ => &[][..],
+        } {
+            assert!(
+                native.1.contains(needle),
+                "{name}: {native:?} lacks {needle:?}"
+            );
+        }
+        emit_to(
+            &[b.path().join("").into_os_string()].iter().fold(
+                vec!["--bundle".into()],
+                |mut v, p| {
+                    v.push(p.clone());
+                    v
+                },
+            ),
+            &script,
+        );
+        for shell in &shells {
+            let out = Command::new(shell)
+                .arg(&script)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            host.assert_unchanged(name);
+            let got = (out.status.code(), normalize(&stdout(&out)));
+            if got != native {
+                failures.push(format!(
+                    "{name} under {shell}:\n  run:    {native:?}\n  script: {got:?} ({})",
+                    stderr(&out)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
