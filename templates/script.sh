@@ -543,6 +543,13 @@ child() {
 	# Until the exec at the end, any way out is this script failing.
 	trap 'exit 125' EXIT
 	close_fds
+{%- match oom_score_adj %}
+{%- when Some(n) %}
+	# [beyond lesson 18: process.oomScoreAdj] /proc/PID/oom_score_adj (proc(5)): how
+	# readily the OOM killer picks this process and all it starts.
+	echo {{ n }} >/proc/self/oom_score_adj
+{%- when None %}
+{%- endmatch %}
 {%- if !stdin && !terminal %}
 	# Without -i the command reads nothing: stdin is /dev/null, as in gocker run (and the
 	# lesson's exec.Cmd, whose Stdin stays nil without -it).

@@ -389,6 +389,7 @@ fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
     }
     let probes: &[(&str, &str)] = &[
         ("user", "id -u; id -g"),
+        ("oom score", "cat /proc/self/oom_score_adj"),
         ("hostname", "hostname"),
         ("pid 1", "echo $$"),
         ("mounts", "cat /proc/mounts"),
@@ -420,6 +421,7 @@ fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
     ];
     let mut cfg = config("");
     cfg["process"].as_object_mut().unwrap().remove("rlimits");
+    cfg["process"]["oomScoreAdj"] = json!(300);
     cfg["linux"]["maskedPaths"] = json!(["/proc/keys", "/proc/acpi"]);
     cfg["linux"]["resources"] = json!({
         "devices": [{"allow": false, "access": "rwm"}],
@@ -446,6 +448,7 @@ fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
         // What run must show, so that both cannot agree by failing alike.
         let want: Option<(i32, &str)> = match *name {
             "user" => Some((0, "0\n0")),
+            "oom score" => Some((0, "300")),
             "hostname" => Some((0, "bundled")),
             "pid 1" => Some((0, "1")),
             "workdir" => Some((0, "/work")),
@@ -501,4 +504,38 @@ fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_command_runs_as_the_configs_user_with_its_oom_score() {
+    let test = "the_command_runs_as_the_configs_user_with_its_oom_score";
+    if !need_root(test) {
+        return;
+    }
+    let mut cfg = config(
+        "id -u; id -g; id -G; cat /proc/self/oom_score_adj; \
+         grep -E '^Cap(Prm|Eff|Bnd)' /proc/self/status; touch /work/f 2>/dev/null || echo denied",
+    );
+    cfg["process"]["user"] = json!({"uid": 1000, "gid": 1000, "additionalGids": [5, 20]});
+    cfg["process"]["oomScoreAdj"] = json!(500);
+    cfg["process"].as_object_mut().unwrap().remove("rlimits");
+    let b = Bundle::new(&cfg);
+    let out = b.run();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Not root any more: the kept set bounds it, but execve gave a non-root command none
+    // (no ambient set), as under runc; the root-owned workdir is not its to write.
+    assert_eq!(
+        stdout(&out),
+        "1000\n1000\n1000 5 20\n500\n\
+         CapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000421\n\
+         denied\n"
+    );
+    // The script cannot switch users, and says so rather than run as root.
+    let out = gocker()
+        .args(["emit-script", "--bundle"])
+        .arg(b.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    assert!(stderr(&out).contains("another user"), "{}", stderr(&out));
 }

@@ -362,20 +362,15 @@ fn process(p: &oci::Process) -> Result<Process> {
     let cwd = container_path(p.cwd().as_os_str(), "config.json: process.cwd")?;
     unsupported("process.commandLine", p.command_line().is_some())?;
     let u = p.user();
-    if u.uid() != 0 || u.gid() != 0 {
-        refuse::<()>(
-            "process.user",
-            format!(
-                "uid {} gid {}: only root (0:0) is supported yet",
-                u.uid(),
-                u.gid()
-            ),
-        )?;
-    }
     unsupported(
-        "process.user.additionalGids",
-        u.additional_gids().as_ref().is_some_and(|g| !g.is_empty()),
+        "process.user.username",
+        u.username().as_ref().is_some_and(|n| !n.is_empty()),
     )?;
+    let user = crate::spec::User {
+        uid: u.uid(),
+        gid: u.gid(),
+        additional_gids: u.additional_gids().clone().unwrap_or_default(),
+    };
     // 0022 is what gocker's caller has anyway in every engine seen; another would change
     // the modes of files the container makes.
     if let Some(m) = u.umask()
@@ -386,7 +381,13 @@ fn process(p: &oci::Process) -> Result<Process> {
             format!("{m:#o}: only 022 is supported"),
         )?;
     }
-    unsupported("process.oomScoreAdj", p.oom_score_adj().is_some())?;
+    let oom_score_adj = match p.oom_score_adj() {
+        Some(n) if !(-1000..=1000).contains(&n) => refuse(
+            "process.oomScoreAdj",
+            format!("{n}: must be from -1000 to 1000"),
+        )?,
+        n => n,
+    };
     unsupported(
         "process.apparmorProfile",
         p.apparmor_profile().as_ref().is_some_and(|s| !s.is_empty()),
@@ -406,6 +407,8 @@ fn process(p: &oci::Process) -> Result<Process> {
         terminal,
         // An OCI runtime hands the container the stdio it was given (runc does).
         stdin: true,
+        user,
+        oom_score_adj,
     })
 }
 

@@ -34,6 +34,11 @@ pub(super) fn render_lang(
             "the script backend cannot set resource limits (rlimits): run the container with gocker run",
         ));
     }
+    if !spec.process.user.is_root() {
+        return Err(crate::error::Failure::Usage.with(
+            "the script backend cannot run the command as another user (busybox's setpriv has no --reuid): run the container with gocker run",
+        ));
+    }
     let limits = cgroup::limit_files(&spec.limits, version);
     let controllers = cgroup::needed_controllers(&spec.limits);
     let cgroup_root = PathBuf::from(CGROUP_ROOT);
@@ -118,6 +123,7 @@ pub(super) fn render_lang(
         terminal: spec.process.terminal,
         stdin: spec.process.stdin,
         cwd: (spec.process.cwd != Path::new("/")).then_some(spec.process.cwd.as_path()),
+        oom_score_adj: spec.process.oom_score_adj,
         readonly_root: spec.readonly_root,
         search_path: search_path(&spec.process.env),
         env: &spec.process.env,
@@ -226,6 +232,8 @@ pub(super) struct Script<'a> {
     terminal: bool,
     stdin: bool,
     cwd: Option<&'a Path>,
+    /// Written to /proc/self/oom_score_adj by the container's PID 1, before its setup.
+    oom_score_adj: Option<i32>,
     /// Remount `/` read-only after the working directory is made (OCI `root.readonly`).
     readonly_root: bool,
     /// The PATH the command is looked up on: the container's.

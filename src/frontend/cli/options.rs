@@ -76,6 +76,8 @@ impl RunArgs {
                 cwd,
                 terminal: args.tty,
                 stdin: args.interactive,
+                user: Default::default(),
+                oom_score_adj: None,
             },
             hostname,
             namespaces: Namespace::LESSON.to_vec(),

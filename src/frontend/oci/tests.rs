@@ -271,16 +271,12 @@ fn every_refusal_names_its_field() {
         ("process.args", with(|v| v["process"]["args"] = json!([]))),
         ("process.cwd", with(|v| v["process"]["cwd"] = json!("work"))),
         (
-            "process.user",
-            with(|v| v["process"]["user"]["uid"] = json!(1000)),
-        ),
-        (
-            "process.user.additionalGids",
-            with(|v| v["process"]["user"]["additionalGids"] = json!([5])),
+            "process.user.username",
+            with(|v| v["process"]["user"]["username"] = json!("nobody")),
         ),
         (
             "process.oomScoreAdj",
-            with(|v| v["process"]["oomScoreAdj"] = json!(100)),
+            with(|v| v["process"]["oomScoreAdj"] = json!(1001)),
         ),
         (
             "process.apparmorProfile",
@@ -600,4 +596,32 @@ fn masked_paths_readonly_root_sysfs_and_mqueue_map() {
         .find(|m| m.target == Path::new("/dev/mqueue"))
         .unwrap();
     assert!(matches!(&mq.kind, MountKind::Fs { fstype, .. } if fstype == "mqueue"));
+}
+
+#[test]
+fn user_and_oom_score_adj_map() {
+    let cfg = with(|v| {
+        v["process"]["user"] = json!({"uid": 1000, "gid": 100, "additionalGids": [5, 20]});
+        v["process"]["oomScoreAdj"] = json!(-500);
+        v["process"].as_object_mut().unwrap().remove("rlimits");
+    });
+    let s = load(&cfg).unwrap();
+    assert_eq!(
+        s.process.user,
+        crate::spec::User {
+            uid: 1000,
+            gid: 100,
+            additional_gids: vec![5, 20]
+        }
+    );
+    assert!(!s.process.user.is_root());
+    assert_eq!(s.process.oom_score_adj, Some(-500));
+    let s = load(&base()).unwrap();
+    assert!(s.process.user.is_root());
+    assert_eq!(s.process.oom_score_adj, None);
+    // The script backend cannot switch users: refused with one line, never dropped.
+    let e =
+        crate::script::render(&load(&cfg).unwrap(), crate::cgroup::Version::V2, &[]).unwrap_err();
+    assert_eq!(exit_code_of(&e), 125);
+    assert!(e.to_string().contains("another user"), "{e}");
 }
