@@ -22,6 +22,9 @@ pub struct ContainerSpec {
     /// a later run can tell a dead owner's cgroup from a live one and sweep it.
     pub id: String,
     pub root: Root,
+    /// Remount the root read-only once the mounts and the working directory are made
+    /// (OCI `root.readonly`; the CLI never sets it).
+    pub readonly_root: bool,
     pub process: Process,
     pub hostname: String,
     pub namespaces: Vec<Namespace>,
@@ -119,6 +122,26 @@ pub struct Process {
     pub terminal: bool,
     /// Connect our stdin (-i); otherwise the container reads /dev/null.
     pub stdin: bool,
+    /// Who the command runs as (root for the CLI).
+    pub user: User,
+    /// /proc/PID/oom_score_adj, when set (-1000..=1000).
+    pub oom_score_adj: Option<i32>,
+}
+
+/// The command's credentials: setgroups(2), setresgid(2), setresuid(2), in that order,
+/// after the bounding set is cut and before the other capability sets are set (runc's
+/// order). The default is root with no supplementary groups.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct User {
+    pub uid: u32,
+    pub gid: u32,
+    pub additional_gids: Vec<u32>,
+}
+
+impl User {
+    pub fn is_root(&self) -> bool {
+        self.uid == 0 && self.gid == 0 && self.additional_gids.is_empty()
+    }
 }
 
 /// The namespace types, each with its clone flag, `unshare(1)` option, name under

@@ -223,14 +223,12 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
         .root()
         .as_ref()
         .map_or_else(|| refuse("root", "missing"), Ok)?;
-    if root.readonly() == Some(true) {
-        refuse::<()>("root.readonly", "a read-only root is not supported yet")?;
-    }
     let root_path = if root.path().is_absolute() {
         root.path().clone()
     } else {
         bundle.join(root.path())
     };
+    let readonly_root = root.readonly() == Some(true);
     let root = Root::Dir(validate_rootfs(&root_path)?);
     let p = c.process().as_ref().map_or_else(
         || refuse("process", "missing (gocker runs one process)"),
@@ -294,10 +292,17 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
             why: "readonlyPaths (config.json)".into(),
         });
     }
-    unsupported(
-        "linux.maskedPaths",
-        linux.masked_paths().as_ref().is_some_and(|v| !v.is_empty()),
-    )?;
+    for p in linux.masked_paths().clone().unwrap_or_default() {
+        let target = container_path(p.as_ref(), "config.json: linux.maskedPaths")?;
+        mounts.push(Mount {
+            kind: MountKind::Mask,
+            target,
+            flags: 0,
+            optional: true,
+            dev: false,
+            why: "maskedPaths (config.json)".into(),
+        });
+    }
     let limits = limits(&linux)?;
     let confinement = Confinement {
         seccomp: false,
@@ -309,6 +314,7 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
     Ok(ContainerSpec {
         id: id.to_owned(),
         root,
+        readonly_root,
         process,
         hostname,
         namespaces,
@@ -356,20 +362,15 @@ fn process(p: &oci::Process) -> Result<Process> {
     let cwd = container_path(p.cwd().as_os_str(), "config.json: process.cwd")?;
     unsupported("process.commandLine", p.command_line().is_some())?;
     let u = p.user();
-    if u.uid() != 0 || u.gid() != 0 {
-        refuse::<()>(
-            "process.user",
-            format!(
-                "uid {} gid {}: only root (0:0) is supported yet",
-                u.uid(),
-                u.gid()
-            ),
-        )?;
-    }
     unsupported(
-        "process.user.additionalGids",
-        u.additional_gids().as_ref().is_some_and(|g| !g.is_empty()),
+        "process.user.username",
+        u.username().as_ref().is_some_and(|n| !n.is_empty()),
     )?;
+    let user = crate::spec::User {
+        uid: u.uid(),
+        gid: u.gid(),
+        additional_gids: u.additional_gids().clone().unwrap_or_default(),
+    };
     // 0022 is what gocker's caller has anyway in every engine seen; another would change
     // the modes of files the container makes.
     if let Some(m) = u.umask()
@@ -380,7 +381,13 @@ fn process(p: &oci::Process) -> Result<Process> {
             format!("{m:#o}: only 022 is supported"),
         )?;
     }
-    unsupported("process.oomScoreAdj", p.oom_score_adj().is_some())?;
+    let oom_score_adj = match p.oom_score_adj() {
+        Some(n) if !(-1000..=1000).contains(&n) => refuse(
+            "process.oomScoreAdj",
+            format!("{n}: must be from -1000 to 1000"),
+        )?,
+        n => n,
+    };
     unsupported(
         "process.apparmorProfile",
         p.apparmor_profile().as_ref().is_some_and(|s| !s.is_empty()),
@@ -400,6 +407,8 @@ fn process(p: &oci::Process) -> Result<Process> {
         terminal,
         // An OCI runtime hands the container the stdio it was given (runc does).
         stdin: true,
+        user,
+        oom_score_adj,
     })
 }
 
@@ -645,7 +654,7 @@ fn mount(i: usize, m: &oci::Mount, bundle: &Path) -> Result<Vec<Mount>> {
         }]);
     }
     match typ {
-        "proc" | "tmpfs" | "devpts" => {}
+        "proc" | "tmpfs" | "devpts" | "sysfs" | "mqueue" => {}
         "" => refuse(&field, "no type")?,
         other => refuse(&field, format!("type {other} is not supported yet"))?,
     }

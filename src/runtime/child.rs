@@ -85,6 +85,11 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
         }
         _ => {}
     }
+    if let Some(n) = spec.process.oom_score_adj {
+        // Inherited by every process the command starts (proc(5)).
+        std::fs::write("/proc/self/oom_score_adj", n.to_string())
+            .with_context(|| format!("write {n} to /proc/self/oom_score_adj"))?;
+    }
     if !spec.process.stdin && !spec.process.terminal {
         let null = sys::open(Path::new("/dev/null"), libc::O_RDONLY).context("open /dev/null")?;
         sys::dup2(null.as_raw_fd(), 0).context("connect stdin to /dev/null")?;
@@ -111,13 +116,23 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     sys::sethostname(&spec.hostname).with_context(|| format!("sethostname {}", spec.hostname))?;
     crate::trace::step(6, || format!("sethostname({:?})", spec.hostname));
     enter_workdir(&spec.process.cwd)?;
+    if spec.readonly_root {
+        // After the workdir is made, as runc orders it; the mounts on / keep their flags.
+        sys::mount(
+            None,
+            Path::new("/"),
+            None,
+            ms::REMOUNT | ms::BIND | ms::RDONLY,
+            None,
+        )
+        .context("remount / read-only (root.readonly)")?;
+    }
     let (path, argv, env) = resolve_command(&spec.process)?;
     drop(root);
     for r in &spec.rlimits {
         sys::set_rlimit(r.resource, r.soft, r.hard)
             .with_context(|| format!("setrlimit {} {} {}", r.resource, r.soft, r.hard))?;
     }
-    drop_privileges(spec)?;
     // The parent brings up lo meanwhile (see runtime::start_and_wait); the command may
     // use it from its first instruction.
     if !ends.wait_parent_ready() {
@@ -133,6 +148,8 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
             })?;
     }
     crate::trace::step_if(7, crate::trace::cgroup_joined);
+    // After the join: a user other than root could not write the cgroup's file.
+    drop_privileges(spec)?;
     sys::restore_sigpipe();
     sys::set_signal_mask(s.signal_mask).context("restore the signal mask")?;
     if let Some(gate) = gate {
@@ -333,6 +350,20 @@ fn drop_privileges(spec: &ContainerSpec) -> Result<()> {
     // The bounding set limits what execve grants, but not what the inheritable and
     // ambient sets carry through it: a caller holding inheritable CAP_SYS_ADMIN would hand
     // it on. Both are emptied, and effective/permitted cut to the kept set.
+    let user = &spec.process.user;
+    if !user.is_root() {
+        // Keep the permitted set across the change of uid, so that the sets below can
+        // still be set; a command run by a user other than root then loses them at
+        // execve, as under runc (no ambient set).
+        sys::set_keep_caps(true).context("prctl PR_SET_KEEPCAPS")?;
+        sys::set_user(user.uid, user.gid, &user.additional_gids).with_context(|| {
+            format!(
+                "switch to uid {} gid {} groups {:?}",
+                user.uid, user.gid, user.additional_gids
+            )
+        })?;
+        sys::set_keep_caps(false).context("prctl PR_SET_KEEPCAPS")?;
+    }
     sys::clear_ambient_caps().context("clear the ambient capabilities")?;
     let kept = spec.capabilities.0;
     sys::set_caps(kept, kept, 0).context("set the capability sets (capset)")?;
