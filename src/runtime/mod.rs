@@ -7,6 +7,7 @@
 
 mod channel;
 mod child;
+pub mod exec;
 pub(crate) mod newroot;
 mod parent;
 
