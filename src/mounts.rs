@@ -6,6 +6,7 @@
 //! Targets are paths inside the container; each backend puts them under its root.
 
 use crate::sys::ms;
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 pub type Text = Cow<'static, str>;
 
 /// One step of building the new root, in order.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Mount {
     pub kind: MountKind,
     /// Where, inside the container.
@@ -30,7 +31,7 @@ pub struct Mount {
     pub why: Text,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum MountKind {
     /// A host path bound into the container; `dir` says which mountpoint to create.
     Bind { source: PathBuf, dir: bool },

@@ -10,12 +10,13 @@ use crate::error::{Failure, fail};
 use crate::mounts::Mount;
 pub use crate::security::CapSet;
 use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
 /// The container, as both backends build it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContainerSpec {
     /// Names the container's cgroups (`gocker/<id>`). The CLI uses gocker's own pid, so
     /// a later run can tell a dead owner's cgroup from a live one and sweep it.
@@ -37,7 +38,7 @@ pub struct ContainerSpec {
 }
 
 /// One setrlimit(2) call: `resource` is a `RLIMIT_*` number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rlimit {
     pub resource: u32,
     pub soft: u64,
@@ -46,7 +47,7 @@ pub struct Rlimit {
 
 /// The kernel walls beyond namespaces and capabilities, each on unless lifted with
 /// `--security-opt NAME=unconfined` (Docker's spelling for seccomp).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Confinement {
     /// The default seccomp filter (`seccomp`).
     pub seccomp: bool,
@@ -63,7 +64,7 @@ impl Default for Confinement {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Root {
     /// A root filesystem directory (absolute, symlinks resolved), bound onto itself.
     Dir(PathBuf),
@@ -71,7 +72,7 @@ pub enum Root {
     HostView,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Process {
     /// Exactly the words given: never joined, never split.
     pub argv: Vec<OsString>,
@@ -88,7 +89,7 @@ pub struct Process {
 /// The namespace types, each with its clone flag, `unshare(1)` option, name under
 /// /proc/PID/ns, kernel option and what it isolates: the one table run, script and check
 /// read. A spec holds the set it creates (the lesson's five from the CLI).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Namespace {
     Mount,
     Uts,
@@ -205,7 +206,7 @@ impl Namespace {
 }
 
 /// Resource limits, in the units the kernel files take.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     pub cpu: Option<CpuLimit>,
     pub memory_bytes: Option<u64>,
@@ -213,7 +214,7 @@ pub struct Limits {
 }
 
 /// CFS bandwidth: `quota_us` of CPU time per `period_us` of wall time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CpuLimit {
     pub quota_us: u64,
     pub period_us: u64,
