@@ -87,5 +87,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             rootfs::busybox(&dir, roots.path.as_ref())?;
             Ok(0)
         }
+        // The store's root becomes the global --root (the OCI commands') at merge.
+        Command::Exec(args) => gocker::frontend::exec_cli::run(
+            &args,
+            std::env::var_os("GOCKER_ROOT")
+                .map(std::path::PathBuf::from)
+                .as_deref()
+                .unwrap_or(std::path::Path::new(gocker::state::DEFAULT_ROOT)),
+        ),
     }
 }

@@ -58,6 +58,8 @@ print the same bytes."
     /// Make a root filesystem to run containers in
     #[command(subcommand)]
     Rootfs(RootfsCommand),
+    /// Run a command in a running container
+    Exec(super::exec_cli::ExecArgs),
 }
 
 /// `gocker run`: the container's options, and how to show it being built.

@@ -5,3 +5,4 @@
 //! the spec (runtime, script, host probes) knows which front end built it.
 
 pub mod cli;
+pub mod exec_cli;

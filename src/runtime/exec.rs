@@ -34,6 +34,7 @@ pub struct Target<'a> {
 }
 
 /// What to run, and how the caller wants it back.
+#[derive(Debug)]
 pub struct ExecOptions {
     pub process: Process,
     /// Return 0 once the process has started, leaving it to the caller's subreaper.
@@ -47,6 +48,18 @@ pub struct ExecOptions {
     pub capabilities: Option<CapSet>,
     /// `no_new_privs`, when the process says otherwise than the container.
     pub no_new_privs: Option<bool>,
+    /// Whom to run as; `None`: as the container's init (root).
+    pub user: Option<User>,
+    /// Resource limits instead of the container's.
+    pub rlimits: Option<Vec<crate::spec::Rlimit>>,
+}
+
+/// A user to run as: ids, and exactly these supplementary groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub uid: u32,
+    pub gid: u32,
+    pub additional_gids: Vec<u32>,
 }
 
 /// devpts's ptmx (Documentation/filesystems/devpts.rst) and the filesystem's magic.
@@ -103,7 +116,8 @@ pub fn exec(target: &Target, opts: &ExecOptions) -> Result<i32> {
         process: &opts.process,
         capabilities: opts.capabilities.unwrap_or(target.spec.capabilities),
         no_new_privs: opts.no_new_privs.unwrap_or(target.spec.no_new_privs),
-        rlimits: &target.spec.rlimits,
+        rlimits: opts.rlimits.as_deref().unwrap_or(&target.spec.rlimits),
+        user: opts.user.as_ref(),
         seccomp: seccomp.as_ref(),
         slave: terminal.as_ref().map(|(_, s)| s),
         null: null.as_ref(),
@@ -127,6 +141,9 @@ pub fn exec(target: &Target, opts: &ExecOptions) -> Result<i32> {
         },
     )
     .context("clone")?;
+    // Our copies of the children's ends: the report pipe ends (EOF) only when the last
+    // writer is gone, and the pid pipe when the middle process is.
+    drop(child_ends);
     drop(pid_w);
     let parent_ends = parent_slot.context("the parent's ends of the channels")?;
     let pid = read_pid(&pid_r);
@@ -209,10 +226,8 @@ impl Pinned {
         {
             return Err(not_running(self.pid));
         }
-        match proc_stat(self.pid) {
-            Some((state, start)) if start == self.start_time && state != 'Z' && state != 'X' => {
-                Ok(())
-            }
+        match crate::state::proc_start(self.pid) {
+            Some((start, false)) if start == self.start_time => Ok(()),
             _ => Err(not_running(self.pid)),
         }
     }
@@ -230,23 +245,6 @@ fn not_running(pid: i32) -> anyhow::Error {
     Failure::Host.with(format!(
         "the container is not running (its init, pid {pid}, has exited)"
     ))
-}
-
-/// The state (field 3) and start time (field 22, in clock ticks since boot) of
-/// /proc/PID/stat.
-pub fn proc_stat(pid: i32) -> Option<(char, u64)> {
-    parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
-}
-
-/// The command name (field 2) may hold spaces and parentheses: the fields after it start
-/// after its last ')'.
-fn parse_stat(text: &str) -> Option<(char, u64)> {
-    let rest = &text[text.rfind(')')? + 1..];
-    let mut fields = rest.split_whitespace();
-    let state = fields.next()?.chars().next()?;
-    // Fields 4..=21 precede the start time.
-    let start = fields.nth(18)?.parse().ok()?;
-    Some((state, start))
 }
 
 /// The namespaces of the container that are not ours, each by its file; and the
@@ -389,6 +387,7 @@ struct Setup<'a> {
     capabilities: CapSet,
     no_new_privs: bool,
     rlimits: &'a [crate::spec::Rlimit],
+    user: Option<&'a User>,
     seccomp: Option<&'a seccompiler::BpfProgram>,
     slave: Option<&'a OwnedFd>,
     null: Option<&'a OwnedFd>,
@@ -471,6 +470,17 @@ fn enter_and_exec(
     sys::chdir(cwd).with_context(|| format!("chdir to the working directory {}", cwd.display()))?;
     let command = child::resolve_command(s.process)?;
     child::set_rlimits(s.rlimits)?;
+    if let Some(u) = s.user {
+        // As runc: the user first, its capabilities kept through setuid (PR_SET_KEEPCAPS,
+        // and the effective set raised again from the permitted one), so that the cut
+        // below can still be made whatever set the process asks for. execve then gives a
+        // user other than root none of them (no ambient set), as under Docker.
+        let caps = sys::effective_caps().context("read the capability sets (capget)")?;
+        sys::set_keepcaps(true).context("prctl PR_SET_KEEPCAPS")?;
+        sys::set_user(u.uid, u.gid, &u.additional_gids)
+            .with_context(|| format!("become user {}:{}", u.uid, u.gid))?;
+        sys::set_caps(caps, caps, 0).context("set the capability sets (capset)")?;
+    }
     child::drop_privileges(s.capabilities, s.no_new_privs)?;
     let join: Vec<(&OwnedFd, &Path)> = s
         .cgroups
@@ -510,22 +520,4 @@ fn write_pid_file(path: &Path, pid: i32) -> Result<()> {
             let _ = std::fs::remove_file(&tmp);
         })
         .with_context(|| format!("write pid file {}", path.display()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stat_fields_are_found_past_a_hostile_command_name() {
-        // A process may name itself anything, ") Z 1 2" included.
-        let line = "42 (a) Z 1 2 (x) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 123456 0 0";
-        assert_eq!(parse_stat(line), Some(('S', 123456)));
-        assert_eq!(parse_stat("42 (truncated"), None);
-        let (state, start) = proc_stat(sys::getpid()).expect("our own stat");
-        // The test harness's main thread waits while this one runs.
-        assert!(matches!(state, 'R' | 'S'), "{state}");
-        assert!(start > 0);
-        assert_eq!(proc_stat(-1), None);
-    }
 }
