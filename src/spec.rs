@@ -37,6 +37,41 @@ pub struct ContainerSpec {
     pub rlimits: Vec<Rlimit>,
 }
 
+/// The OCI lifecycle hooks of a bundle (config.json `hooks`): programs run by the OCI
+/// commands around the container, in the runtime's namespaces, never part of its shape;
+/// so they are kept beside the spec (`frontend::oci::load_hooks`), not in it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hooks {
+    /// After the container's namespaces exist, before pivot_root (runtime namespace).
+    pub create_runtime: Vec<Hook>,
+    /// The deprecated alias of `create_runtime`, run just before it (as runc does).
+    pub prestart: Vec<Hook>,
+    /// After `start` has let the command run.
+    pub poststart: Vec<Hook>,
+    /// After the container is deleted.
+    pub poststop: Vec<Hook>,
+}
+
+impl Hooks {
+    pub fn is_empty(&self) -> bool {
+        self.create_runtime.is_empty()
+            && self.prestart.is_empty()
+            && self.poststart.is_empty()
+            && self.poststop.is_empty()
+    }
+}
+
+/// One hook: an absolute path on the host, its argv (argv[0] included, as execve takes
+/// it), its whole environment, and how long it may run. Its stdin is the state JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hook {
+    pub path: PathBuf,
+    pub args: Vec<OsString>,
+    pub env: Vec<OsString>,
+    /// Seconds, greater than zero; none means no limit.
+    pub timeout_secs: Option<u32>,
+}
+
 /// One setrlimit(2) call: `resource` is a `RLIMIT_*` number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rlimit {

@@ -106,7 +106,7 @@ impl Container {
     /// `gocker exec ARGS` on this container's store (ARGS name the container themselves).
     fn exec_cmd(&self) -> Command {
         let mut c = gocker();
-        c.env("GOCKER_ROOT", self.state.path()).arg("exec");
+        c.arg("--root").arg(self.state.path()).arg("exec");
         c
     }
 
@@ -307,13 +307,13 @@ fn no_caller_descriptor_reaches_the_exec_process() {
     let secret_file = secret.path().join("shadow");
     std::fs::write(&secret_file, "host-secret-5e2a").unwrap();
     let script = format!(
-        "exec 3<{} 9</ ; exec \"$0\" exec \"$1\" /bin/sh -c 'ls /proc/self/fd; cat <&3; ls /proc/self/fd/9/ 2>&1'",
+        "exec 3<{} 9</ ; exec \"$0\" --root \"$2\" exec \"$1\" /bin/sh -c 'ls /proc/self/fd; cat <&3; ls /proc/self/fd/9/ 2>&1'",
         secret_file.display()
     );
     let o = Command::new("bash")
-        .env("GOCKER_ROOT", c.state.path())
         .args(["-c", &script, env!("CARGO_BIN_EXE_gocker")])
         .arg(&c.id)
+        .arg(c.state.path())
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -412,7 +412,8 @@ fn a_vanished_container_is_refused_in_one_line() {
     .unwrap();
     let gpid = c.stop();
     let o = gocker()
-        .env("GOCKER_ROOT", state.path())
+        .arg("--root")
+        .arg(state.path())
         .args(["exec", &id, "true"])
         .output()
         .unwrap();

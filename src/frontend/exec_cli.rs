@@ -78,7 +78,17 @@ pub struct ExecArgs {
     pub command: Vec<OsString>,
 }
 
-/// `gocker exec` on the store at `root`: the process's exit status, or 0 with --detach.
+/// `gocker exec` with the OCI commands' global options (the store's `--root`, errors
+/// also to `--log`): the process's exit status, or 0 with --detach.
+pub fn dispatch(args: &ExecArgs, global: &super::runtime_cli::GlobalArgs) -> Result<i32> {
+    let r = run(args, &global.root);
+    if let Err(e) = &r {
+        super::runtime_cli::log_error(global, &crate::error::one_line(e));
+    }
+    r
+}
+
+/// `gocker exec` on the store at `root`.
 pub fn run(args: &ExecArgs, root: &Path) -> Result<i32> {
     let store = Store::open(root)?;
     let record = find(&store, &args.id)?;

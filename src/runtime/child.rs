@@ -27,6 +27,9 @@ pub struct ChildSetup<'a> {
     pub join: &'a [(PathBuf, PathBuf)],
     /// The seccomp filter to install just before exec; `None` when unconfined.
     pub seccomp: Option<&'a seccompiler::BpfProgram>,
+    /// `gocker create`: the exec fifo in the state directory. The init waits there, all
+    /// built, until `gocker start` opens the other end (runc's exec fifo).
+    pub gate: Option<&'a Path>,
 }
 
 pub fn run(setup: ChildSetup, ends: ChildEnds) -> ! {
@@ -52,6 +55,14 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     // Whatever the caller left open (a secret file, a directory of the host: a way out)
     // must not reach the command: everything above stderr is closed at exec.
     sys::cloexec_from_3().context("mark inherited descriptors close-on-exec")?;
+    // The gate is in the host's state directory: out of reach by path after pivot_root,
+    // so held as an O_PATH descriptor and reopened for writing through /proc/self/fd.
+    let gate = s
+        .gate
+        .map(|p| {
+            sys::open(p, libc::O_PATH).with_context(|| format!("open exec fifo {}", p.display()))
+        })
+        .transpose()?;
     // The cgroup hierarchies to join through, opened now: after pivot_root they are out
     // of reach by path. The parent makes the cgroup meanwhile; the join is the last step
     // before exec, which also keeps the setup's page faults out of a fresh memory cgroup.
@@ -105,7 +116,14 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
         .zip(s.join)
         .map(|(dir, (_, file))| (dir, file.as_path()))
         .collect();
-    Err(join_and_exec(&join, s.signal_mask, s.seccomp, &command))
+    let gate = gate.as_ref().map(|g| (g, ends));
+    Err(join_and_exec(
+        &join,
+        s.signal_mask,
+        gate,
+        s.seccomp,
+        &command,
+    ))
 }
 
 /// A command found and ready for execve(2): its path, argv and environment.
@@ -140,14 +158,16 @@ pub(super) fn set_rlimits(rlimits: &[crate::spec::Rlimit]) -> Result<()> {
 /// The last steps of the init and of every exec'd process, in this order: into the
 /// cgroup (each `(dir, file)`: write 0 to `file` under the open `dir`), from where on the
 /// limits hold; the signal dispositions and mask the command should start with; the
-/// seccomp filter; execve. Returns only on failure, with the reason in the learner's words.
+/// seccomp filter; execve. `create`'s init waits at its `gate` before the filter. Returns
+/// only on failure, with the reason in the learner's words.
 pub(super) fn join_and_exec(
     join: &[(&OwnedFd, &Path)],
     signal_mask: &sys::SigSet,
+    gate: Option<(&OwnedFd, &ChildEnds)>,
     seccomp: Option<&seccompiler::BpfProgram>,
     command: &Command,
 ) -> anyhow::Error {
-    match try_join_and_exec(join, signal_mask, seccomp, command) {
+    match try_join_and_exec(join, signal_mask, gate, seccomp, command) {
         Ok(never) => match never {},
         Err(e) => e,
     }
@@ -156,6 +176,7 @@ pub(super) fn join_and_exec(
 fn try_join_and_exec(
     join: &[(&OwnedFd, &Path)],
     signal_mask: &sys::SigSet,
+    gate: Option<(&OwnedFd, &ChildEnds)>,
     seccomp: Option<&seccompiler::BpfProgram>,
     command: &Command,
 ) -> Result<Never> {
@@ -169,6 +190,9 @@ fn try_join_and_exec(
     crate::trace::step_if(7, crate::trace::cgroup_joined);
     sys::restore_sigpipe();
     sys::set_signal_mask(signal_mask).context("restore the signal mask")?;
+    if let Some((gate, ends)) = gate {
+        wait_at_gate(gate, ends)?;
+    }
     let Command { path, argv, env } = command;
     crate::trace::step(8, || format!("execve({path:?}, {argv:?})"));
     // The last step: from here on only the allowed system calls work, execve among them.
@@ -190,6 +214,19 @@ fn try_join_and_exec(
         Failure::CannotInvoke
     };
     Err(failure.with(format!("exec {name}: {reason}")))
+}
+
+/// `create`'s init, all built: outlive `gocker create` (its parent) from here on, tell it
+/// we are ready, and wait until `gocker start` opens the fifo's other end. Opening a fifo
+/// for writing blocks until a reader comes; the byte then tells `start` we went on.
+/// Seccomp comes after this, as in runc: the wait itself needs open and write.
+fn wait_at_gate(gate: &std::os::fd::OwnedFd, ends: &ChildEnds) -> Result<()> {
+    sys::set_parent_death_signal(0).context("clear the parent death signal")?;
+    ends.report_gated()?;
+    let path = PathBuf::from(format!("/proc/self/fd/{}", gate.as_raw_fd()));
+    let fifo = sys::open(&path, libc::O_WRONLY)
+        .with_context(|| format!("open the exec fifo for writing ({})", path.display()))?;
+    sys::write_all(fifo.as_raw_fd(), b"0").context("write to the exec fifo")
 }
 
 /// -t: a pseudo-terminal from the container's own devpts (mounted by `newroot::apply`), so the

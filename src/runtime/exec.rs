@@ -488,7 +488,7 @@ fn enter_and_exec(
         .filter(|c| !(c.v2 && in_cgroup))
         .map(|c| (&c.dir, c.file))
         .collect();
-    Err(child::join_and_exec(&join, mask, s.seccomp, &command))
+    Err(child::join_and_exec(&join, mask, None, s.seccomp, &command))
 }
 
 /// The pid the middle process said, if it got that far.

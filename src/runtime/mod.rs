@@ -7,6 +7,8 @@
 
 mod channel;
 mod child;
+pub mod control;
+pub mod create;
 pub mod exec;
 pub(crate) mod newroot;
 mod parent;
@@ -104,6 +106,43 @@ fn start_and_wait(
     cgroup: &mut Option<Cgroup>,
     surface: &Surface,
 ) -> Result<sys::WaitStatus> {
+    let mut l = launch(spec, roots, &staging, cg_host, id, cgroup, surface, None)?;
+    l.ends.wait_started()?;
+    // The child has pivoted away from the staging directory: nothing uses it any more.
+    drop(staging);
+    let status = parent::supervise(l.pid, l.master.take(), spec.process.stdin)?;
+    l.guard.reaped();
+    let _ = sys::set_signal_mask(&l.old_mask);
+    Ok(status)
+}
+
+/// A container's init, cloned and past the parent's share of the setup: what `run` then
+/// supervises and `create` leaves waiting at its exec gate.
+pub(crate) struct Launched {
+    pub pid: sys::pid_t,
+    /// Kills and reaps the init if the caller gives up before `reaped`.
+    pub guard: parent::ChildGuard,
+    pub ends: channel::ParentEnds,
+    /// The caller's signal mask, to restore once the init is on its own.
+    pub old_mask: sys::SigSet,
+    /// The master of the container's terminal, when it has one.
+    pub master: Option<std::os::fd::OwnedFd>,
+}
+
+/// Everything `run` and `create` share: the device program attached, the channels, the
+/// clone, the parent's share (v1 cgroup, `lo`), the sweep, `ready`, and the terminal.
+/// `gate`: the exec fifo the init waits at before exec (`create`), or none (`run`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn launch(
+    spec: &ContainerSpec,
+    roots: &Roots,
+    staging: &Staging,
+    cg_host: Option<&CgroupHost>,
+    id: &str,
+    cgroup: &mut Option<Cgroup>,
+    surface: &Surface,
+    gate: Option<&Path>,
+) -> Result<Launched> {
     let root = staging.path();
     // The v2 leaf as a directory fd: clone3 starts the child inside it.
     let cgroup_fd = match cgroup.as_ref() {
@@ -155,6 +194,7 @@ fn start_and_wait(
                 signal_mask: &old_mask,
                 join: &join,
                 seccomp: surface.seccomp.as_ref(),
+                gate,
             },
             child_ends,
         )
@@ -162,7 +202,7 @@ fn start_and_wait(
     .map_err(|e| crate::host::explain_clone_failure(e, &spec.namespaces, roots))?;
     let mut parent_ends = parent_slot.context("the parent's ends of the channels")?;
     drop(cgroup_fd);
-    let mut guard = parent::ChildGuard::new(pid);
+    let guard = parent::ChildGuard::new(pid);
     // The parent's share of the setup, done while the child builds its root: the v1
     // cgroup with its limits (the child joins it before exec), and `lo`. A new network
     // namespace has only lo, and it starts down; bringing it up costs ~50 us of kernel
@@ -214,25 +254,25 @@ fn start_and_wait(
     // With -t the child opens the terminal in its own devpts and sends the master; if it
     // fails first, the socket closes and its report below says why.
     let master = parent_ends.receive_console()?;
-    parent_ends.wait_started()?;
-    // The child has pivoted away from the staging directory: nothing uses it any more.
-    drop(staging);
-    let status = parent::supervise(pid, master, spec.process.stdin)?;
-    guard.reaped();
-    let _ = sys::set_signal_mask(&old_mask);
-    Ok(status)
+    Ok(Launched {
+        pid,
+        guard,
+        ends: parent_ends,
+        old_mask,
+        master,
+    })
 }
 
 /// The kernel walls made ready before anything exists, so that a host that cannot
 /// have them is refused early: the seccomp filter, compiled (~5 us), and on v2 the
 /// device program, loaded and verified by the kernel (attached once the cgroup exists).
-struct Surface {
+pub(crate) struct Surface {
     seccomp: Option<seccompiler::BpfProgram>,
     device_program: Option<std::os::fd::OwnedFd>,
 }
 
 impl Surface {
-    fn prepare(spec: &ContainerSpec, cg_host: Option<&CgroupHost>) -> Result<Surface> {
+    pub(crate) fn prepare(spec: &ContainerSpec, cg_host: Option<&CgroupHost>) -> Result<Surface> {
         let seccomp = if spec.confinement.seccomp {
             Some(crate::seccomp::build()?)
         } else {
@@ -270,7 +310,7 @@ fn bring_up_lo(pid: sys::pid_t) -> Result<()> {
 
 /// Where the new root is assembled. The host view needs an empty directory to mount its
 /// tmpfs on; once the child has pivoted, nothing uses it, and it is removed.
-enum Staging {
+pub(crate) enum Staging {
     Rootfs(PathBuf),
     Temp(PathBuf),
 }
@@ -303,7 +343,7 @@ fn sweep_staging(dir: &Path, self_pid: i32, alive: impl Fn(i32) -> bool) {
 }
 
 impl Staging {
-    fn new_temp() -> Result<Staging> {
+    pub(crate) fn new_temp() -> Result<Staging> {
         let template =
             std::env::temp_dir().join(format!("{STAGING_PREFIX}{}.XXXXXX", sys::getpid()));
         sys::mkdtemp(&template)

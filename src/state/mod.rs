@@ -44,7 +44,7 @@ pub struct Entry {
     id: String,
     dir: PathBuf,
     // Held for the lock only: flock(2) locks belong to the open file description.
-    _lock: File,
+    lock: File,
 }
 
 /// What the runtime remembers about one container between commands.
@@ -232,7 +232,7 @@ impl Store {
                     return Ok(Entry {
                         id: id.to_string(),
                         dir,
-                        _lock: file,
+                        lock: file,
                     });
                 }
                 Ok(_) => continue,
@@ -262,6 +262,15 @@ fn read_record(id: &str, path: &Path) -> Result<Record> {
         Err(e) => Err(e).with_context(|| format!("read state {}", path.display()))?,
     };
     serde_json::from_slice(&text).with_context(|| format!("parse state {}", path.display()))
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        // Explicitly, not by close: a process cloned while we held the lock shares the
+        // open file description (`create`'s init, until its exec), and a flock is only
+        // released by close when the last descriptor of it closes.
+        let _ = self.lock.unlock();
+    }
 }
 
 static SAVE_SEQ: AtomicU64 = AtomicU64::new(0);
