@@ -110,5 +110,6 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Oci(cmd) => gocker::frontend::runtime_cli::dispatch(&cli.oci, cmd, &roots),
+        Command::Exec(args) => gocker::frontend::exec_cli::dispatch(&args, &cli.oci),
     }
 }

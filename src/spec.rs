@@ -131,7 +131,7 @@ pub struct Process {
 /// The command's credentials: setgroups(2), setresgid(2), setresuid(2), in that order,
 /// after the bounding set is cut and before the other capability sets are set (runc's
 /// order). The default is root with no supplementary groups.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub uid: u32,
     pub gid: u32,

@@ -62,6 +62,8 @@ print the same bytes."
     Rootfs(RootfsCommand),
     #[command(flatten)]
     Oci(super::runtime_cli::OciCommand),
+    /// Run a command in a running container (OCI and Docker flags)
+    Exec(super::exec_cli::ExecArgs),
 }
 
 /// `gocker run`: the container's options, and how to show it being built.

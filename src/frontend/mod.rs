@@ -5,5 +5,6 @@
 //! script, host probes) knows which front end built it.
 
 pub mod cli;
+pub mod exec_cli;
 pub mod oci;
 pub mod runtime_cli;

@@ -387,7 +387,7 @@ fn log_warning(global: &GlobalArgs, msg: &str) {
     log_line(global, "warning", msg);
 }
 
-fn log_error(global: &GlobalArgs, msg: &str) {
+pub(crate) fn log_error(global: &GlobalArgs, msg: &str) {
     log_line(global, "error", msg);
 }
 

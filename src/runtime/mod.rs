@@ -9,6 +9,7 @@ mod channel;
 mod child;
 pub mod control;
 pub mod create;
+pub mod exec;
 pub mod hooks;
 pub(crate) mod newroot;
 mod parent;
