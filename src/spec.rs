@@ -38,6 +38,19 @@ pub struct ContainerSpec {
     pub no_new_privs: bool,
     /// Resource limits set with setrlimit(2) before exec, in order.
     pub rlimits: Vec<Rlimit>,
+    /// The cgroup's path below each hierarchy's root, when not `gocker/<id>` (an OCI
+    /// bundle's cgroupsPath, normalised: no `..`, no leading `/`).
+    pub cgroup_path: Option<PathBuf>,
+}
+
+impl ContainerSpec {
+    /// The cgroup's path below each hierarchy's root: `gocker/<id>` unless the front end
+    /// placed it (`cgroup_path`).
+    pub fn cgroup_leaf(&self) -> PathBuf {
+        self.cgroup_path
+            .clone()
+            .unwrap_or_else(|| Path::new(crate::cgroup::PARENT).join(&self.id))
+    }
 }
 
 /// The OCI lifecycle hooks of a bundle (config.json `hooks`): programs run by the OCI

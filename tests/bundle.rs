@@ -539,3 +539,53 @@ fn the_command_runs_as_the_configs_user_with_its_oom_score() {
     assert_eq!(out.status.code(), Some(125));
     assert!(stderr(&out).contains("another user"), "{}", stderr(&out));
 }
+
+#[test]
+fn cgroups_path_places_the_cgroup() {
+    let test = "cgroups_path_places_the_cgroup";
+    if !need_root(test) {
+        return;
+    }
+    let mut cfg = config("grep -E ':pids:' /proc/self/cgroup");
+    cfg["linux"]["resources"] = json!({
+        "devices": [{"allow": false, "access": "rwm"}],
+        "pids": {"limit": 12}
+    });
+    let b = Bundle::new(&cfg);
+    let parent = format!("{}-parent", b.id);
+    cfg["linux"]["cgroupsPath"] = json!(format!("/{parent}/../{parent}/leaf"));
+    b.write(&cfg);
+    let pids = hierarchy_of("pids").expect("a pids hierarchy");
+    let out = b.run();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // From the host's pid namespace and without a cgroup namespace, the full path.
+    assert!(
+        stdout(&out)
+            .trim_end()
+            .ends_with(&format!(":/{parent}/leaf")),
+        "{}",
+        stdout(&out)
+    );
+    let dir = pids.mount.join(&parent);
+    assert!(!dir.join("leaf").exists(), "the leaf is removed");
+    // Its parents stay, as under runc; this test made them, so it removes them.
+    for h in cgroup_hierarchies() {
+        let _ = std::fs::remove_dir(h.mount.join(&parent));
+    }
+    // While it runs, the limit is in the leaf.
+    cfg["process"]["args"] = json!(["sleep", "30"]);
+    b.write(&cfg);
+    let mut child = b.command().spawn().unwrap();
+    let max = wait_for("pids.max in the cgroupsPath leaf", || {
+        std::fs::read_to_string(dir.join("leaf/pids.max")).ok()
+    });
+    let pid1 = wait_for("the container", || children(child.id()).first().copied());
+    let _ = Command::new("kill")
+        .args(["-KILL", &pid1.to_string()])
+        .status();
+    child.wait().unwrap();
+    assert_eq!(max, "12\n");
+    for h in cgroup_hierarchies() {
+        let _ = std::fs::remove_dir(h.mount.join(&parent));
+    }
+}

@@ -17,7 +17,7 @@ use crate::sys::ms;
 use anyhow::{Context, Result};
 use oci_spec::runtime as oci;
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Read BUNDLE/config.json into the model. `id` names the container (and its cgroup unless
 /// cgroupsPath says otherwise). Unsupported fields that matter are refused (125, one line).
@@ -324,7 +324,78 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
         capabilities,
         no_new_privs,
         rlimits,
+        cgroup_path: cgroup_path(&linux)?,
     })
+}
+
+/// cgroupsPath as runc reads it on cgroupfs: an absolute path from each hierarchy's root;
+/// a relative one from gocker's own cgroup (the same in every hierarchy it uses, or
+/// refused). `..` never climbs above the root (runc's CleanPath).
+fn cgroup_path(linux: &oci::Linux) -> Result<Option<PathBuf>> {
+    let Some(p) = linux.cgroups_path() else {
+        return Ok(None);
+    };
+    let field = "linux.cgroupsPath";
+    let s = p.to_string_lossy();
+    if s.contains(':') {
+        refuse::<()>(
+            field,
+            format!("{s}: a systemd slice:prefix:name path; gocker manages cgroupfs only"),
+        )?;
+    }
+    let clean = |p: &Path| -> PathBuf {
+        let mut out = PathBuf::new();
+        for c in p.components() {
+            match c {
+                std::path::Component::Normal(n) => out.push(n),
+                std::path::Component::ParentDir => {
+                    out.pop();
+                }
+                _ => {}
+            }
+        }
+        out
+    };
+    let rel = if p.is_absolute() {
+        clean(p)
+    } else {
+        let own = own_cgroup()?;
+        clean(&own.join(clean(p)))
+    };
+    if rel.as_os_str().is_empty() {
+        refuse::<()>(field, format!("{s}: names the root cgroup"))?;
+    }
+    crate::spec::no_nul(rel.as_os_str(), "config.json: linux.cgroupsPath")?;
+    Ok(Some(rel))
+}
+
+/// gocker's own cgroup, from /proc/self/cgroup: the v2 line, or the v1 hierarchies of
+/// the controllers gocker uses when they all agree.
+fn own_cgroup() -> Result<PathBuf> {
+    let text = std::fs::read_to_string("/proc/self/cgroup").context("read /proc/self/cgroup")?;
+    let mut paths = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        let mut f = line.splitn(3, ':');
+        let (_, ctrl, path) = (f.next(), f.next().unwrap_or(""), f.next().unwrap_or(""));
+        let used = ctrl
+            .split(',')
+            .any(|c| ["cpu", "memory", "pids", "devices"].contains(&c));
+        if used {
+            paths.insert(path.to_owned());
+        }
+    }
+    if paths.is_empty()
+        && let Some(v2) = text.lines().find_map(|l| l.strip_prefix("0::"))
+    {
+        paths.insert(v2.to_owned());
+    }
+    match paths.len() {
+        1 => Ok(PathBuf::from(paths.into_iter().next().unwrap_or_default())),
+        _ => fail(
+            Failure::Usage,
+            "config.json: linux.cgroupsPath: relative, but gocker is in different cgroups per controller: give an absolute path",
+        ),
+    }
 }
 
 fn host_hostname() -> Result<String> {
@@ -838,7 +909,6 @@ fn other_linux_fields(linux: &oci::Linux) -> Result<()> {
             linux.gid_mappings().as_ref().is_some_and(|v| !v.is_empty()),
         ),
         ("sysctl", nonempty_map(linux.sysctl())),
-        ("cgroupsPath", linux.cgroups_path().is_some()),
         (
             "devices",
             linux.devices().as_ref().is_some_and(|v| !v.is_empty()),

@@ -50,7 +50,9 @@ pub fn preflight(spec: &ContainerSpec, roots: &Roots) -> Result<Option<CgroupHos
 pub fn run(spec: &ContainerSpec, roots: &Roots) -> Result<i32> {
     let cg_host = preflight(spec, roots)?;
     let surface = Surface::prepare(spec, cg_host.as_ref())?;
-    let id = spec.id.as_str();
+    // gocker/<id>, or where an OCI bundle's cgroupsPath puts it.
+    let leaf = spec.cgroup_leaf();
+    let id = leaf.as_path();
     // v2: the cgroup must exist before clone, which starts the child in it. v1: the
     // parent makes it after clone, while the child builds its root (see start_and_wait).
     let mut cgroup = match &cg_host {
@@ -103,7 +105,7 @@ fn start_and_wait(
     roots: &Roots,
     staging: Staging,
     cg_host: Option<&CgroupHost>,
-    id: &str,
+    id: &Path,
     cgroup: &mut Option<Cgroup>,
     surface: &Surface,
 ) -> Result<sys::WaitStatus> {

@@ -87,6 +87,7 @@ impl RunArgs {
             capabilities: CapSet::DOCKER_DEFAULT,
             no_new_privs: true,
             rlimits: Vec::new(),
+            cgroup_path: None,
         })
     }
 }

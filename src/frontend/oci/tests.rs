@@ -397,7 +397,11 @@ fn every_refusal_names_its_field() {
         ),
         (
             "linux.cgroupsPath",
-            with(|v| v["linux"]["cgroupsPath"] = json!("/a/b")),
+            with(|v| v["linux"]["cgroupsPath"] = json!("machine.slice:libpod:x")),
+        ),
+        (
+            "linux.cgroupsPath",
+            with(|v| v["linux"]["cgroupsPath"] = json!("/../..")),
         ),
         (
             "linux.devices",
@@ -624,4 +628,31 @@ fn user_and_oom_score_adj_map() {
         crate::script::render(&load(&cfg).unwrap(), crate::cgroup::Version::V2, &[]).unwrap_err();
     assert_eq!(exit_code_of(&e), 125);
     assert!(e.to_string().contains("another user"), "{e}");
+}
+
+#[test]
+fn cgroups_path_is_read_as_runc_reads_it_on_cgroupfs() {
+    let at = |p: &str| -> std::path::PathBuf {
+        load(&with(|v| v["linux"]["cgroupsPath"] = json!(p)))
+            .unwrap()
+            .cgroup_leaf()
+    };
+    assert_eq!(
+        at("/libpod_parent/libpod-x"),
+        Path::new("libpod_parent/libpod-x")
+    );
+    // `..` never climbs above the hierarchy's root.
+    assert_eq!(at("/a/../../b"), Path::new("b"));
+    // Relative: below gocker's own cgroup (here the same in every hierarchy).
+    // Refused when gocker's cgroups differ between the hierarchies it uses.
+    let relative = load(&with(|v| v["linux"]["cgroupsPath"] = json!("c/d")));
+    match own_cgroup() {
+        Ok(own) => assert_eq!(
+            relative.unwrap().cgroup_leaf(),
+            own.join("c/d").strip_prefix("/").unwrap()
+        ),
+        Err(_) => assert_eq!(exit_code_of(&relative.unwrap_err()), 125),
+    }
+    // None: gocker's own place, named after the id.
+    assert_eq!(load(&base()).unwrap().cgroup_leaf(), Path::new("gocker/c1"));
 }
