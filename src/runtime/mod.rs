@@ -141,7 +141,7 @@ pub(crate) fn launch(
     roots: &Roots,
     staging: &Staging,
     cg_host: Option<&CgroupHost>,
-    id: &str,
+    leaf: &Path,
     cgroup: &mut Option<Cgroup>,
     surface: &Surface,
     gate: Option<&Path>,
@@ -186,7 +186,7 @@ pub(crate) fn launch(
                 h.version(),
                 &h.root,
                 &cgroup::controllers(&spec.limits, spec.confinement.devices),
-                id,
+                leaf,
             ),
             _ => Vec::new(),
         };
@@ -217,7 +217,7 @@ pub(crate) fn launch(
             *cgroup = Some(Cgroup::create(
                 h.version(),
                 &h.root,
-                id,
+                leaf,
                 &spec.limits,
                 spec.confinement.devices,
             )?);

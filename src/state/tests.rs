@@ -28,6 +28,7 @@ fn spec(id: &str) -> ContainerSpec {
         no_new_privs: true,
         rlimits: vec![],
         readonly_root: false,
+        cgroup_path: None,
     }
 }
 

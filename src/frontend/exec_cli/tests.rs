@@ -23,6 +23,7 @@ fn spec() -> ContainerSpec {
         no_new_privs: true,
         rlimits: vec![],
         readonly_root: false,
+        cgroup_path: None,
     }
 }
 
