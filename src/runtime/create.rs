@@ -102,9 +102,12 @@ pub fn create(
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("create cgroup {}", dir.display()))?;
             dirs.push(dir.clone());
-            let procs = dir.join("cgroup.procs");
-            std::fs::write(&procs, l.pid.to_string())
-                .with_context(|| format!("write {} to {}", l.pid, procs.display()))?;
+            // `tasks`, not `cgroup.procs`: the init is one thread (it waits at its gate),
+            // and moving a thread skips the global rwsem whose RCU wait cost ~11 ms here
+            // (see cgroup::join_points).
+            let tasks = dir.join(crate::cgroup::TASKS);
+            std::fs::write(&tasks, l.pid.to_string())
+                .with_context(|| format!("write {} to {}", l.pid, tasks.display()))?;
         }
     }
     let pid_start_time = state::proc_start(l.pid)
