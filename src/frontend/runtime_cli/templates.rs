@@ -8,11 +8,9 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// runc's `spec`, with gocker's hostname: a shell on a terminal, three capabilities, the
-/// standard mounts (without runc's /dev/mqueue and /sys, and with a writable root, which gocker's
-/// loader refuses for now), and the five namespaces. gocker's
-/// standard mounts mask /proc's sensitive files by themselves; runc's maskedPaths,
-/// readonlyPaths, mqueue and sysfs come back here once the loader takes them.
+/// runc's `spec`, with gocker's hostname: a shell on a terminal, three capabilities, a
+/// read-only root, the standard mounts (without runc's cgroup mount, which gocker's loader
+/// does not take yet), the five namespaces and runc's masked and read-only paths.
 pub fn default_spec() -> Value {
     let caps = json!(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
     json!({
@@ -31,8 +29,7 @@ pub fn default_spec() -> Value {
             "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
             "noNewPrivileges": true
         },
-        // runc writes a read-only root; gocker's loader cannot honour one yet.
-        "root": {"path": "rootfs", "readonly": false},
+        "root": {"path": "rootfs", "readonly": true},
         "hostname": "gocker",
         "mounts": [
             {"destination": "/proc", "type": "proc", "source": "proc"},
@@ -41,13 +38,25 @@ pub fn default_spec() -> Value {
             {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
              "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
             {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
-             "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]}
+             "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+            {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+             "options": ["nosuid", "noexec", "nodev"]},
+            {"destination": "/sys", "type": "sysfs", "source": "sysfs",
+             "options": ["nosuid", "noexec", "nodev", "ro"]}
         ],
         "linux": {
             "resources": {"devices": [{"allow": false, "access": "rwm"}]},
             "namespaces": [
                 {"type": "pid"}, {"type": "network"}, {"type": "ipc"},
                 {"type": "uts"}, {"type": "mount"}
+            ],
+            "maskedPaths": [
+                "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+                "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                "/proc/sched_debug", "/sys/firmware", "/proc/scsi"
+            ],
+            "readonlyPaths": [
+                "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"
             ]
         }
     })
