@@ -218,17 +218,50 @@ pub fn oom_counter(version: Version) -> (&'static str, &'static str) {
 }
 
 /// The directories a container's cgroup occupies: one per controller on v1, one on v2.
+/// `leaf` is the cgroup's path below each hierarchy's root (`ContainerSpec::cgroup_leaf`:
+/// `gocker/<id>`, or an OCI bundle's cgroupsPath).
 pub fn container_dirs(
     version: Version,
     root: &Path,
     controllers: &[Controller],
-    id: &str,
+    leaf: &Path,
 ) -> Vec<PathBuf> {
     match version {
-        Version::V2 => vec![root.join(PARENT).join(id)],
+        Version::V2 => vec![root.join(leaf)],
         Version::V1 => controllers
             .iter()
-            .map(|c| root.join(c.name()).join(PARENT).join(id))
+            .map(|c| root.join(c.name()).join(leaf))
+            .collect(),
+    }
+}
+
+/// Where a process joins a container's cgroup by itself: for each hierarchy (v1: one
+/// per controller), its root directory and, relative to it, the file to write "0" (the
+/// writer itself) to. The writer must be single-threaded, as the container's process
+/// before exec is. Relative, because the writer holds the hierarchies open from before
+/// its pivot_root, when they are no longer reachable by path.
+///
+/// v1's per-thread `tasks` file moves one thread, and the kernel (since 6.7) then skips
+/// the global cgroup_threadgroup_rwsem; writing a pid to `cgroup.procs` takes it for
+/// writing, which waits for an RCU grace period: measured here, 5-15 ms for the first
+/// such write after an idle spell. v2 joins at clone time instead (CLONE_INTO_CGROUP);
+/// its fallback uses `cgroup.procs`.
+pub fn join_points(
+    version: Version,
+    root: &Path,
+    controllers: &[Controller],
+    leaf: &Path,
+) -> Vec<(PathBuf, PathBuf)> {
+    let file = match version {
+        Version::V1 => TASKS,
+        Version::V2 => PROCS,
+    };
+    let rel = leaf.join(file);
+    match version {
+        Version::V2 => vec![(root.to_path_buf(), rel)],
+        Version::V1 => controllers
+            .iter()
+            .map(|c| (root.join(c.name()), rel.clone()))
             .collect(),
     }
 }
@@ -249,16 +282,17 @@ pub struct Cgroup {
 impl Cgroup {
     /// Create the container's cgroup under `root` with `limits` written, before any
     /// process is in it; with `devices`, v1's device allow list too (v2's program is
-    /// attached by the runtime). `id` should be the creating process's pid (see `sweep`).
+    /// attached by the runtime). `leaf` is its path below each hierarchy's root; under
+    /// `gocker/`, its name should be the creating process's pid (see `sweep`).
     pub fn create(
         version: Version,
         root: &Path,
-        id: &str,
+        leaf: &Path,
         limits: &Limits,
         devices: bool,
     ) -> Result<Cgroup> {
         let controllers = controllers(limits, devices);
-        let dirs = container_dirs(version, root, &controllers, id);
+        let dirs = container_dirs(version, root, &controllers, leaf);
         // Built up as directories appear, so a failure half-way removes what exists.
         let mut cg = Cgroup {
             version,
@@ -274,12 +308,25 @@ impl Cgroup {
                 .filter(|c| *c != Controller::Devices)
                 .collect();
             enable_controllers(root, &enable)?;
-            make_dir(&root.join(PARENT))?;
-            enable_controllers(&root.join(PARENT), &enable)?;
+            let mut dir = root.to_path_buf();
+            for part in leaf.parent().into_iter().flat_map(Path::components) {
+                dir.push(part);
+                make_dir(&dir)?;
+                enable_controllers(&dir, &enable)?;
+            }
         }
+        let depth = leaf.components().count();
         for dir in &dirs {
-            if let Some(parent) = dir.parent() {
-                make_dir(parent)?;
+            // The directories between the hierarchy (which must exist: never made here)
+            // and the leaf, top-down.
+            let mut hierarchy = dir.as_path();
+            for _ in 0..depth {
+                hierarchy = hierarchy.parent().unwrap_or(hierarchy);
+            }
+            let mut up = hierarchy.to_path_buf();
+            for part in leaf.parent().into_iter().flat_map(Path::components) {
+                up.push(part);
+                make_dir(&up)?;
             }
             match std::fs::create_dir(dir) {
                 // A leftover of an earlier process with our pid (no live process but us
@@ -319,26 +366,6 @@ impl Cgroup {
             }
         }
         Ok(cg)
-    }
-
-    /// Move `pid` (a single-threaded process not started inside, as clone3 would have)
-    /// into every directory of the cgroup. The runtime does it for its child, before
-    /// letting it exec: from the command's first instruction the limits hold, and the
-    /// child's own start-up spends no time on it. On v1 through `tasks`, the one thread:
-    /// a write to `cgroup.procs` takes the kernel's threadgroup lock for writing, whose
-    /// first taking after a quiet spell waits out an RCU grace period (6 ms measured
-    /// here, against 20-40 us for `tasks`). v2 has only `cgroup.procs` (and is reached
-    /// only where clone3 cannot start the child inside).
-    pub fn add_process(&self, pid: i32) -> Result<()> {
-        let value = pid.to_string();
-        let file = match self.version {
-            Version::V1 => TASKS,
-            Version::V2 => PROCS,
-        };
-        for dir in &self.dirs {
-            write(&dir.join(file), &value)?;
-        }
-        Ok(())
     }
 
     fn dir_of(&self, c: Controller) -> &Path {
@@ -528,7 +555,14 @@ mod tests {
         // The kernel makes these files on mkdir; fake it by pre-creating the parent.
         std::fs::create_dir(root.join(PARENT)).unwrap();
         std::fs::write(root.join(PARENT).join(SUBTREE_CONTROL), "").unwrap();
-        let mut cg = Cgroup::create(Version::V2, root, "4242", &limits(), false).unwrap();
+        let mut cg = Cgroup::create(
+            Version::V2,
+            root,
+            Path::new("gocker/4242"),
+            &limits(),
+            false,
+        )
+        .unwrap();
         let leaf = root.join("gocker/4242");
         assert_eq!(cg.dirs, std::slice::from_ref(&leaf));
         assert_eq!(
@@ -551,13 +585,13 @@ mod tests {
             std::fs::read_to_string(root.join(SUBTREE_CONTROL)).unwrap(),
             "+pids"
         );
-        cg.add_process(4343).unwrap();
         assert_eq!(
-            std::fs::read_to_string(root.join("gocker/4242").join(PROCS)).unwrap(),
-            "4343",
-            "a child clone3 could not start inside is moved in by pid"
+            join_points(Version::V2, root, &cg.controllers, Path::new("gocker/4242")),
+            [(
+                root.to_path_buf(),
+                PathBuf::from("gocker/4242/cgroup.procs")
+            )]
         );
-        std::fs::remove_file(root.join("gocker/4242").join(PROCS)).unwrap();
         std::fs::write(
             leaf.join("memory.events"),
             "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n",
@@ -595,7 +629,8 @@ mod tests {
             cpu: limits().cpu,
             ..Default::default()
         };
-        let cg = Cgroup::create(Version::V1, root, "99", &only_cpu, false).unwrap();
+        let cg =
+            Cgroup::create(Version::V1, root, Path::new("gocker/99"), &only_cpu, false).unwrap();
         assert_eq!(cg.dirs, [root.join("cpu/gocker/99")]);
         assert!(
             !root.join("memory/gocker").exists(),
@@ -605,13 +640,11 @@ mod tests {
             std::fs::read_to_string(root.join("cpu/gocker/99/cpu.cfs_quota_us")).unwrap(),
             "50000"
         );
-        cg.add_process(1234).unwrap();
         assert_eq!(
-            std::fs::read_to_string(root.join("cpu/gocker/99").join(TASKS)).unwrap(),
-            "1234",
-            "v1: the child's one thread is moved into each hierarchy's leaf"
+            join_points(Version::V1, root, &cg.controllers, Path::new("gocker/99")),
+            [(root.join("cpu"), PathBuf::from("gocker/99/tasks"))],
+            "v1: each hierarchy's per-thread file"
         );
-        std::fs::remove_file(root.join("cpu/gocker/99").join(TASKS)).unwrap();
         for f in ["cpu.cfs_quota_us", "cpu.cfs_period_us"] {
             std::fs::remove_file(root.join("cpu/gocker/99").join(f)).unwrap();
         }
@@ -631,7 +664,8 @@ mod tests {
             pids: Some(3),
             ..Default::default()
         };
-        let cg = Cgroup::create(Version::V1, root, "55", &only_pids, false).unwrap();
+        let cg =
+            Cgroup::create(Version::V1, root, Path::new("gocker/55"), &only_pids, false).unwrap();
         assert_eq!(
             std::fs::read_to_string(root.join("pids/gocker/55/pids.max")).unwrap(),
             "3"
@@ -646,7 +680,8 @@ mod tests {
         let root = t.path();
         std::fs::create_dir(root.join("cpu")).unwrap();
         // No memory hierarchy: creation fails after the cpu cgroup exists.
-        let err = Cgroup::create(Version::V1, root, "7", &limits(), false).unwrap_err();
+        let err =
+            Cgroup::create(Version::V1, root, Path::new("gocker/7"), &limits(), false).unwrap_err();
         assert!(format!("{err:#}").contains("memory"), "{err:#}");
         assert!(!root.join("cpu/gocker/7").exists());
     }
@@ -656,7 +691,14 @@ mod tests {
         let t = TempDir::new("cgdev1");
         let root = t.path();
         std::fs::create_dir(root.join("devices")).unwrap();
-        let mut cg = Cgroup::create(Version::V1, root, "77", &Limits::default(), true).unwrap();
+        let mut cg = Cgroup::create(
+            Version::V1,
+            root,
+            Path::new("gocker/77"),
+            &Limits::default(),
+            true,
+        )
+        .unwrap();
         let leaf = root.join("devices/gocker/77");
         assert_eq!(cg.dirs, std::slice::from_ref(&leaf));
         assert_eq!(
@@ -668,9 +710,10 @@ mod tests {
             std::fs::read_to_string(leaf.join(devices::V1_ALLOW)).unwrap(),
             devices::ALLOWED.map(|d| d.v1_line()).concat()
         );
-        cg.add_process(77).unwrap();
-        assert_eq!(std::fs::read_to_string(leaf.join(TASKS)).unwrap(), "77");
-        std::fs::remove_file(leaf.join(TASKS)).unwrap();
+        assert_eq!(
+            join_points(Version::V1, root, &cg.controllers, Path::new("gocker/77")),
+            [(root.join("devices"), PathBuf::from("gocker/77/tasks"))]
+        );
         for f in [devices::V1_DENY, devices::V1_ALLOW] {
             std::fs::remove_file(leaf.join(f)).unwrap();
         }
@@ -682,7 +725,14 @@ mod tests {
         let root = t.path();
         std::fs::create_dir(root.join(PARENT)).unwrap();
         std::fs::write(root.join(PARENT).join(SUBTREE_CONTROL), "").unwrap();
-        let mut cg = Cgroup::create(Version::V2, root, "78", &Limits::default(), true).unwrap();
+        let mut cg = Cgroup::create(
+            Version::V2,
+            root,
+            Path::new("gocker/78"),
+            &Limits::default(),
+            true,
+        )
+        .unwrap();
         assert_eq!(cg.dirs, [root.join("gocker/78")]);
         assert_eq!(
             std::fs::read_to_string(root.join(SUBTREE_CONTROL)).unwrap(),

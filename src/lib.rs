@@ -21,6 +21,7 @@ pub mod script;
 pub mod seccomp;
 pub mod security;
 pub mod spec;
+pub mod state;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod trace;

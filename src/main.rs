@@ -11,6 +11,7 @@
 
 use clap::{CommandFactory, FromArgMatches};
 use gocker::frontend::cli::{self, Cli, Command, RootfsCommand};
+use gocker::frontend::oci;
 use gocker::host::{HostFacts, Roots};
 use gocker::{check, error, host, rootfs, runtime, script, trace};
 
@@ -61,8 +62,29 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 trace::enable();
                 trace::set_lang(cmd.lang.into());
             }
-            let spec = cmd.run.to_spec(&HostFacts::probe(&roots))?;
+            let spec = match &cmd.bundle {
+                Some(b) => oci::from_command_line(b, &cmd.run, true)?,
+                None => cmd.run.to_spec(&HostFacts::probe(&roots))?,
+            };
             runtime::run(&spec, &roots)
+        }
+        Command::EmitScript(args) if args.bundle.is_some() => {
+            let bundle = args.bundle.as_deref().unwrap_or(std::path::Path::new("."));
+            if args.lesson {
+                return Err(error::Failure::Usage.with(
+                    "--lesson renders only lesson 18's container, not a bundle's: drop --lesson",
+                ));
+            }
+            let spec = oci::from_command_line(bundle, &args.run, false)?;
+            if args.cgroup.is_none() {
+                host::refuse_unsupported(&host::Needs::script(&spec), &roots)?;
+            }
+            let version = match args.cgroup {
+                Some(c) => c.version(),
+                None => script::host_version(&spec, &roots)?,
+            };
+            let words = oci::header_words(&spec, bundle, version, args.lang.into())?;
+            script::emit(&spec, version, &words, args.lang.into())
         }
         Command::EmitScript(mut args) if args.lesson => {
             args.use_lesson_hostname();
@@ -105,5 +127,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             rootfs::busybox(&dir, roots.path.as_ref())?;
             Ok(0)
         }
+        Command::Oci(cmd) => gocker::frontend::runtime_cli::dispatch(&cli.oci, cmd, &roots),
+        Command::Exec(args) => gocker::frontend::exec_cli::dispatch(&args, &cli.oci),
     }
 }

@@ -68,7 +68,7 @@ pub const CAP_NAMES: [&str; 41] = [
 ];
 
 /// A set of capabilities as a mask (bit N = capability N), the form capset(2) takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CapSet(pub u64);
 
 impl CapSet {

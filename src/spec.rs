@@ -10,17 +10,21 @@ use crate::error::{Failure, fail};
 use crate::mounts::Mount;
 pub use crate::security::CapSet;
 use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
 /// The container, as both backends build it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContainerSpec {
     /// Names the container's cgroups (`gocker/<id>`). The CLI uses gocker's own pid, so
     /// a later run can tell a dead owner's cgroup from a live one and sweep it.
     pub id: String,
     pub root: Root,
+    /// Remount the root read-only once the mounts and the working directory are made
+    /// (OCI `root.readonly`; the CLI never sets it).
+    pub readonly_root: bool,
     pub process: Process,
     pub hostname: String,
     pub namespaces: Vec<Namespace>,
@@ -34,10 +38,58 @@ pub struct ContainerSpec {
     pub no_new_privs: bool,
     /// Resource limits set with setrlimit(2) before exec, in order.
     pub rlimits: Vec<Rlimit>,
+    /// The cgroup's path below each hierarchy's root, when not `gocker/<id>` (an OCI
+    /// bundle's cgroupsPath, normalised: no `..`, no leading `/`).
+    pub cgroup_path: Option<PathBuf>,
+}
+
+impl ContainerSpec {
+    /// The cgroup's path below each hierarchy's root: `gocker/<id>` unless the front end
+    /// placed it (`cgroup_path`).
+    pub fn cgroup_leaf(&self) -> PathBuf {
+        self.cgroup_path
+            .clone()
+            .unwrap_or_else(|| Path::new(crate::cgroup::PARENT).join(&self.id))
+    }
+}
+
+/// The OCI lifecycle hooks of a bundle (config.json `hooks`): programs run by the OCI
+/// commands around the container, in the runtime's namespaces, never part of its shape;
+/// so they are kept beside the spec (`frontend::oci::load_hooks`), not in it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hooks {
+    /// After the container's namespaces exist, before pivot_root (runtime namespace).
+    pub create_runtime: Vec<Hook>,
+    /// The deprecated alias of `create_runtime`, run just before it (as runc does).
+    pub prestart: Vec<Hook>,
+    /// After `start` has let the command run.
+    pub poststart: Vec<Hook>,
+    /// After the container is deleted.
+    pub poststop: Vec<Hook>,
+}
+
+impl Hooks {
+    pub fn is_empty(&self) -> bool {
+        self.create_runtime.is_empty()
+            && self.prestart.is_empty()
+            && self.poststart.is_empty()
+            && self.poststop.is_empty()
+    }
+}
+
+/// One hook: an absolute path on the host, its argv (argv[0] included, as execve takes
+/// it), its whole environment, and how long it may run. Its stdin is the state JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hook {
+    pub path: PathBuf,
+    pub args: Vec<OsString>,
+    pub env: Vec<OsString>,
+    /// Seconds, greater than zero; none means no limit.
+    pub timeout_secs: Option<u32>,
 }
 
 /// One setrlimit(2) call: `resource` is a `RLIMIT_*` number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rlimit {
     pub resource: u32,
     pub soft: u64,
@@ -46,7 +98,7 @@ pub struct Rlimit {
 
 /// The kernel walls beyond namespaces and capabilities, each on unless lifted with
 /// `--security-opt NAME=unconfined` (Docker's spelling for seccomp).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Confinement {
     /// The default seccomp filter (`seccomp`).
     pub seccomp: bool,
@@ -63,7 +115,7 @@ impl Default for Confinement {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Root {
     /// A root filesystem directory (absolute, symlinks resolved), bound onto itself: the
     /// container writes into it (`--rootfs-rw`, the lesson's way).
@@ -86,7 +138,7 @@ impl Root {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Process {
     /// Exactly the words given: never joined, never split.
     pub argv: Vec<OsString>,
@@ -98,12 +150,32 @@ pub struct Process {
     pub terminal: bool,
     /// Connect our stdin (-i); otherwise the container reads /dev/null.
     pub stdin: bool,
+    /// Who the command runs as (root for the CLI).
+    pub user: User,
+    /// /proc/PID/oom_score_adj, when set (-1000..=1000).
+    pub oom_score_adj: Option<i32>,
+}
+
+/// The command's credentials: setgroups(2), setresgid(2), setresuid(2), in that order,
+/// after the bounding set is cut and before the other capability sets are set (runc's
+/// order). The default is root with no supplementary groups.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub uid: u32,
+    pub gid: u32,
+    pub additional_gids: Vec<u32>,
+}
+
+impl User {
+    pub fn is_root(&self) -> bool {
+        self.uid == 0 && self.gid == 0 && self.additional_gids.is_empty()
+    }
 }
 
 /// The namespace types, each with its clone flag, `unshare(1)` option, name under
 /// /proc/PID/ns, kernel option and what it isolates: the one table run, script and check
 /// read. A spec holds the set it creates (the lesson's five from the CLI).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Namespace {
     Mount,
     Uts,
@@ -220,7 +292,7 @@ impl Namespace {
 }
 
 /// Resource limits, in the units the kernel files take.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     pub cpu: Option<CpuLimit>,
     pub memory_bytes: Option<u64>,
@@ -228,7 +300,7 @@ pub struct Limits {
 }
 
 /// CFS bandwidth: `quota_us` of CPU time per `period_us` of wall time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CpuLimit {
     pub quota_us: u64,
     pub period_us: u64,

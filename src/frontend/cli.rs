@@ -28,6 +28,8 @@ gocker run -it -rootfs=/tmp/busybox -cpus=1 /bin/sh   # lesson 18, verbatim\n  \
 gocker emit-script --cpus 0.5 -m 64 /bin/sh     # the same container as a shell script"
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub oci: super::runtime_cli::GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -74,6 +76,10 @@ Exit status: 0 when gocker run can work on this host; 1 when it cannot (the firs
     /// Print the man page generated from these definitions, or write every page to a directory
     #[command(after_help = MAN_EXAMPLES)]
     Man(super::life::ManArgs),
+    #[command(flatten)]
+    Oci(super::runtime_cli::OciCommand),
+    /// Run a command in a running container (OCI and Docker flags)
+    Exec(super::exec_cli::ExecArgs),
 }
 
 const COMPLETIONS_EXAMPLES: &str = "Examples:\n  \
@@ -96,6 +102,11 @@ pub struct RunCmd {
     /// The language of --trace's words (the system calls and evidence are the same in both)
     #[arg(long, value_enum, value_name = "LANG", default_value = "en")]
     pub lang: LangArg,
+
+    /// Run the container an OCI bundle's config.json describes (DIR/config.json); the
+    /// only word after it is the container's ID [default: DIR's name]
+    #[arg(long, value_name = "DIR")]
+    pub bundle: Option<PathBuf>,
 
     #[command(flatten)]
     pub run: RunArgs,
@@ -158,7 +169,7 @@ pub struct RunArgs {
     /// The command and its arguments, passed exactly as given
     #[arg(
         value_name = "COMMAND",
-        required = true,
+        required_unless_present = "bundle",
         trailing_var_arg = true,
         allow_hyphen_values = true,
         num_args = 1..
@@ -180,6 +191,10 @@ pub struct EmitArgs {
     /// The language of the script's comments and trace words (the code is the same in both)
     #[arg(long, value_enum, value_name = "LANG", default_value = "en")]
     pub lang: LangArg,
+
+    /// Render the container an OCI bundle's config.json describes (DIR/config.json)
+    #[arg(long, value_name = "DIR")]
+    pub bundle: Option<PathBuf>,
 
     #[command(flatten)]
     pub run: RunArgs,

@@ -1,8 +1,11 @@
 //! Front ends: each turns one way of describing a container into a `ContainerSpec`.
 //!
 //! `cli` is gocker's command line (clap, the lesson's Go-style flags, Docker's option
-//! spellings). An OCI bundle's `config.json` would be one more file here; nothing behind
-//! the spec (runtime, script, host probes) knows which front end built it.
+//! spellings); `oci` is an OCI bundle's `config.json`. Nothing behind the spec (runtime,
+//! script, host probes) knows which front end built it.
 
 pub mod cli;
+pub mod exec_cli;
 pub mod life;
+pub mod oci;
+pub mod runtime_cli;

@@ -27,6 +27,8 @@ pub struct ChildEnds {
     ready: OwnedFd,
     report: OwnedFd,
     console: Option<OwnedFd>,
+    /// Past `report_gated`: the parent (`gocker create`) is gone, nobody reads `report`.
+    gated: std::cell::Cell<bool>,
 }
 
 pub fn channels(terminal: bool) -> Result<(ParentEnds, ChildEnds)> {
@@ -48,6 +50,7 @@ pub fn channels(terminal: bool) -> Result<(ParentEnds, ChildEnds)> {
             ready: ready_r,
             report: rep_w,
             console: console_c,
+            gated: std::cell::Cell::new(false),
         },
     ))
 }
@@ -73,8 +76,33 @@ impl ParentEnds {
         }
     }
 
-    /// Whether the child exec'd its command (Ok) or why it could not: waits until it has
-    /// done either. `ready` stays open: the container's PID 1 is our child until it exits.
+    /// `create`: wait until the child waits at its exec gate (Ok) or reported why it
+    /// could not get there. The report's end stays with the child, which may still fail
+    /// after this (at exec, once started), but then tells its own stderr, not us.
+    pub fn wait_created(&self) -> Result<()> {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 512];
+        loop {
+            match sys::read(self.report.as_raw_fd(), &mut chunk) {
+                Ok(0) => break,
+                Ok(n) => {
+                    buf.extend_from_slice(&chunk[..n]);
+                    if buf == [GATED] {
+                        return Ok(());
+                    }
+                }
+                Err(e) => return Err(e).context("read the container's start report"),
+            }
+        }
+        if buf.is_empty() {
+            // EOF without the byte: the child exec'd, which it never does before its gate.
+            return Err(Failure::Host.with("the container's init went past its exec gate"));
+        }
+        report_error(&buf)
+    }
+
+    /// Wait until the child has exec'd its command (Ok) or reported why it could not.
+    /// `ready` stays open: the container's PID 1 is our child until it exits.
     pub fn wait_started(&self) -> Result<()> {
         let mut buf = Vec::new();
         let mut chunk = [0u8; 512];
@@ -88,11 +116,20 @@ impl ParentEnds {
         if buf.is_empty() {
             return Ok(());
         }
-        let text = String::from_utf8_lossy(&buf);
-        let (code, msg) = text.split_once('\n').unwrap_or(("125", &text));
-        let code: i32 = code.parse().unwrap_or(125);
-        Err(Failure::from_code(code).with(msg.to_string()))
+        report_error(&buf)
     }
+}
+
+/// The byte a `create`d child writes on `report` when it waits at its exec gate; a
+/// report of an error starts with its exit code's digits, so the two cannot be confused.
+const GATED: u8 = b'g';
+
+/// A child's report, `CODE\nMESSAGE`, as the error it stands for.
+fn report_error(buf: &[u8]) -> Result<()> {
+    let text = String::from_utf8_lossy(buf);
+    let (code, msg) = text.split_once('\n').unwrap_or(("125", &text));
+    let code: i32 = code.parse().unwrap_or(125);
+    Err(Failure::from_code(code).with(msg.to_string()))
 }
 
 impl ChildEnds {
@@ -116,8 +153,21 @@ impl ChildEnds {
         sys::send_fd(sock, master).context("send the terminal to gocker")
     }
 
+    /// `create`: tell the parent the init waits at its exec gate; from here on, errors go
+    /// to the container's stderr.
+    pub fn report_gated(&self) -> Result<()> {
+        sys::write_all(self.report.as_raw_fd(), &[GATED]).context("tell gocker create we wait")?;
+        self.gated.set(true);
+        Ok(())
+    }
+
     /// Tell the parent why the container could not start, then exit.
     pub fn report_and_exit(&self, code: i32, msg: &str) -> ! {
+        if self.gated.get() {
+            // Started by `gocker start`: the container's stderr is the engine's.
+            let _ = sys::write_all(2, format!("gocker: {msg}\n").as_bytes());
+            sys::exit_now(code)
+        }
         let _ = sys::write_all(self.report.as_raw_fd(), format!("{code}\n{msg}").as_bytes());
         sys::exit_now(code)
     }

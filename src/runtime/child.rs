@@ -12,7 +12,7 @@ use crate::spec::{ContainerSpec, Process, Root};
 use crate::sys::{self, ms};
 use anyhow::{Context, Result};
 use std::ffi::{CString, OsStr};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -22,8 +22,14 @@ pub struct ChildSetup<'a> {
     /// Where the new root is assembled: the rootfs, or the host view's staging directory.
     pub root: &'a Path,
     pub signal_mask: &'a sys::SigSet,
+    /// Where to join the cgroup before exec, when clone could not start us in it
+    /// (`cgroup::join_points`).
+    pub join: &'a [(PathBuf, PathBuf)],
     /// The seccomp filter to install just before exec; `None` when unconfined.
     pub seccomp: Option<&'a seccompiler::BpfProgram>,
+    /// `gocker create`: the exec fifo in the state directory. The init waits there, all
+    /// built, until `gocker start` opens the other end (runc's exec fifo).
+    pub gate: Option<&'a Path>,
 }
 
 pub fn run(setup: ChildSetup, ends: ChildEnds) -> ! {
@@ -49,16 +55,30 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     // Whatever the caller left open (a secret file, a directory of the host: a way out)
     // must not reach the command: everything above stderr is closed at exec.
     sys::cloexec_from_3().context("mark inherited descriptors close-on-exec")?;
-    // A session of its own: terminal signals reach the container only through its
-    // own terminal (-t) or through gocker's forwarding, never twice.
-    sys::setsid().context("setsid")?;
-    // A fresh session keyring (as runc does): none of gocker's keys are inherited. A
-    // kernel without keys (ENOSYS) has nothing to inherit.
-    match sys::join_new_session_keyring() {
-        Err(e) if e.raw_os_error() != Some(libc::ENOSYS) => {
-            Err(e).context("join a new session keyring (keyctl)")?
-        }
-        _ => {}
+    // The gate is in the host's state directory: out of reach by path after pivot_root,
+    // so held as an O_PATH descriptor and reopened for writing through /proc/self/fd.
+    let gate = s
+        .gate
+        .map(|p| {
+            sys::open(p, libc::O_PATH).with_context(|| format!("open exec fifo {}", p.display()))
+        })
+        .transpose()?;
+    // The cgroup hierarchies to join through, opened now: after pivot_root they are out
+    // of reach by path. The parent makes the cgroup meanwhile; the join is the last step
+    // before exec, which also keeps the setup's page faults out of a fresh memory cgroup.
+    let hierarchies = s
+        .join
+        .iter()
+        .map(|(dir, _)| {
+            sys::open(dir, libc::O_PATH | libc::O_DIRECTORY)
+                .with_context(|| format!("open {}", dir.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    new_session()?;
+    if let Some(n) = spec.process.oom_score_adj {
+        // Inherited by every process the command starts (proc(5)).
+        std::fs::write("/proc/self/oom_score_adj", n.to_string())
+            .with_context(|| format!("write {n} to /proc/self/oom_score_adj"))?;
     }
     if !spec.process.stdin && !spec.process.terminal {
         let null = sys::open(Path::new("/dev/null"), libc::O_RDONLY).context("open /dev/null")?;
@@ -86,30 +106,111 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     sys::sethostname(&spec.hostname).with_context(|| format!("sethostname {}", spec.hostname))?;
     crate::trace::step(6, || format!("sethostname({:?})", spec.hostname));
     enter_workdir(&spec.process.cwd)?;
-    let (path, argv, env) = resolve_command(&spec.process)?;
-    drop(root);
-    for r in &spec.rlimits {
-        sys::set_rlimit(r.resource, r.soft, r.hard)
-            .with_context(|| format!("setrlimit {} {} {}", r.resource, r.soft, r.hard))?;
+    if spec.readonly_root {
+        // After the workdir is made, as runc orders it; the mounts on / keep their flags.
+        sys::mount(
+            None,
+            Path::new("/"),
+            None,
+            ms::REMOUNT | ms::BIND | ms::RDONLY,
+            None,
+        )
+        .context("remount / read-only (root.readonly)")?;
     }
-    drop_privileges(spec)?;
-    // The parent brings up lo meanwhile and, unless clone3 started us in it, moves us
-    // into the cgroup (see runtime::start_and_wait): once it says ready, the command may
-    // use lo and is under its limits from its first instruction.
+    let command = resolve_command(&spec.process)?;
+    drop(root);
+    set_rlimits(&spec.rlimits)?;
+    // The parent brings up lo meanwhile (see runtime::start_and_wait); the command may
+    // use it from its first instruction.
     if !ends.wait_parent_ready() {
         // The parent died or gave up, and says why itself.
         sys::exit_now(125);
     }
-    crate::trace::step_if(7, crate::trace::cgroup_joined);
+    let join: Vec<(&OwnedFd, &Path)> = hierarchies
+        .iter()
+        .zip(s.join)
+        .map(|(dir, (_, file))| (dir, file.as_path()))
+        .collect();
+    // The init joins before it drops privileges: a user other than root could not
+    // write the cgroup's file. (join_and_exec then has nothing left to join.)
+    join_cgroups(&join)?;
+    drop_privileges_as(
+        spec.capabilities,
+        spec.no_new_privs,
+        Some(&spec.process.user),
+    )?;
+    let gate = gate.as_ref().map(|g| (g, ends));
+    Err(join_and_exec(&[], s.signal_mask, gate, s.seccomp, &command))
+}
+
+/// A command found and ready for execve(2): its path, argv and environment.
+pub(super) struct Command {
+    pub path: CString,
+    pub argv: Vec<CString>,
+    pub env: Vec<CString>,
+}
+
+/// A session of its own: terminal signals reach the container only through its own
+/// terminal (-t) or through gocker's forwarding, never twice. And a fresh session
+/// keyring (as runc does, for its init and for exec): none of gocker's keys are
+/// inherited. A kernel without keys (ENOSYS) has nothing to inherit.
+pub(super) fn new_session() -> Result<()> {
+    sys::setsid().context("setsid")?;
+    match sys::join_new_session_keyring() {
+        Err(e) if e.raw_os_error() != Some(libc::ENOSYS) => {
+            Err(e).context("join a new session keyring (keyctl)")
+        }
+        _ => Ok(()),
+    }
+}
+
+pub(super) fn set_rlimits(rlimits: &[crate::spec::Rlimit]) -> Result<()> {
+    for r in rlimits {
+        sys::set_rlimit(r.resource, r.soft, r.hard)
+            .with_context(|| format!("setrlimit {} {} {}", r.resource, r.soft, r.hard))?;
+    }
+    Ok(())
+}
+
+/// The last steps of the init and of every exec'd process, in this order: into the
+/// cgroup (each `(dir, file)`: write 0 to `file` under the open `dir`), from where on the
+/// limits hold; the signal dispositions and mask the command should start with; the
+/// seccomp filter; execve. `create`'s init waits at its `gate` before the filter. Returns
+/// only on failure, with the reason in the learner's words.
+pub(super) fn join_and_exec(
+    join: &[(&OwnedFd, &Path)],
+    signal_mask: &sys::SigSet,
+    gate: Option<(&OwnedFd, &ChildEnds)>,
+    seccomp: Option<&seccompiler::BpfProgram>,
+    command: &Command,
+) -> anyhow::Error {
+    match try_join_and_exec(join, signal_mask, gate, seccomp, command) {
+        Ok(never) => match never {},
+        Err(e) => e,
+    }
+}
+
+fn try_join_and_exec(
+    join: &[(&OwnedFd, &Path)],
+    signal_mask: &sys::SigSet,
+    gate: Option<(&OwnedFd, &ChildEnds)>,
+    seccomp: Option<&seccompiler::BpfProgram>,
+    command: &Command,
+) -> Result<Never> {
+    join_cgroups(join)?;
     sys::restore_sigpipe();
-    sys::set_signal_mask(s.signal_mask).context("restore the signal mask")?;
+    sys::set_signal_mask(signal_mask).context("restore the signal mask")?;
+    if let Some((gate, ends)) = gate {
+        wait_at_gate(gate, ends)?;
+    }
+    let Command { path, argv, env } = command;
     crate::trace::step(8, || format!("execve({path:?}, {argv:?})"));
     // The last step: from here on only the allowed system calls work, execve among them.
-    if let Some(filter) = s.seccomp {
+    if let Some(filter) = seccomp {
         crate::seccomp::install(filter)?;
     }
-    let err = sys::execve(&path, &argv, &env);
-    let name = spec.process.argv[0].to_string_lossy();
+    let err = sys::execve(path, argv, env);
+    let name = argv[0].to_string_lossy();
     // Only now, on the way out, is it worth a stat to say why in the learner's words.
     let path = Path::new(OsStr::from_bytes(path.as_bytes()));
     let reason = if path.is_dir() {
@@ -123,6 +224,36 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
         Failure::CannotInvoke
     };
     Err(failure.with(format!("exec {name}: {reason}")))
+}
+
+/// Into the container's cgroup (each `(dir, file)`: write 0 to `file` under the open
+/// `dir`): from here on, the limits hold.
+fn join_cgroups(join: &[(&OwnedFd, &Path)]) -> Result<()> {
+    if join.is_empty() {
+        return Ok(());
+    }
+    for (dir, file) in join {
+        sys::openat(dir, file, libc::O_WRONLY)
+            .and_then(|f| sys::write_all(f.as_raw_fd(), b"0"))
+            .with_context(|| {
+                format!("join the container's cgroup: write 0 to {}", file.display())
+            })?;
+    }
+    crate::trace::step_if(7, crate::trace::cgroup_joined);
+    Ok(())
+}
+
+/// `create`'s init, all built: outlive `gocker create` (its parent) from here on, tell it
+/// we are ready, and wait until `gocker start` opens the fifo's other end. Opening a fifo
+/// for writing blocks until a reader comes; the byte then tells `start` we went on.
+/// Seccomp comes after this, as in runc: the wait itself needs open and write.
+fn wait_at_gate(gate: &std::os::fd::OwnedFd, ends: &ChildEnds) -> Result<()> {
+    sys::set_parent_death_signal(0).context("clear the parent death signal")?;
+    ends.report_gated()?;
+    let path = PathBuf::from(format!("/proc/self/fd/{}", gate.as_raw_fd()));
+    let fifo = sys::open(&path, libc::O_WRONLY)
+        .with_context(|| format!("open the exec fifo for writing ({})", path.display()))?;
+    sys::write_all(fifo.as_raw_fd(), b"0").context("write to the exec fifo")
 }
 
 /// -t: a pseudo-terminal from the container's own devpts (mounted by `newroot::apply`), so the
@@ -228,7 +359,7 @@ fn enter_workdir(cwd: &Path) -> Result<()> {
 
 /// Find the command the way a shell would, but with the container's PATH and inside
 /// the container's root.
-fn resolve_command(p: &Process) -> Result<(CString, Vec<CString>, Vec<CString>)> {
+pub(super) fn resolve_command(p: &Process) -> Result<Command> {
     let name = &p.argv[0];
     let path = if name.as_bytes().contains(&b'/') {
         PathBuf::from(name)
@@ -273,13 +404,29 @@ fn resolve_command(p: &Process) -> Result<(CString, Vec<CString>, Vec<CString>)>
     let c = |s: &OsStr| sys::cstr(s).context("command line");
     let argv = p.argv.iter().map(|a| c(a)).collect::<Result<Vec<_>>>()?;
     let env = p.env.iter().map(|a| c(a)).collect::<Result<Vec<_>>>()?;
-    Ok((c(path.as_os_str())?, argv, env))
+    Ok(Command {
+        path: c(path.as_os_str())?,
+        argv,
+        env,
+    })
 }
 
-fn drop_privileges(spec: &ContainerSpec) -> Result<()> {
+/// Cut the capabilities to `kept` (bounding, effective, permitted; inheritable and
+/// ambient emptied) and set `no_new_privs`: the init's and every exec'd process's.
+pub(super) fn drop_privileges(kept: crate::spec::CapSet, no_new_privs: bool) -> Result<()> {
+    drop_privileges_as(kept, no_new_privs, None)
+}
+
+/// `drop_privileges`, switching to `user` (process.user) between the bounding set and
+/// the other sets, as runc does.
+pub(super) fn drop_privileges_as(
+    kept: crate::spec::CapSet,
+    no_new_privs: bool,
+    user: Option<&crate::spec::User>,
+) -> Result<()> {
     // Capabilities this kernel does not know make PR_CAPBSET_DROP fail with EINVAL:
     // that is where the list ends (no need to read /proc/sys/kernel/cap_last_cap).
-    for cap in spec.capabilities.dropped(63) {
+    for cap in kept.dropped(63) {
         match sys::drop_bounding_cap(cap) {
             Ok(()) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => break,
@@ -289,10 +436,22 @@ fn drop_privileges(spec: &ContainerSpec) -> Result<()> {
     // The bounding set limits what execve grants, but not what the inheritable and
     // ambient sets carry through it: a caller holding inheritable CAP_SYS_ADMIN would hand
     // it on. Both are emptied, and effective/permitted cut to the kept set.
+    if let Some(user) = user.filter(|u| !u.is_root()) {
+        // Keep the permitted set across the change of uid, so that the sets below can
+        // still be set; a command run by a user other than root then loses them at
+        // execve, as under runc (no ambient set).
+        sys::set_keep_caps(true).context("prctl PR_SET_KEEPCAPS")?;
+        sys::set_user(user.uid, user.gid, &user.additional_gids).with_context(|| {
+            format!(
+                "switch to uid {} gid {} groups {:?}",
+                user.uid, user.gid, user.additional_gids
+            )
+        })?;
+        sys::set_keep_caps(false).context("prctl PR_SET_KEEPCAPS")?;
+    }
     sys::clear_ambient_caps().context("clear the ambient capabilities")?;
-    let kept = spec.capabilities.0;
-    sys::set_caps(kept, kept, 0).context("set the capability sets (capset)")?;
-    if spec.no_new_privs {
+    sys::set_caps(kept.0, kept.0, 0).context("set the capability sets (capset)")?;
+    if no_new_privs {
         sys::set_no_new_privs().context("set no_new_privs")?;
     }
     Ok(())

@@ -7,6 +7,10 @@
 
 mod channel;
 mod child;
+pub mod control;
+pub mod create;
+pub mod exec;
+pub mod hooks;
 pub mod layer;
 pub(crate) mod newroot;
 mod parent;
@@ -47,7 +51,9 @@ pub fn preflight(spec: &ContainerSpec, roots: &Roots) -> Result<Option<CgroupHos
 pub fn run(spec: &ContainerSpec, roots: &Roots) -> Result<i32> {
     let cg_host = preflight(spec, roots)?;
     let surface = Surface::prepare(spec, cg_host.as_ref())?;
-    let id = spec.id.as_str();
+    // gocker/<id>, or where an OCI bundle's cgroupsPath puts it.
+    let leaf = spec.cgroup_leaf();
+    let id = leaf.as_path();
     // v2: the cgroup must exist before clone, which starts the child in it. v1: the
     // parent makes it after clone, while the child builds its root (see start_and_wait).
     let mut cgroup = match &cg_host {
@@ -62,7 +68,7 @@ pub fn run(spec: &ContainerSpec, roots: &Roots) -> Result<i32> {
     };
     let staging = match &spec.root {
         Root::Dir(p) => Staging::Rootfs(p.clone()),
-        Root::Overlay(p) => Staging::Layer(p.clone()),
+        Root::Overlay(p) => Staging::Layer(layer::merged_of(p)),
         Root::HostView => Staging::new_temp()?,
     };
     let status = start_and_wait(
@@ -101,10 +107,52 @@ fn start_and_wait(
     roots: &Roots,
     staging: Staging,
     cg_host: Option<&CgroupHost>,
-    id: &str,
+    id: &Path,
     cgroup: &mut Option<Cgroup>,
     surface: &Surface,
 ) -> Result<sys::WaitStatus> {
+    let mut l = launch(spec, roots, &staging, cg_host, id, cgroup, surface, None)?;
+    // No wait here for the exec: the child's report is read once it has exited. Waiting
+    // would put one more wake-up of this process on the way (an idle vCPU's wake-up
+    // costs tens of microseconds), and a failed setup ends the child anyway.
+    let status = parent::supervise(l.pid, l.master.take(), spec.process.stdin)?;
+    l.guard.reaped();
+    let _ = sys::set_signal_mask(&l.old_mask);
+    // The child has exited: its report is complete (empty when execve succeeded).
+    l.ends.wait_started()?;
+    // The child pivoted away from the staging directory long ago; a layer's writes
+    // ended with the container's mount namespace.
+    drop(staging);
+    Ok(status)
+}
+
+/// A container's init, cloned and past the parent's share of the setup: what `run` then
+/// supervises and `create` leaves waiting at its exec gate.
+pub(crate) struct Launched {
+    pub pid: sys::pid_t,
+    /// Kills and reaps the init if the caller gives up before `reaped`.
+    pub guard: parent::ChildGuard,
+    pub ends: channel::ParentEnds,
+    /// The caller's signal mask, to restore once the init is on its own.
+    pub old_mask: sys::SigSet,
+    /// The master of the container's terminal, when it has one.
+    pub master: Option<std::os::fd::OwnedFd>,
+}
+
+/// Everything `run` and `create` share: the device program attached, the channels, the
+/// clone, the parent's share (v1 cgroup, `lo`), the sweep, `ready`, and the terminal.
+/// `gate`: the exec fifo the init waits at before exec (`create`), or none (`run`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn launch(
+    spec: &ContainerSpec,
+    roots: &Roots,
+    staging: &Staging,
+    cg_host: Option<&CgroupHost>,
+    leaf: &Path,
+    cgroup: &mut Option<Cgroup>,
+    surface: &Surface,
+    gate: Option<&Path>,
+) -> Result<Launched> {
     let root = staging.path();
     // The v2 leaf as a directory fd: clone3 starts the child inside it.
     let cgroup_fd = match cgroup.as_ref() {
@@ -136,14 +184,27 @@ fn start_and_wait(
     crate::trace::step(1, || crate::trace::clone_call(spec));
     // The child closes its copies of the parent's ends; the parent keeps them.
     let mut parent_slot = Some(parent_ends);
-    let (pid, in_cgroup) = sys::clone(&clone_args, |_| {
+    let (pid, _) = sys::clone(&clone_args, |in_cgroup| {
         drop(parent_slot.take());
+        // Not born in its cgroup (v1, or a v2 kernel before 5.7): the child joins by
+        // itself, just before exec.
+        let join = match cg_host {
+            Some(h) if !in_cgroup => cgroup::join_points(
+                h.version(),
+                &h.root,
+                &cgroup::controllers(&spec.limits, spec.confinement.devices),
+                leaf,
+            ),
+            _ => Vec::new(),
+        };
         child::run(
             child::ChildSetup {
                 spec,
-                root: &root,
+                root,
                 signal_mask: &old_mask,
+                join: &join,
                 seccomp: surface.seccomp.as_ref(),
+                gate,
             },
             child_ends,
         )
@@ -151,12 +212,11 @@ fn start_and_wait(
     .map_err(|e| crate::host::explain_clone_failure(e, &spec.namespaces, roots))?;
     let mut parent_ends = parent_slot.context("the parent's ends of the channels")?;
     drop(cgroup_fd);
-    let mut guard = parent::ChildGuard::new(pid);
-    // The parent's share of the setup, done while the child builds its root, so that
-    // none of it is on the child's way to exec: the v1 cgroup with its limits, the child
-    // moved into it (v1, or a v2 kernel before 5.7, where clone3 could not start it
-    // there), and `lo`. A new network namespace has only lo, and it starts down; bringing
-    // it up costs ~50 us of kernel time (dev_open), done from inside the child's namespace.
+    let guard = parent::ChildGuard::new(pid);
+    // The parent's share of the setup, done while the child builds its root: the v1
+    // cgroup with its limits (the child joins it before exec), and `lo`. A new network
+    // namespace has only lo, and it starts down; bringing it up costs ~50 us of kernel
+    // time (dev_open), done from inside the child's namespace.
     let share = (|| -> Result<()> {
         if let Some(h) = cg_host
             && cgroup.is_none()
@@ -164,16 +224,10 @@ fn start_and_wait(
             *cgroup = Some(Cgroup::create(
                 h.version(),
                 &h.root,
-                id,
+                leaf,
                 &spec.limits,
                 spec.confinement.devices,
             )?);
-        }
-        if let Some(cg) = cgroup.as_ref()
-            && !in_cgroup
-        {
-            cg.add_process(pid)
-                .context("move the container into its cgroup")?;
         }
         if spec.namespaces.contains(&Namespace::Net) {
             bring_up_lo(pid).context("bring up lo in the container's network namespace")?;
@@ -191,7 +245,7 @@ fn start_and_wait(
     // EPIPE is not the reason, the report below is.
     let _ = parent_ends.signal_ready();
     // With -t the child opens the terminal in its own devpts and sends the master; if it
-    // fails first, the socket closes and its report (read below) says why.
+    // fails first, the socket closes and its report below says why.
     let master = parent_ends.receive_console()?;
     // Leftovers of gockers (and scripts) that were SIGKILLed, swept while the container
     // starts: cgroups of owners that are gone by every run, their staging directories by
@@ -211,30 +265,25 @@ fn start_and_wait(
     if let Staging::Temp(_) = staging {
         sweep_staging(&std::env::temp_dir(), sys::getpid(), sys::process_exists);
     }
-    // No wait here for the exec: the child's report is read once it has exited. Waiting
-    // would put one more wake-up of this process on the way (an idle vCPU's wake-up
-    // costs tens of microseconds), and a failed setup ends the child anyway.
-    let status = parent::supervise(pid, master, spec.process.stdin)?;
-    guard.reaped();
-    let _ = sys::set_signal_mask(&old_mask);
-    // The child has exited: its report is complete (empty when execve succeeded).
-    parent_ends.wait_started()?;
-    // The child has pivoted away from a staging directory long ago; a layer's writes
-    // ended with the container's mount namespace.
-    drop(staging);
-    Ok(status)
+    Ok(Launched {
+        pid,
+        guard,
+        ends: parent_ends,
+        old_mask,
+        master,
+    })
 }
 
 /// The kernel walls made ready before anything exists, so that a host that cannot
 /// have them is refused early: the seccomp filter, compiled (~5 us), and on v2 the
 /// device program, loaded and verified by the kernel (attached once the cgroup exists).
-struct Surface {
+pub(crate) struct Surface {
     seccomp: Option<seccompiler::BpfProgram>,
     device_program: Option<std::os::fd::OwnedFd>,
 }
 
 impl Surface {
-    fn prepare(spec: &ContainerSpec, cg_host: Option<&CgroupHost>) -> Result<Surface> {
+    pub(crate) fn prepare(spec: &ContainerSpec, cg_host: Option<&CgroupHost>) -> Result<Surface> {
         let seccomp = if spec.confinement.seccomp {
             Some(crate::seccomp::build()?)
         } else {
@@ -272,11 +321,11 @@ fn bring_up_lo(pid: sys::pid_t) -> Result<()> {
 
 /// Where the new root is assembled. The host view needs an empty directory to mount its
 /// tmpfs on; once the child has pivoted, nothing uses it, and it is removed.
-enum Staging {
+pub(crate) enum Staging {
     Rootfs(PathBuf),
-    Temp(TempStage),
-    /// The copy-on-write root over this rootfs: the overlay is mounted on the layer's
-    /// `merged/`, on a tmpfs over the rootfs's path in the child's namespace only.
+    Temp(PathBuf),
+    /// The copy-on-write root: the overlay's merged/, on the layer's tmpfs over the
+    /// rootfs's path in the child's mount namespace only (runtime/layer.rs).
     Layer(PathBuf),
 }
 
@@ -308,28 +357,26 @@ fn sweep_staging(dir: &Path, self_pid: i32, alive: impl Fn(i32) -> bool) {
 }
 
 impl Staging {
-    fn new_temp() -> Result<Staging> {
+    pub(crate) fn new_temp() -> Result<Staging> {
         let template =
             std::env::temp_dir().join(format!("{STAGING_PREFIX}{}.XXXXXX", sys::getpid()));
         sys::mkdtemp(&template)
-            .map(|p| Staging::Temp(TempStage(p)))
+            .map(Staging::Temp)
             .with_context(|| format!("create staging directory {}", template.display()))
     }
 
-    fn path(&self) -> PathBuf {
+    fn path(&self) -> &Path {
         match self {
-            Staging::Rootfs(p) | Staging::Temp(TempStage(p)) => p.clone(),
-            Staging::Layer(p) => layer::merged_of(p),
+            Staging::Rootfs(p) | Staging::Temp(p) | Staging::Layer(p) => p,
         }
     }
 }
 
-/// The host view's empty staging directory, removed when dropped.
-struct TempStage(PathBuf);
-
-impl Drop for TempStage {
+impl Drop for Staging {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir(&self.0);
+        if let Staging::Temp(p) = self {
+            let _ = std::fs::remove_dir(p);
+        }
     }
 }
 

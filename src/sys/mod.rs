@@ -3,7 +3,8 @@
 //! This is the only module with `unsafe` (`#[allow(unsafe_code)]` on it in lib.rs; the
 //! crate denies it everywhere else). One file per concern: `fs` (mounts, paths inside a
 //! root), `process` (clone, exec, wait, signals), `creds` (capabilities, no_new_privs,
-//! rlimits), `tty` (terminals, descriptor passing), `kernel` (the rest). Each function is
+//! rlimits), `tty` (terminals, descriptor passing), `join` (entering a running container), `kernel`
+//! (the rest). Each function is
 //! one syscall; a `-1` return
 //! becomes `io::Error::last_os_error()`, and callers add the operation and path as context.
 
@@ -17,12 +18,14 @@ pub use libc::pid_t;
 
 mod creds;
 mod fs;
+mod join;
 mod kernel;
 mod process;
 mod tty;
 
 pub use creds::*;
 pub use fs::*;
+pub use join::*;
 pub use kernel::*;
 pub use process::*;
 pub use tty::*;

@@ -118,6 +118,13 @@ pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
+/// mkfifo(3): a named pipe at `path` (the exec gate of `gocker create`).
+pub fn mkfifo(path: &Path, mode: u32) -> io::Result<()> {
+    let p = cstr(path)?;
+    // SAFETY: p is a NUL-terminated path (mkfifo(3)).
+    check(unsafe { libc::mkfifo(p.as_ptr(), mode as libc::mode_t) }).map(drop)
+}
+
 pub fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     loop {
         // SAFETY: buf is valid for writes of buf.len() bytes (read(2)).

@@ -104,6 +104,9 @@ def main():
         ("gocker_rw", "runc", "gocker run --rootfs-rw / runc run (both on the rootfs itself)"),
         ("gocker", "bwrap", "gocker run / bwrap"),
         ("script", "hand", "emit-script output / hand.sh"),
+        ("gocker_oci", "runc_oci", "gocker / runc, create+start+wait+delete (target <= 0.3)"),
+        ("gocker_oci", "crun_oci", "gocker / crun, create+start+wait+delete"),
+        ("gocker_oci", "gocker", "gocker create+start+wait+delete / gocker run (target <= 1.5)"),
     ]
     for a, b, label in pairs:
         if a in results and b in results:

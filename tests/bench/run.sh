@@ -6,6 +6,7 @@
 #   gocker run, with and without --cpus/-m
 #   the script rendered by `gocker emit-script`, and tests/bench/hand.sh
 #   crun, runc, bwrap, and plain `unshare ... chroot`
+#   the OCI lifecycle (create + start + wait + delete) of one bundle: gocker, runc, crun
 #   `gocker emit-script` itself (render time)
 # then peak RSS (/usr/bin/time -v) and throughput (N containers one after
 # the other, and N started at once).  See tests/bench/README.md.
@@ -339,6 +340,26 @@ oci_peer() {
 }
 oci_peer crun crun
 oci_peer runc runc
+# lifecycle KEY NAME RUNTIME: create + start + wait + delete of the same bundle, as the
+# engines call a runtime (tests/bench/lifecycle.sh).
+lifecycle() {
+	if ! command -v "$3" >/dev/null 2>&1 && [ ! -x "$3" ]; then
+		mark "$1" "$2 create+start+wait+delete" "missing: $3 not installed"
+	elif [ -z "$SPEC_HOW" ]; then
+		mark "$1" "$2 create+start+wait+delete" "failed: no OCI config.json (crun/runc spec failed)"
+	else
+		add "$1" "$2 create+start+wait+delete" sh "$SCRIPT_DIR/lifecycle.sh" "$3" "$BUNDLE" "$ID-$1"
+	fi
+}
+if [ "$GOCKER_STATUS" = ok ]; then
+	lifecycle gocker_oci gocker "$GOCKER"
+	add gocker_bundle "gocker run --bundle" "$GOCKER" run --bundle "$BUNDLE" "$ID-gocker-bundle"
+else
+	mark gocker_oci "gocker create+start+wait+delete" "$GOCKER_STATUS"
+	mark gocker_bundle "gocker run --bundle" "$GOCKER_STATUS"
+fi
+lifecycle crun_oci crun crun
+lifecycle runc_oci runc runc
 if command -v bwrap >/dev/null 2>&1; then
 	add bwrap "bwrap --unshare-all" bwrap --unshare-all --bind "$R" / --proc /proc --dev /dev /bin/true
 else

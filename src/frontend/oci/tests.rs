@@ -1,0 +1,658 @@
+//! config.json strings -> spec: every mapped field and every refusal.
+
+use super::*;
+use crate::error::exit_code_of;
+
+use crate::testutil::TempDir;
+use serde_json::{Value, json};
+
+/// The smallest config gocker runs: runc's `spec` shape without the parts refused today.
+fn base() -> Value {
+    json!({
+        "ociVersion": "1.0.2",
+        "root": {"path": "rootfs"},
+        "hostname": "box",
+        "process": {
+            "args": ["sh", "-c", "echo hi"],
+            "env": ["PATH=/bin", "TERM=xterm"],
+            "cwd": "/work",
+            "user": {"uid": 0, "gid": 0},
+            "noNewPrivileges": true,
+            "capabilities": {
+                "bounding": ["CAP_CHOWN", "CAP_KILL"],
+                "effective": ["CAP_CHOWN", "CAP_KILL"],
+                "permitted": ["CAP_KILL", "CAP_CHOWN"]
+            },
+            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 512}]
+        },
+        "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+             "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+            {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+             "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]}
+        ],
+        "linux": {
+            "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"},
+                           {"type": "uts"}, {"type": "mount"}],
+            "readonlyPaths": ["/proc/sys"],
+            "resources": {"devices": [{"allow": false, "access": "rwm"}]}
+        }
+    })
+}
+
+/// A bundle directory with a rootfs and `config` as its config.json.
+struct Bundle(TempDir);
+
+impl Bundle {
+    fn new(config: &Value) -> Bundle {
+        let t = TempDir::new("oci");
+        std::fs::create_dir(t.path().join("rootfs")).unwrap();
+        std::fs::write(t.path().join("config.json"), config.to_string()).unwrap();
+        Bundle(t)
+    }
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+fn load(config: &Value) -> Result<ContainerSpec> {
+    let b = Bundle::new(config);
+    load_bundle(b.path(), "c1")
+}
+
+/// `base()` with `edit` applied.
+fn with(edit: impl FnOnce(&mut Value)) -> Value {
+    let mut v = base();
+    edit(&mut v);
+    v
+}
+
+fn refused(config: &Value) -> String {
+    let e = load(config).expect_err(&format!("should be refused: {config}"));
+    assert_eq!(exit_code_of(&e), 125, "{e:#}");
+    let msg = crate::error::one_line(&e);
+    assert!(!msg.contains('\n'), "one line: {msg}");
+    msg
+}
+
+#[test]
+fn process_root_hostname_and_privileges_map() {
+    let b = Bundle::new(&base());
+    let s = load_bundle(b.path(), "c1").unwrap();
+    assert_eq!(s.id, "c1");
+    assert_eq!(
+        s.root,
+        Root::Dir(std::fs::canonicalize(b.path().join("rootfs")).unwrap())
+    );
+    assert_eq!(s.process.argv, ["sh", "-c", "echo hi"]);
+    // Exactly the config's environment: no defaults added, as runc does.
+    assert_eq!(s.process.env, ["PATH=/bin", "TERM=xterm"]);
+    assert_eq!(s.process.cwd, Path::new("/work"));
+    assert!(!s.process.terminal);
+    assert!(s.process.stdin);
+    assert_eq!(s.hostname, "box");
+    assert_eq!(s.capabilities, CapSet(1 << 0 | 1 << 5));
+    assert!(s.no_new_privs);
+    assert_eq!(
+        s.rlimits,
+        [Rlimit {
+            resource: 7, // RLIMIT_NOFILE
+            soft: 512,
+            hard: 1024
+        }]
+    );
+    assert_eq!(
+        s.namespaces,
+        [
+            Namespace::Pid,
+            Namespace::Net,
+            Namespace::Ipc,
+            Namespace::Uts,
+            Namespace::Mount
+        ]
+    );
+    // No seccomp section: no filter (runc's behaviour); the default device list stays.
+    assert!(!s.confinement.seccomp);
+    assert!(s.confinement.devices);
+    assert_eq!(s.limits, Limits::default());
+}
+
+#[test]
+fn an_absolute_root_path_is_used_as_it_is() {
+    let b = Bundle::new(&base());
+    let abs = b.path().join("rootfs");
+    let cfg = with(|v| v["root"]["path"] = json!(abs));
+    let other = Bundle::new(&cfg);
+    let s = load_bundle(other.path(), "x").unwrap();
+    assert_eq!(s.root, Root::Dir(std::fs::canonicalize(&abs).unwrap()));
+}
+
+#[test]
+fn mounts_keep_their_order_flags_and_data_and_dev_gets_its_nodes() {
+    let s = load(&base()).unwrap();
+    let proc = &s.mounts[0];
+    assert_eq!(proc.target, Path::new("/proc"));
+    assert_eq!(proc.flags, 0);
+    let dev = &s.mounts[1];
+    assert_eq!(dev.flags, ms::NOSUID);
+    assert_eq!(
+        dev.kind,
+        MountKind::Fs {
+            fstype: "tmpfs".into(),
+            source: "tmpfs".into(),
+            data: Some("mode=755,size=65536k".into())
+        }
+    );
+    // The tmpfs hides the image's /dev: its nodes are made whatever the image has.
+    let nodes: Vec<_> = s
+        .mounts
+        .iter()
+        .filter(|m| matches!(m.kind, MountKind::Device { .. }))
+        .collect();
+    assert_eq!(nodes.len(), DEVICES.len());
+    assert!(nodes.iter().all(|m| !m.dev && m.target.starts_with("/dev")));
+    assert!(s.mounts.iter().any(|m| m.target == Path::new("/dev/ptmx")
+        && m.kind
+            == MountKind::Symlink {
+                to: "pts/ptmx".into()
+            }));
+    let pts = s
+        .mounts
+        .iter()
+        .find(|m| m.target == Path::new("/dev/pts"))
+        .unwrap();
+    assert_eq!(pts.flags, ms::NOSUID | ms::NOEXEC);
+    assert_eq!(
+        pts.calls()[0].mount_args_under("R"),
+        [
+            "-t",
+            "devpts",
+            "-o",
+            "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5",
+            "devpts",
+            "R/dev/pts"
+        ]
+    );
+    let last = s.mounts.last().unwrap();
+    assert_eq!(last.kind, MountKind::Rebind);
+    assert_eq!(last.target, Path::new("/proc/sys"));
+    assert!(last.optional && last.flags & ms::RDONLY != 0);
+}
+
+#[test]
+fn binds_resolve_relative_sources_from_the_bundle() {
+    let cfg = with(|v| {
+        v["mounts"].as_array_mut().unwrap().push(json!(
+            {"destination": "/data", "type": "bind", "source": "data", "options": ["rbind", "ro", "nosuid"]}
+        ));
+        v["mounts"].as_array_mut().unwrap().push(json!(
+            {"destination": "/etc/x", "source": "/dev/null", "options": ["bind"]}
+        ));
+    });
+    let b = Bundle::new(&cfg);
+    std::fs::create_dir(b.path().join("data")).unwrap();
+    let s = load_bundle(b.path(), "c").unwrap();
+    let data = s
+        .mounts
+        .iter()
+        .find(|m| m.target == Path::new("/data"))
+        .unwrap();
+    assert_eq!(
+        data.kind,
+        MountKind::Bind {
+            source: std::fs::canonicalize(b.path().join("data")).unwrap(),
+            dir: true
+        }
+    );
+    assert_eq!(data.flags, ms::REC | ms::RDONLY | ms::NOSUID);
+    let x = s
+        .mounts
+        .iter()
+        .find(|m| m.target == Path::new("/etc/x"))
+        .unwrap();
+    assert_eq!(
+        x.kind,
+        MountKind::Bind {
+            source: "/dev/null".into(),
+            dir: false
+        }
+    );
+    assert_eq!(x.flags, 0);
+}
+
+#[test]
+fn resources_become_the_same_limits_the_cli_sets() {
+    let cfg = with(|v| {
+        v["linux"]["resources"] = json!({
+            "cpu": {"quota": 50000, "period": 100000},
+            "memory": {"limit": 67108864, "swap": 67108864},
+            "pids": {"limit": 20}
+        })
+    });
+    let s = load(&cfg).unwrap();
+    assert_eq!(
+        s.limits,
+        Limits {
+            cpu: Some(CpuLimit {
+                quota_us: 50_000,
+                period_us: 100_000
+            }),
+            memory_bytes: Some(64 << 20),
+            pids: Some(20)
+        }
+    );
+    // -1 and 0 mean no limit.
+    let cfg = with(|v| {
+        v["linux"]["resources"] =
+            json!({"cpu": {"quota": -1}, "memory": {"limit": -1}, "pids": {"limit": 0}})
+    });
+    assert_eq!(load(&cfg).unwrap().limits, Limits::default());
+}
+
+#[test]
+fn no_hostname_keeps_the_hosts_copy() {
+    let cfg = with(|v| {
+        v.as_object_mut().unwrap().remove("hostname");
+    });
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert_eq!(load(&cfg).unwrap().hostname, host.trim_end());
+}
+
+#[test]
+fn every_refusal_names_its_field() {
+    let cases: Vec<(&str, Value)> = vec![
+        (
+            "root: missing",
+            with(|v| {
+                v.as_object_mut().unwrap().remove("root");
+            }),
+        ),
+        ("process.args", with(|v| v["process"]["args"] = json!([]))),
+        ("process.cwd", with(|v| v["process"]["cwd"] = json!("work"))),
+        (
+            "process.user.username",
+            with(|v| v["process"]["user"]["username"] = json!("nobody")),
+        ),
+        (
+            "process.oomScoreAdj",
+            with(|v| v["process"]["oomScoreAdj"] = json!(1001)),
+        ),
+        (
+            "process.apparmorProfile",
+            with(|v| v["process"]["apparmorProfile"] = json!("x")),
+        ),
+        (
+            "process.capabilities.effective",
+            with(|v| v["process"]["capabilities"]["effective"] = json!(["CAP_CHOWN"])),
+        ),
+        (
+            "process.capabilities.ambient",
+            with(|v| v["process"]["capabilities"]["ambient"] = json!(["CAP_KILL"])),
+        ),
+        (
+            "process.capabilities.inheritable",
+            with(|v| v["process"]["capabilities"]["inheritable"] = json!(["CAP_KILL"])),
+        ),
+        (
+            "process.rlimits",
+            with(|v| v["process"]["rlimits"][0]["soft"] = json!(4096)),
+        ),
+        (
+            "process.terminal",
+            with(|v| {
+                v["process"]["terminal"] = json!(true);
+                v["mounts"].as_array_mut().unwrap().pop();
+            }),
+        ),
+        ("hostname", with(|v| v["hostname"] = json!("a_b"))),
+        (
+            "hooks.createContainer",
+            with(|v| v["hooks"] = json!({"createContainer": [{"path": "/bin/true"}]})),
+        ),
+        (
+            "hooks.poststart[0]",
+            with(|v| v["hooks"] = json!({"poststart": [{"path": "true"}]})),
+        ),
+        (
+            "hooks.poststop[1]",
+            with(|v| {
+                v["hooks"] = json!({"poststop": [{"path": "/bin/true"}, {"path": "/bin/true", "timeout": 0}]})
+            }),
+        ),
+        (
+            "linux.namespaces (user)",
+            with(|v| {
+                v["linux"]["namespaces"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"type": "user"}))
+            }),
+        ),
+        (
+            "linux.namespaces (net)",
+            with(|v| v["linux"]["namespaces"][1]["path"] = json!("/proc/1/ns/net")),
+        ),
+        (
+            "mount namespace",
+            with(|v| {
+                v["linux"]["namespaces"].as_array_mut().unwrap().pop();
+            }),
+        ),
+        (
+            "mounts[3] (/sys)",
+            with(|v| {
+                v["mounts"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"destination": "/sys", "type": "nfs", "source": "sysfs"}))
+            }),
+        ),
+        (
+            "mounts[3] (/x)",
+            with(|v| {
+                v["mounts"].as_array_mut().unwrap().push(
+                    json!({"destination": "/x", "type": "bind", "source": "/nonexistent-gocker"}),
+                )
+            }),
+        ),
+        (
+            "mounts[3] (/y)",
+            with(|v| {
+                v["mounts"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"destination": "/y", "type": "tmpfs", "options": ["rshared"]}))
+            }),
+        ),
+        (
+            "mounts[3] (/)",
+            with(|v| {
+                v["mounts"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"destination": "/", "type": "tmpfs"}))
+            }),
+        ),
+        (
+            "mounts[3] (/z/../..)",
+            with(|v| {
+                v["mounts"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"destination": "/z/../..", "type": "tmpfs"}))
+            }),
+        ),
+        (
+            "linux.maskedPaths",
+            with(|v| v["linux"]["maskedPaths"] = json!(["proc/kcore"])),
+        ),
+        (
+            "linux.seccomp",
+            with(|v| v["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW"})),
+        ),
+        (
+            "linux.sysctl",
+            with(|v| v["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1"})),
+        ),
+        (
+            "linux.cgroupsPath",
+            with(|v| v["linux"]["cgroupsPath"] = json!("machine.slice:libpod:x")),
+        ),
+        (
+            "linux.cgroupsPath",
+            with(|v| v["linux"]["cgroupsPath"] = json!("/../..")),
+        ),
+        (
+            "linux.devices",
+            with(|v| {
+                v["linux"]["devices"] =
+                    json!([{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}])
+            }),
+        ),
+        (
+            "linux.rootfsPropagation",
+            with(|v| v["linux"]["rootfsPropagation"] = json!("shared")),
+        ),
+        (
+            "linux.resources.devices",
+            with(|v| {
+                v["linux"]["resources"]["devices"] = json!([{"allow": true, "access": "rwm"}])
+            }),
+        ),
+        (
+            "linux.resources.cpu.shares",
+            with(|v| v["linux"]["resources"]["cpu"] = json!({"shares": 512})),
+        ),
+        (
+            "linux.resources.memory.swap",
+            with(|v| {
+                v["linux"]["resources"]["memory"] = json!({"limit": 67108864, "swap": 134217728})
+            }),
+        ),
+        (
+            "linux.resources.memory.limit",
+            with(|v| v["linux"]["resources"]["memory"] = json!({"limit": 4096})),
+        ),
+        (
+            "linux.resources.blockIO",
+            with(|v| v["linux"]["resources"]["blockIO"] = json!({"weight": 10})),
+        ),
+        (
+            "linux.uidMappings",
+            with(|v| {
+                v["linux"]["uidMappings"] = json!([{"hostID": 1000, "containerID": 0, "size": 1}])
+            }),
+        ),
+        (
+            "windows",
+            with(|v| v["windows"] = json!({"layerFolders": []})),
+        ),
+        ("not a valid OCI config", json!({"process": {"args": "sh"}})),
+    ];
+    for (field, cfg) in cases {
+        let msg = refused(&cfg);
+        assert!(msg.contains(field), "{field}: {msg}");
+    }
+}
+
+#[test]
+fn a_missing_bundle_or_config_is_one_line() {
+    let t = TempDir::new("oci-empty");
+    let e = load_bundle(t.path(), "c").unwrap_err();
+    assert_eq!(exit_code_of(&e), 125);
+    assert!(
+        crate::error::one_line(&e).contains("config.json: no such file"),
+        "{e:#}"
+    );
+    let e = load_bundle(&base_dir_missing(), "c").unwrap_err();
+    assert_eq!(exit_code_of(&e), 125);
+}
+
+fn base_dir_missing() -> std::path::PathBuf {
+    std::env::temp_dir().join("gocker-test-no-such-bundle")
+}
+
+#[test]
+fn bad_ids_are_refused() {
+    for id in ["", "a/b", ".."] {
+        let b = Bundle::new(&base());
+        assert_eq!(exit_code_of(&load_bundle(b.path(), id).unwrap_err()), 125);
+    }
+}
+
+#[test]
+fn hooks_are_read_beside_the_spec() {
+    let cfg = with(|v| {
+        v["hooks"] = json!({
+            "createRuntime": [{"path": "/bin/hook", "args": ["hook", "a b"], "env": ["K=v"], "timeout": 5}],
+            "prestart": [{"path": "/bin/pre"}],
+            "poststart": [{"path": "/bin/post"}],
+            "poststop": [{"path": "/bin/stop", "args": ["stop"]}]
+        })
+    });
+    let b = Bundle::new(&cfg);
+    let h = load_hooks(b.path()).unwrap();
+    assert_eq!(
+        h.create_runtime,
+        [crate::spec::Hook {
+            path: "/bin/hook".into(),
+            args: vec!["hook".into(), "a b".into()],
+            env: vec!["K=v".into()],
+            timeout_secs: Some(5)
+        }]
+    );
+    assert_eq!(h.prestart[0].path, Path::new("/bin/pre"));
+    assert_eq!(h.prestart[0].timeout_secs, None);
+    assert_eq!(h.poststart[0].path, Path::new("/bin/post"));
+    assert_eq!(h.poststop[0].args, ["stop"]);
+    // The spec itself loads: hooks are the lifecycle's business.
+    assert!(load_bundle(b.path(), "c").is_ok());
+    // No hooks: empty.
+    let plain = Bundle::new(&base());
+    assert!(load_hooks(plain.path()).unwrap().is_empty());
+}
+
+#[test]
+fn run_bundle_refuses_hooks_it_would_not_run() {
+    let cfg = with(|v| v["hooks"] = json!({"poststop": [{"path": "/bin/true"}]}));
+    let b = Bundle::new(&cfg);
+    let args = crate::frontend::cli::RunArgs {
+        hostname: "gocker".into(),
+        ..Default::default()
+    };
+    let e = from_command_line(b.path(), &args, true).unwrap_err();
+    assert_eq!(exit_code_of(&e), 125);
+    assert!(crate::error::one_line(&e).contains("hooks"), "{e:#}");
+    let args = crate::frontend::cli::RunArgs {
+        hostname: "gocker".into(),
+        command: vec!["myid".into()],
+        ..Default::default()
+    };
+    let plain = Bundle::new(&base());
+    assert_eq!(
+        from_command_line(plain.path(), &args, true).unwrap().id,
+        "myid"
+    );
+    // emit-script takes no ID.
+    assert!(from_command_line(plain.path(), &args, false).is_err());
+    let none = crate::frontend::cli::RunArgs {
+        hostname: "gocker".into(),
+        ..Default::default()
+    };
+    let dir_name = std::fs::canonicalize(plain.path()).unwrap();
+    assert_eq!(
+        from_command_line(plain.path(), &none, false).unwrap().id,
+        dir_name.file_name().unwrap().to_str().unwrap()
+    );
+}
+
+#[test]
+fn masked_paths_readonly_root_sysfs_and_mqueue_map() {
+    let cfg = with(|v| {
+        v["root"]["readonly"] = json!(true);
+        v["linux"]["maskedPaths"] = json!(["/proc/kcore", "/proc/acpi"]);
+        let m = v["mounts"].as_array_mut().unwrap();
+        m.push(
+            json!({"destination": "/sys", "type": "sysfs", "source": "sysfs",
+            "options": ["nosuid", "noexec", "nodev", "ro"]}),
+        );
+        m.push(
+            json!({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+            "options": ["nosuid", "noexec", "nodev"]}),
+        );
+    });
+    let s = load(&cfg).unwrap();
+    assert!(s.readonly_root);
+    assert!(!load(&base()).unwrap().readonly_root);
+    let masks: Vec<_> = s
+        .mounts
+        .iter()
+        .filter(|m| m.kind == MountKind::Mask)
+        .map(|m| (m.target.clone(), m.optional))
+        .collect();
+    assert_eq!(
+        masks,
+        [("/proc/kcore".into(), true), ("/proc/acpi".into(), true)]
+    );
+    // Masks come last, after readonlyPaths, as runc applies them.
+    assert_eq!(s.mounts.last().unwrap().kind, MountKind::Mask);
+    let sys = s
+        .mounts
+        .iter()
+        .find(|m| m.target == Path::new("/sys"))
+        .unwrap();
+    assert_eq!(sys.flags, ms::NOSUID | ms::NOEXEC | ms::NODEV | ms::RDONLY);
+    assert_eq!(
+        sys.calls()[0].mount_args_under("R"),
+        [
+            "-t",
+            "sysfs",
+            "-o",
+            "ro,nosuid,nodev,noexec",
+            "sysfs",
+            "R/sys"
+        ]
+    );
+    let mq = s
+        .mounts
+        .iter()
+        .find(|m| m.target == Path::new("/dev/mqueue"))
+        .unwrap();
+    assert!(matches!(&mq.kind, MountKind::Fs { fstype, .. } if fstype == "mqueue"));
+}
+
+#[test]
+fn user_and_oom_score_adj_map() {
+    let cfg = with(|v| {
+        v["process"]["user"] = json!({"uid": 1000, "gid": 100, "additionalGids": [5, 20]});
+        v["process"]["oomScoreAdj"] = json!(-500);
+        v["process"].as_object_mut().unwrap().remove("rlimits");
+    });
+    let s = load(&cfg).unwrap();
+    assert_eq!(
+        s.process.user,
+        crate::spec::User {
+            uid: 1000,
+            gid: 100,
+            additional_gids: vec![5, 20]
+        }
+    );
+    assert!(!s.process.user.is_root());
+    assert_eq!(s.process.oom_score_adj, Some(-500));
+    let s = load(&base()).unwrap();
+    assert!(s.process.user.is_root());
+    assert_eq!(s.process.oom_score_adj, None);
+    // The script backend cannot switch users: refused with one line, never dropped.
+    let e =
+        crate::script::render(&load(&cfg).unwrap(), crate::cgroup::Version::V2, &[]).unwrap_err();
+    assert_eq!(exit_code_of(&e), 125);
+    assert!(e.to_string().contains("another user"), "{e}");
+}
+
+#[test]
+fn cgroups_path_is_read_as_runc_reads_it_on_cgroupfs() {
+    let at = |p: &str| -> std::path::PathBuf {
+        load(&with(|v| v["linux"]["cgroupsPath"] = json!(p)))
+            .unwrap()
+            .cgroup_leaf()
+    };
+    assert_eq!(
+        at("/libpod_parent/libpod-x"),
+        Path::new("libpod_parent/libpod-x")
+    );
+    // `..` never climbs above the hierarchy's root.
+    assert_eq!(at("/a/../../b"), Path::new("b"));
+    // Relative: below gocker's own cgroup (here the same in every hierarchy).
+    // Refused when gocker's cgroups differ between the hierarchies it uses.
+    let relative = load(&with(|v| v["linux"]["cgroupsPath"] = json!("c/d")));
+    match own_cgroup() {
+        Ok(own) => assert_eq!(
+            relative.unwrap().cgroup_leaf(),
+            own.join("c/d").strip_prefix("/").unwrap()
+        ),
+        Err(_) => assert_eq!(exit_code_of(&relative.unwrap_err()), 125),
+    }
+    // None: gocker's own place, named after the id.
+    assert_eq!(load(&base()).unwrap().cgroup_leaf(), Path::new("gocker/c1"));
+}

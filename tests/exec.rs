@@ -1,0 +1,625 @@
+//! `gocker exec`, end to end (as root): a container started in the background with
+//! `gocker run`, recorded in a state store of the test's own (as `create` records one),
+//! then joined. Each test compares what the exec'd process sees with what the host sees
+//! of the container's init, so that a process left outside any namespace, the cgroup, or
+//! the init's confinement fails it.
+
+mod common;
+
+use common::*;
+use gocker::frontend::cli::{Cli, Command as CliCommand, RunArgs};
+use gocker::host::{HostFacts, Roots};
+use gocker::state::{Record, Store};
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+/// A background `gocker run --hostname exec-test --rootfs R sh -c INIT` whose init ends
+/// in `sleep`, recorded as container `id` in a store under a temporary root.
+struct Container {
+    rootfs: TempDir,
+    state: TempDir,
+    gocker: std::process::Child,
+    init: u32,
+    id: String,
+    cgroup_dirs: Vec<PathBuf>,
+}
+
+const INIT: &str = "echo from-init > /tmp/from-init; exec sleep 120";
+
+impl Container {
+    fn start(opts: &[&str]) -> Container {
+        let rootfs = busybox_rootfs();
+        std::fs::create_dir_all(rootfs.path().join("tmp")).unwrap();
+        let mut args: Vec<OsString> = os(&["run", "--hostname", "exec-test"]);
+        args.extend(os(opts));
+        args.push("--rootfs".into());
+        args.push(rootfs.path().into());
+        args.extend(os(&["sh", "-c", INIT]));
+        // The spec the command line gives, as `gocker run` builds it.
+        let run: RunArgs = {
+            use clap::Parser;
+            let mut full = vec![OsString::from("gocker")];
+            full.extend(args.iter().cloned());
+            match Cli::try_parse_from(full).expect("the run command line") {
+                Cli {
+                    command: CliCommand::Run(cmd),
+                    ..
+                } => cmd.run,
+                other => panic!("not a run command line: {other:?}"),
+            }
+        };
+        let gocker = gocker()
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("spawn gocker run");
+        let gpid = gocker.id();
+        let init = wait_for("the container's PID 1", || children(gpid).first().copied());
+        wait_for("exec of sleep", || {
+            let comm = std::fs::read_to_string(format!("/proc/{init}/comm")).unwrap_or_default();
+            (comm.trim() == "sleep").then_some(())
+        });
+        let roots = Roots::system();
+        let mut spec = run
+            .to_spec(&HostFacts::probe(&roots))
+            .expect("the same spec");
+        spec.id = gpid.to_string();
+        let cgroup_dirs = cgroups_of(gpid);
+        assert!(!cgroup_dirs.is_empty(), "no cgroup for gocker {gpid}");
+        let state = TempDir::new("state");
+        let id = format!("exec-{gpid}");
+        let (start, _) = gocker::state::proc_start(init as i32).expect("the init's start time");
+        let store = Store::open(state.path()).unwrap();
+        let entry = store.create(&id).unwrap();
+        entry
+            .save(&Record {
+                id: id.clone(),
+                name: Some(format!("named-{gpid}")),
+                bundle: None,
+                pid: init as i32,
+                pid_start_time: start,
+                created: "2026-01-01T00:00:00Z".into(),
+                cgroup_dirs: cgroup_dirs.clone(),
+                cgroup_version: if cgroup_dirs[0].join("cgroup.controllers").exists() {
+                    "v2".into()
+                } else {
+                    "v1".into()
+                },
+                status_hint: "running".into(),
+                annotations: Default::default(),
+                spec,
+            })
+            .unwrap();
+        drop(entry);
+        Container {
+            rootfs,
+            state,
+            gocker,
+            init,
+            id,
+            cgroup_dirs,
+        }
+    }
+
+    /// `gocker exec ARGS` on this container's store (ARGS name the container themselves).
+    fn exec_cmd(&self) -> Command {
+        let mut c = gocker();
+        c.arg("--root").arg(self.state.path()).arg("exec");
+        c
+    }
+
+    fn exec(&self, opts: &[&str], cmd: &[&str]) -> Output {
+        self.exec_cmd()
+            .args(opts)
+            .arg(&self.id)
+            .args(cmd)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run gocker exec")
+    }
+
+    /// What the host sees of the init: /proc/INIT/FILE.
+    fn init_proc(&self, file: &str) -> String {
+        std::fs::read_to_string(format!("/proc/{}/{file}", self.init)).unwrap()
+    }
+
+    /// The pids in the container's cgroups (every hierarchy).
+    fn cgroup_members(&self) -> Vec<Vec<u32>> {
+        self.cgroup_dirs
+            .iter()
+            .map(|d| {
+                let mut v: Vec<u32> = std::fs::read_to_string(d.join("cgroup.procs"))
+                    .unwrap()
+                    .split_whitespace()
+                    .map(|p| p.parse().unwrap())
+                    .collect();
+                v.sort();
+                v
+            })
+            .collect()
+    }
+
+    /// Kill the init; gocker run then removes the cgroup and exits.
+    fn stop(mut self) -> u32 {
+        let _ = Command::new("kill")
+            .args(["-9", &self.init.to_string()])
+            .status();
+        let _ = self.gocker.wait();
+        self.gocker.id()
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-9", &self.init.to_string()])
+            .status();
+        let _ = self.gocker.wait();
+    }
+}
+
+fn status_field(status: &str, name: &str) -> String {
+    status
+        .lines()
+        .find(|l| l.starts_with(&format!("{name}:")))
+        .unwrap_or_else(|| panic!("no {name} in {status}"))
+        .split_once(':')
+        .unwrap()
+        .1
+        .trim()
+        .to_string()
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "exec failed ({:?}): {}",
+        o.status,
+        stderr(o)
+    );
+    stdout(o)
+}
+
+#[test]
+fn exec_joins_every_namespace_of_the_container() {
+    root_or_skip!("exec_joins_every_namespace_of_the_container");
+    let c = Container::start(&[]);
+    let names = ["mnt", "uts", "ipc", "pid", "net", "cgroup", "user"];
+    let script = names
+        .iter()
+        .map(|n| format!("readlink /proc/self/ns/{n}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let out = ok(&c.exec(&[], &["sh", "-c", &script]));
+    let inside: Vec<&str> = out.lines().collect();
+    for (n, got) in names.iter().zip(&inside) {
+        let want = std::fs::read_link(format!("/proc/{}/ns/{n}", c.init)).unwrap();
+        assert_eq!(*got, want.to_str().unwrap(), "{n} namespace");
+    }
+    assert_eq!(inside.len(), names.len(), "{out}");
+    // The lesson's five are the container's own, not the host's: the comparison above
+    // would pass trivially for a container that had none.
+    for n in ["mnt", "uts", "ipc", "pid", "net"] {
+        assert_ne!(
+            std::fs::read_link(format!("/proc/self/ns/{n}")).unwrap(),
+            std::fs::read_link(format!("/proc/{}/ns/{n}", c.init)).unwrap(),
+            "{n}"
+        );
+    }
+}
+
+#[test]
+fn exec_sees_the_container_pid_1_hostname_and_files() {
+    root_or_skip!("exec_sees_the_container_pid_1_hostname_and_files");
+    let c = Container::start(&[]);
+    let out = ok(&c.exec(
+        &[],
+        &[
+            "sh",
+            "-c",
+            "echo $$; cat /proc/1/comm; hostname; cat /tmp/from-init; cat /proc/1/cmdline | tr '\\0' ' '",
+        ],
+    ));
+    let lines: Vec<&str> = out.lines().collect();
+    let pid: u32 = lines[0].parse().unwrap();
+    assert!(
+        pid < 10,
+        "the exec'd shell should have a small pid inside: {out}"
+    );
+    assert_eq!(lines[1], "sleep", "{out}");
+    assert_eq!(lines[2], "exec-test", "{out}");
+    assert_eq!(lines[3], "from-init", "{out}");
+    assert_eq!(lines[4].trim(), "sleep 120", "{out}");
+}
+
+#[test]
+fn exec_runs_inside_the_cgroup_with_the_init_confinement() {
+    root_or_skip!("exec_runs_inside_the_cgroup_with_the_init_confinement");
+    let c = Container::start(&[]);
+    let out = ok(&c.exec(
+        &[],
+        &[
+            "sh",
+            "-c",
+            "cat /proc/self/cgroup; echo ---; cat /proc/self/status",
+        ],
+    ));
+    let (cgroup, status) = out.split_once("---\n").unwrap();
+    let mut inside: Vec<&str> = cgroup.lines().collect();
+    let host = c.init_proc("cgroup");
+    let mut want: Vec<&str> = host.lines().collect();
+    inside.sort();
+    want.sort();
+    assert_eq!(inside, want, "the exec'd process's cgroups");
+    assert!(
+        want.iter().any(|l| l.contains("/gocker/")),
+        "the init is in no gocker cgroup: {host}"
+    );
+    let init_status = c.init_proc("status");
+    assert_eq!(status_field(status, "Seccomp"), "2", "{status}");
+    for f in [
+        "CapBnd",
+        "CapEff",
+        "CapPrm",
+        "CapInh",
+        "CapAmb",
+        "NoNewPrivs",
+        "Seccomp",
+    ] {
+        assert_eq!(
+            status_field(status, f),
+            status_field(&init_status, f),
+            "{f} differs from the init's"
+        );
+    }
+    // And those are not the caller's (full) set: the cut happened.
+    assert_ne!(
+        status_field(status, "CapBnd"),
+        status_field(
+            &std::fs::read_to_string("/proc/self/status").unwrap(),
+            "CapBnd"
+        )
+    );
+}
+
+#[test]
+fn exec_passes_the_exit_status_back() {
+    root_or_skip!("exec_passes_the_exit_status_back");
+    let c = Container::start(&[]);
+    assert_eq!(c.exec(&[], &["sh", "-c", "exit 3"]).status.code(), Some(3));
+    assert_eq!(
+        c.exec(&[], &["sh", "-c", "kill -9 $$"]).status.code(),
+        Some(128 + 9)
+    );
+    let o = c.exec(&[], &["no-such-command"]);
+    assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert_eq!(c.exec(&[], &["/etc"]).status.code(), Some(126));
+}
+
+#[test]
+fn no_caller_descriptor_reaches_the_exec_process() {
+    root_or_skip!("no_caller_descriptor_reaches_the_exec_process");
+    let c = Container::start(&[]);
+    let secret = TempDir::new("secret");
+    let secret_file = secret.path().join("shadow");
+    std::fs::write(&secret_file, "host-secret-5e2a").unwrap();
+    let script = format!(
+        "exec 3<{} 9</ ; exec \"$0\" --root \"$2\" exec \"$1\" /bin/sh -c 'ls /proc/self/fd; cat <&3; ls /proc/self/fd/9/ 2>&1'",
+        secret_file.display()
+    );
+    let o = Command::new("bash")
+        .args(["-c", &script, env!("CARGO_BIN_EXE_gocker")])
+        .arg(&c.id)
+        .arg(c.state.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    // ls opens its directory (fd 3) while listing: 0 1 2 3 is the clean answer; fd 3
+    // and 9 (the host's /) are not there to read.
+    assert_eq!(
+        out,
+        "0\n1\n2\n3\nls: /proc/self/fd/9/: No such file or directory\n",
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("3: Bad file descriptor"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.contains("host-secret-5e2a"));
+}
+
+#[test]
+fn env_and_workdir_options_are_honoured() {
+    root_or_skip!("env_and_workdir_options_are_honoured");
+    let c = Container::start(&[]);
+    let out = ok(&c
+        .exec_cmd()
+        .env("FROM_CALLER", "copied")
+        .args([
+            "-e",
+            "FOO=bar baz",
+            "-e",
+            "FROM_CALLER",
+            "-e",
+            "HOSTNAME=over",
+            "-w",
+            "/etc",
+        ])
+        .arg(&c.id)
+        .args([
+            "sh",
+            "-c",
+            "echo \"$FOO\"; echo $FROM_CALLER; echo $HOSTNAME; echo $PATH; pwd",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap());
+    assert_eq!(
+        out,
+        format!(
+            "bar baz\ncopied\nover\n{}\n/etc\n",
+            gocker::spec::DEFAULT_PATH
+        )
+    );
+    // Without -w: the container's working directory (/).
+    assert_eq!(ok(&c.exec(&[], &["pwd"])), "/\n");
+    // A missing one is an error, never created.
+    let o = c.exec(&["-w", "/nonexistent"], &["pwd"]);
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    assert!(!c.rootfs.path().join("nonexistent").exists());
+}
+
+#[test]
+fn the_container_is_found_by_name_and_by_id_prefix() {
+    root_or_skip!("the_container_is_found_by_name_and_by_id_prefix");
+    let c = Container::start(&[]);
+    let name = format!("named-{}", c.gocker.id());
+    let by_name = c.exec_cmd().args([&name, "hostname"]).output().unwrap();
+    assert_eq!(ok(&by_name), "exec-test\n");
+    let prefix = &c.id[..c.id.len() - 1];
+    assert_eq!(
+        ok(&c.exec_cmd().args([prefix, "hostname"]).output().unwrap()),
+        "exec-test\n"
+    );
+    let o = c
+        .exec_cmd()
+        .args(["no-such-container", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125));
+    assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_vanished_container_is_refused_in_one_line() {
+    root_or_skip!("a_vanished_container_is_refused_in_one_line");
+    let c = Container::start(&[]);
+    let state = TempDir::new("kept-state");
+    // The store outlives the container, as after a crash.
+    let id = c.id.clone();
+    let src = c.state.path().join(&id);
+    std::fs::create_dir_all(state.path().join(&id)).unwrap();
+    std::fs::copy(
+        src.join("state.json"),
+        state.path().join(&id).join("state.json"),
+    )
+    .unwrap();
+    let gpid = c.stop();
+    let o = gocker()
+        .arg("--root")
+        .arg(state.path())
+        .args(["exec", &id, "true"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("not running"), "{err}");
+    assert!(
+        cgroups_of(gpid).is_empty(),
+        "the container's cgroup is left"
+    );
+}
+
+#[test]
+fn a_reused_pid_is_not_joined() {
+    root_or_skip!("a_reused_pid_is_not_joined");
+    let c = Container::start(&[]);
+    // The record names the init's pid with another start time: a process that got the
+    // pid later must never be joined.
+    let store = Store::open(c.state.path()).unwrap();
+    let entry = store.open_entry(&c.id).unwrap();
+    let mut r = entry.load().unwrap();
+    r.pid_start_time += 1;
+    entry.save(&r).unwrap();
+    drop(entry);
+    let o = c.exec(&[], &["true"]);
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not running"), "{}", stderr(&o));
+}
+
+#[test]
+fn detach_writes_the_pid_file_and_leaves_the_process_in_the_container() {
+    root_or_skip!("detach_writes_the_pid_file_and_leaves_the_process_in_the_container");
+    let c = Container::start(&[]);
+    let dir = TempDir::new("pidfile");
+    let pid_file = dir.path().join("exec.pid");
+    let started = std::time::Instant::now();
+    // The detached process keeps our stdio (an engine's pipes): not a pipe we wait on.
+    let err_file = dir.path().join("stderr");
+    let st = c
+        .exec_cmd()
+        .arg("--detach")
+        .arg("--pid-file")
+        .arg(&pid_file)
+        .args([&c.id, "sleep", "30"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&err_file).unwrap())
+        .status()
+        .unwrap();
+    let err = std::fs::read_to_string(&err_file).unwrap();
+    std::fs::remove_file(&err_file).unwrap();
+    assert!(st.success(), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert!(err.is_empty(), "{err}");
+    let text = std::fs::read_to_string(&pid_file).unwrap();
+    assert!(text.bytes().all(|b| b.is_ascii_digit()), "{text:?}");
+    let pid: u32 = text.parse().unwrap();
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+    assert_eq!(comm.trim(), "sleep");
+    for n in ["pid", "mnt", "net"] {
+        assert_eq!(
+            std::fs::read_link(format!("/proc/{pid}/ns/{n}")).unwrap(),
+            std::fs::read_link(format!("/proc/{}/ns/{n}", c.init)).unwrap()
+        );
+    }
+    assert!(
+        c.cgroup_members().iter().all(|m| m.contains(&pid)),
+        "{:?}",
+        c.cgroup_members()
+    );
+    // No temporary pid file beside it.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+}
+
+#[test]
+fn nothing_is_left_behind_after_exec() {
+    root_or_skip!("nothing_is_left_behind_after_exec");
+    let c = Container::start(&[]);
+    let before = c.cgroup_members();
+    ok(&c.exec(&[], &["sh", "-c", "sleep 0.1 & wait"]));
+    assert_eq!(
+        c.cgroup_members(),
+        before,
+        "processes left in the container's cgroup"
+    );
+    assert_eq!(before.iter().map(Vec::len).max(), Some(1), "{before:?}");
+    // No child of ours left either (the middle process is reaped by gocker).
+    assert!(
+        children(std::process::id())
+            .iter()
+            .all(|&p| p == c.gocker.id())
+    );
+}
+
+#[test]
+fn exec_is_counted_by_the_container_pids_limit() {
+    root_or_skip!("exec_is_counted_by_the_container_pids_limit");
+    let c = Container::start(&["--pids-limit", "3"]);
+    // The init is one; an exec'd shell and one child fit, a third process does not.
+    let o = c.exec(
+        &[],
+        &[
+            "sh",
+            "-c",
+            "sleep 5 & a=$!; sleep 5 & b=$!; kill $a $b 2>/dev/null; wait; echo done",
+        ],
+    );
+    let pids_hit = stderr(&o).contains("fork") || stderr(&o).contains("resource");
+    assert!(
+        pids_hit,
+        "the limit did not hold for exec: {} {}",
+        stdout(&o),
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_terminal_comes_from_the_container_devpts() {
+    root_or_skip!("a_terminal_comes_from_the_container_devpts");
+    let c = Container::start(&["-t"]);
+    let o = c.exec(&["-t"], &["tty"]);
+    let out = ok(&o);
+    assert!(out.trim().starts_with("/dev/pts/"), "{out:?}");
+    // Without -t: no terminal at all.
+    let o = c.exec(&[], &["tty"]);
+    assert_eq!(stdout(&o).trim(), "not a tty");
+}
+
+#[test]
+fn process_json_is_the_oci_way_in() {
+    root_or_skip!("process_json_is_the_oci_way_in");
+    let c = Container::start(&[]);
+    let dir = TempDir::new("process");
+    let p = dir.path().join("process.json");
+    std::fs::write(
+        &p,
+        r#"{"terminal": false, "user": {"uid": 0, "gid": 0},
+            "args": ["sh", "-c", "echo $ONLY; pwd; grep -E '^(CapEff|NoNewPrivs)' /proc/self/status"],
+            "env": ["PATH=/bin", "ONLY=this"], "cwd": "/tmp",
+            "capabilities": {"bounding": ["CAP_KILL", "CAP_CHOWN"], "effective": ["CAP_KILL", "CAP_CHOWN"],
+                             "permitted": ["CAP_KILL", "CAP_CHOWN"]},
+            "noNewPrivileges": true}"#,
+    )
+    .unwrap();
+    let o = c
+        .exec_cmd()
+        .arg("--process")
+        .arg(&p)
+        .arg(&c.id)
+        .output()
+        .unwrap();
+    let out = ok(&o);
+    // CAP_CHOWN is 0, CAP_KILL is 5.
+    assert_eq!(
+        out,
+        "this\n/tmp\nCapEff:\t0000000000000021\nNoNewPrivs:\t1\n"
+    );
+}
+
+#[test]
+fn bad_input_is_refused_before_anything_runs() {
+    root_or_skip!("bad_input_is_refused_before_anything_runs");
+    let c = Container::start(&[]);
+    for (args, says) in [
+        (vec!["-e", "=x", &c.id, "true"], "KEY"),
+        (vec!["-w", "rel", &c.id, "true"], "absolute"),
+        (vec!["-u", "nobody", &c.id, "true"], "number"),
+        (vec![&c.id], "no command"),
+        (
+            vec!["--console-socket", "/nonexistent", &c.id, "true"],
+            "terminal",
+        ),
+    ] {
+        let o = c.exec_cmd().args(&args).output().unwrap();
+        assert_eq!(o.status.code(), Some(125), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
+    }
+    // Nothing ran: the init is still alone in its cgroup.
+    assert!(c.cgroup_members().iter().all(|m| m.len() == 1));
+}
+
+#[test]
+fn a_user_other_than_root_runs_with_no_capabilities() {
+    root_or_skip!("a_user_other_than_root_runs_with_no_capabilities");
+    let c = Container::start(&[]);
+    let out = ok(&c.exec(
+        &["-u", "1000:1001"],
+        &[
+            "sh",
+            "-c",
+            "id -u; id -g; id -G; grep -E '^Cap(Eff|Prm)' /proc/self/status",
+        ],
+    ));
+    assert_eq!(
+        out,
+        "1000\n1001\n1001\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n"
+    );
+    // Root, the default, keeps the container's set.
+    let out = ok(&c.exec(&[], &["sh", "-c", "id -u; grep CapEff /proc/self/status"]));
+    assert_eq!(
+        out,
+        format!(
+            "0\nCapEff:\t{}\n",
+            status_field(&c.init_proc("status"), "CapEff")
+        )
+    );
+}
