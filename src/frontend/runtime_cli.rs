@@ -51,24 +51,46 @@ pub enum LogFormat {
 #[derive(Subcommand, Debug)]
 pub enum OciCommand {
     /// OCI: create a container from a bundle, its init waiting for `start`
+    #[command(
+        after_help = "Examples:\n  gocker spec --bundle /tmp/b && gocker create --bundle /tmp/b --pid-file /tmp/b/pid c1\n  gocker start c1        # the init was waiting at its exec fifo"
+    )]
     Create(CreateArgs),
     /// OCI: start a created container's command
+    #[command(after_help = "Examples:\n  gocker create --bundle /tmp/b c1 && gocker start c1")]
     Start(IdArg),
     /// OCI: print a container's state as JSON
+    #[command(
+        after_help = "Examples:\n  gocker state c1        # {\"ociVersion\": ..., \"status\": \"running\", \"pid\": ...}"
+    )]
     State(IdArg),
     /// OCI: send a signal to a container's init (or, with --all, to all its processes)
+    #[command(
+        after_help = "Examples:\n  gocker kill c1          # SIGTERM\n  gocker kill c1 9        # numbers or names: KILL, SIGKILL\n  gocker kill --all c1 TERM"
+    )]
     Kill(KillArgs),
     /// OCI: remove a container (its processes with --force, its cgroup, its state)
+    #[command(
+        after_help = "Examples:\n  gocker delete c1\n  gocker delete --force c1   # kills it first; an unknown id is not an error"
+    )]
     Delete(DeleteArgs),
     /// OCI: list a container's processes (host pids)
+    #[command(after_help = "Examples:\n  gocker ps c1\n  gocker ps --format json c1   # [684,716]")]
     Ps(PsArgs),
     /// OCI: freeze every process of a container
+    #[command(
+        after_help = "Examples:\n  gocker pause c1 && gocker state c1   # \"status\": \"paused\""
+    )]
     Pause(IdArg),
     /// OCI: thaw a paused container
+    #[command(after_help = "Examples:\n  gocker resume c1")]
     Resume(IdArg),
     /// OCI: print what this runtime supports, as JSON
+    #[command(after_help = "Examples:\n  gocker features")]
     Features,
     /// OCI: write a default config.json for a bundle whose root is ./rootfs
+    #[command(
+        after_help = "Examples:\n  gocker spec --bundle /tmp/b   # /tmp/b/config.json, for a root in /tmp/b/rootfs\n  gocker rootfs busybox /tmp/b/rootfs"
+    )]
     Spec(SpecArgs),
 }
 
