@@ -832,3 +832,63 @@ fn podman_exec_gets_the_terminal_over_the_console_socket() {
     let r = unsafe { libc::waitpid(pid as i32, &mut status, 0) };
     assert!(r == pid as i32 || r == -1, "waitpid {pid}: {r}");
 }
+
+#[test]
+fn signals_to_gocker_exec_reach_the_process() {
+    root_or_skip!("signals_to_gocker_exec_reach_the_process");
+    let c = Container::start(&[]);
+    let mut child = c
+        .exec_cmd()
+        .arg(&c.id)
+        .args([
+            "sh",
+            "-c",
+            "trap 'echo got-term; exit 5' TERM; echo ready; while :; do sleep 0.05; done",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut first = [0u8; 6];
+    std::io::Read::read_exact(&mut out, &mut first).unwrap();
+    assert_eq!(&first, b"ready\n");
+    let st = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert_eq!(rest, "got-term\n");
+    assert_eq!(status.code(), Some(5));
+}
+
+#[test]
+fn piped_input_reaches_a_terminal_process_and_ends_it() {
+    root_or_skip!("piped_input_reaches_a_terminal_process_and_ends_it");
+    let c = Container::start(&["-t"]);
+    let mut child = c
+        .exec_cmd()
+        .args([
+            "-it",
+            &c.id,
+            "sh",
+            "-c",
+            "read x; echo got:$x; tty; cat; echo eof",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"hello\n").unwrap();
+    drop(child.stdin.take());
+    let o = child.wait_with_output().unwrap();
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out} {}", stderr(&o));
+    assert!(out.contains("got:hello"), "{out:?}");
+    assert!(out.contains("/dev/pts/"), "{out:?}");
+    assert!(out.trim_end().ends_with("eof"), "{out:?}");
+}

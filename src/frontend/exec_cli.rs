@@ -28,7 +28,7 @@ Exit status: the command's own; 128+N if it was killed by signal N; 125 if gocke
 127 if it was not found.")]
 pub struct ExecArgs {
     /// The process to run, as an OCI process.json (args, env, cwd, terminal, user,
-    /// capabilities, noNewPrivileges, rlimits); CMD is then not given
+    /// capabilities, noNewPrivileges, rlimits); COMMAND is then not given
     #[arg(long, value_name = "FILE")]
     pub process: Option<PathBuf>,
 
