@@ -218,17 +218,19 @@ pub fn oom_counter(version: Version) -> (&'static str, &'static str) {
 }
 
 /// The directories a container's cgroup occupies: one per controller on v1, one on v2.
+/// `leaf` is the cgroup's path below each hierarchy's root (`ContainerSpec::cgroup_leaf`:
+/// `gocker/<id>`, or an OCI bundle's cgroupsPath).
 pub fn container_dirs(
     version: Version,
     root: &Path,
     controllers: &[Controller],
-    id: &str,
+    leaf: &Path,
 ) -> Vec<PathBuf> {
     match version {
-        Version::V2 => vec![root.join(PARENT).join(id)],
+        Version::V2 => vec![root.join(leaf)],
         Version::V1 => controllers
             .iter()
-            .map(|c| root.join(c.name()).join(PARENT).join(id))
+            .map(|c| root.join(c.name()).join(leaf))
             .collect(),
     }
 }
@@ -248,13 +250,13 @@ pub fn join_points(
     version: Version,
     root: &Path,
     controllers: &[Controller],
-    id: &str,
+    leaf: &Path,
 ) -> Vec<(PathBuf, PathBuf)> {
     let file = match version {
         Version::V1 => TASKS,
         Version::V2 => PROCS,
     };
-    let rel = Path::new(PARENT).join(id).join(file);
+    let rel = leaf.join(file);
     match version {
         Version::V2 => vec![(root.to_path_buf(), rel)],
         Version::V1 => controllers
@@ -280,16 +282,17 @@ pub struct Cgroup {
 impl Cgroup {
     /// Create the container's cgroup under `root` with `limits` written, before any
     /// process is in it; with `devices`, v1's device allow list too (v2's program is
-    /// attached by the runtime). `id` should be the creating process's pid (see `sweep`).
+    /// attached by the runtime). `leaf` is its path below each hierarchy's root; under
+    /// `gocker/`, its name should be the creating process's pid (see `sweep`).
     pub fn create(
         version: Version,
         root: &Path,
-        id: &str,
+        leaf: &Path,
         limits: &Limits,
         devices: bool,
     ) -> Result<Cgroup> {
         let controllers = controllers(limits, devices);
-        let dirs = container_dirs(version, root, &controllers, id);
+        let dirs = container_dirs(version, root, &controllers, leaf);
         // Built up as directories appear, so a failure half-way removes what exists.
         let mut cg = Cgroup {
             version,
@@ -305,12 +308,25 @@ impl Cgroup {
                 .filter(|c| *c != Controller::Devices)
                 .collect();
             enable_controllers(root, &enable)?;
-            make_dir(&root.join(PARENT))?;
-            enable_controllers(&root.join(PARENT), &enable)?;
+            let mut dir = root.to_path_buf();
+            for part in leaf.parent().into_iter().flat_map(Path::components) {
+                dir.push(part);
+                make_dir(&dir)?;
+                enable_controllers(&dir, &enable)?;
+            }
         }
+        let depth = leaf.components().count();
         for dir in &dirs {
-            if let Some(parent) = dir.parent() {
-                make_dir(parent)?;
+            // The directories between the hierarchy (which must exist: never made here)
+            // and the leaf, top-down.
+            let mut hierarchy = dir.as_path();
+            for _ in 0..depth {
+                hierarchy = hierarchy.parent().unwrap_or(hierarchy);
+            }
+            let mut up = hierarchy.to_path_buf();
+            for part in leaf.parent().into_iter().flat_map(Path::components) {
+                up.push(part);
+                make_dir(&up)?;
             }
             match std::fs::create_dir(dir) {
                 // A leftover of an earlier process with our pid (no live process but us
@@ -539,7 +555,14 @@ mod tests {
         // The kernel makes these files on mkdir; fake it by pre-creating the parent.
         std::fs::create_dir(root.join(PARENT)).unwrap();
         std::fs::write(root.join(PARENT).join(SUBTREE_CONTROL), "").unwrap();
-        let mut cg = Cgroup::create(Version::V2, root, "4242", &limits(), false).unwrap();
+        let mut cg = Cgroup::create(
+            Version::V2,
+            root,
+            Path::new("gocker/4242"),
+            &limits(),
+            false,
+        )
+        .unwrap();
         let leaf = root.join("gocker/4242");
         assert_eq!(cg.dirs, std::slice::from_ref(&leaf));
         assert_eq!(
@@ -563,7 +586,7 @@ mod tests {
             "+pids"
         );
         assert_eq!(
-            join_points(Version::V2, root, &cg.controllers, "4242"),
+            join_points(Version::V2, root, &cg.controllers, Path::new("gocker/4242")),
             [(
                 root.to_path_buf(),
                 PathBuf::from("gocker/4242/cgroup.procs")
@@ -606,7 +629,8 @@ mod tests {
             cpu: limits().cpu,
             ..Default::default()
         };
-        let cg = Cgroup::create(Version::V1, root, "99", &only_cpu, false).unwrap();
+        let cg =
+            Cgroup::create(Version::V1, root, Path::new("gocker/99"), &only_cpu, false).unwrap();
         assert_eq!(cg.dirs, [root.join("cpu/gocker/99")]);
         assert!(
             !root.join("memory/gocker").exists(),
@@ -617,7 +641,7 @@ mod tests {
             "50000"
         );
         assert_eq!(
-            join_points(Version::V1, root, &cg.controllers, "99"),
+            join_points(Version::V1, root, &cg.controllers, Path::new("gocker/99")),
             [(root.join("cpu"), PathBuf::from("gocker/99/tasks"))],
             "v1: each hierarchy's per-thread file"
         );
@@ -640,7 +664,8 @@ mod tests {
             pids: Some(3),
             ..Default::default()
         };
-        let cg = Cgroup::create(Version::V1, root, "55", &only_pids, false).unwrap();
+        let cg =
+            Cgroup::create(Version::V1, root, Path::new("gocker/55"), &only_pids, false).unwrap();
         assert_eq!(
             std::fs::read_to_string(root.join("pids/gocker/55/pids.max")).unwrap(),
             "3"
@@ -655,7 +680,8 @@ mod tests {
         let root = t.path();
         std::fs::create_dir(root.join("cpu")).unwrap();
         // No memory hierarchy: creation fails after the cpu cgroup exists.
-        let err = Cgroup::create(Version::V1, root, "7", &limits(), false).unwrap_err();
+        let err =
+            Cgroup::create(Version::V1, root, Path::new("gocker/7"), &limits(), false).unwrap_err();
         assert!(format!("{err:#}").contains("memory"), "{err:#}");
         assert!(!root.join("cpu/gocker/7").exists());
     }
@@ -665,7 +691,14 @@ mod tests {
         let t = TempDir::new("cgdev1");
         let root = t.path();
         std::fs::create_dir(root.join("devices")).unwrap();
-        let mut cg = Cgroup::create(Version::V1, root, "77", &Limits::default(), true).unwrap();
+        let mut cg = Cgroup::create(
+            Version::V1,
+            root,
+            Path::new("gocker/77"),
+            &Limits::default(),
+            true,
+        )
+        .unwrap();
         let leaf = root.join("devices/gocker/77");
         assert_eq!(cg.dirs, std::slice::from_ref(&leaf));
         assert_eq!(
@@ -678,7 +711,7 @@ mod tests {
             devices::ALLOWED.map(|d| d.v1_line()).concat()
         );
         assert_eq!(
-            join_points(Version::V1, root, &cg.controllers, "77"),
+            join_points(Version::V1, root, &cg.controllers, Path::new("gocker/77")),
             [(root.join("devices"), PathBuf::from("gocker/77/tasks"))]
         );
         for f in [devices::V1_DENY, devices::V1_ALLOW] {
@@ -692,7 +725,14 @@ mod tests {
         let root = t.path();
         std::fs::create_dir(root.join(PARENT)).unwrap();
         std::fs::write(root.join(PARENT).join(SUBTREE_CONTROL), "").unwrap();
-        let mut cg = Cgroup::create(Version::V2, root, "78", &Limits::default(), true).unwrap();
+        let mut cg = Cgroup::create(
+            Version::V2,
+            root,
+            Path::new("gocker/78"),
+            &Limits::default(),
+            true,
+        )
+        .unwrap();
         assert_eq!(cg.dirs, [root.join("gocker/78")]);
         assert_eq!(
             std::fs::read_to_string(root.join(SUBTREE_CONTROL)).unwrap(),

@@ -48,6 +48,10 @@ pub enum MountKind {
     Symlink { to: String },
     /// Not a mount: a character device node, made with mknod(2), mode 0666.
     Device { major: u32, minor: u32 },
+    /// A path of the container hidden (OCI `maskedPaths`): what lies there decides how,
+    /// so each backend looks when it gets there (runc does the same): a directory gets an
+    /// empty read-only tmpfs, anything else the host's /dev/null; a missing one is skipped.
+    Mask,
 }
 
 /// Flag names, as mount(8) spells them; the one table both backends use.
@@ -102,7 +106,10 @@ impl Mount {
         match &self.kind {
             MountKind::Bind { dir, .. } => Some(*dir),
             MountKind::Fs { .. } => Some(true),
-            MountKind::Rebind | MountKind::Symlink { .. } | MountKind::Device { .. } => None,
+            MountKind::Rebind
+            | MountKind::Symlink { .. }
+            | MountKind::Device { .. }
+            | MountKind::Mask => None,
         }
     }
 
@@ -143,10 +150,34 @@ impl Mount {
                 flags: per_mount,
                 data: data.clone(),
             }],
-            MountKind::Symlink { .. } | MountKind::Device { .. } => vec![],
+            MountKind::Symlink { .. } | MountKind::Device { .. } | MountKind::Mask => vec![],
         }
     }
+
+    /// A `Mask`'s two ways, one chosen where it is made: over a directory, and over
+    /// anything else.
+    pub fn mask_calls(&self) -> [MountCall; 2] {
+        [
+            MountCall {
+                source: Some(CallSource::Name("tmpfs".into())),
+                target: self.target.clone(),
+                fstype: Some("tmpfs".into()),
+                flags: ms::RDONLY,
+                data: None,
+            },
+            MountCall {
+                source: Some(CallSource::Host(MASK_FILE.into())),
+                target: self.target.clone(),
+                fstype: None,
+                flags: ms::BIND,
+                data: None,
+            },
+        ]
+    }
 }
+
+/// What a masked file is bound to: the host's null device, empty to read, deaf to writes.
+pub const MASK_FILE: &str = "/dev/null";
 
 /// One word of a mount(8) command line, typed: an option or name as text, a host path,
 /// or a path inside the container (which each backend puts under its own root).

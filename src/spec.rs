@@ -22,6 +22,9 @@ pub struct ContainerSpec {
     /// a later run can tell a dead owner's cgroup from a live one and sweep it.
     pub id: String,
     pub root: Root,
+    /// Remount the root read-only once the mounts and the working directory are made
+    /// (OCI `root.readonly`; the CLI never sets it).
+    pub readonly_root: bool,
     pub process: Process,
     pub hostname: String,
     pub namespaces: Vec<Namespace>,
@@ -35,12 +38,25 @@ pub struct ContainerSpec {
     pub no_new_privs: bool,
     /// Resource limits set with setrlimit(2) before exec, in order.
     pub rlimits: Vec<Rlimit>,
+    /// The cgroup's path below each hierarchy's root, when not `gocker/<id>` (an OCI
+    /// bundle's cgroupsPath, normalised: no `..`, no leading `/`).
+    pub cgroup_path: Option<PathBuf>,
+}
+
+impl ContainerSpec {
+    /// The cgroup's path below each hierarchy's root: `gocker/<id>` unless the front end
+    /// placed it (`cgroup_path`).
+    pub fn cgroup_leaf(&self) -> PathBuf {
+        self.cgroup_path
+            .clone()
+            .unwrap_or_else(|| Path::new(crate::cgroup::PARENT).join(&self.id))
+    }
 }
 
 /// The OCI lifecycle hooks of a bundle (config.json `hooks`): programs run by the OCI
 /// commands around the container, in the runtime's namespaces, never part of its shape;
 /// so they are kept beside the spec (`frontend::oci::load_hooks`), not in it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hooks {
     /// After the container's namespaces exist, before pivot_root (runtime namespace).
     pub create_runtime: Vec<Hook>,
@@ -63,7 +79,7 @@ impl Hooks {
 
 /// One hook: an absolute path on the host, its argv (argv[0] included, as execve takes
 /// it), its whole environment, and how long it may run. Its stdin is the state JSON.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hook {
     pub path: PathBuf,
     pub args: Vec<OsString>,
@@ -119,6 +135,26 @@ pub struct Process {
     pub terminal: bool,
     /// Connect our stdin (-i); otherwise the container reads /dev/null.
     pub stdin: bool,
+    /// Who the command runs as (root for the CLI).
+    pub user: User,
+    /// /proc/PID/oom_score_adj, when set (-1000..=1000).
+    pub oom_score_adj: Option<i32>,
+}
+
+/// The command's credentials: setgroups(2), setresgid(2), setresuid(2), in that order,
+/// after the bounding set is cut and before the other capability sets are set (runc's
+/// order). The default is root with no supplementary groups.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub uid: u32,
+    pub gid: u32,
+    pub additional_gids: Vec<u32>,
+}
+
+impl User {
+    pub fn is_root(&self) -> bool {
+        self.uid == 0 && self.gid == 0 && self.additional_gids.is_empty()
+    }
 }
 
 /// The namespace types, each with its clone flag, `unshare(1)` option, name under

@@ -543,6 +543,13 @@ child() {
 	# Until the exec at the end, any way out is this script failing.
 	trap 'exit 125' EXIT
 	close_fds
+{%- match oom_score_adj %}
+{%- when Some(n) %}
+	# [beyond lesson 18: process.oomScoreAdj] /proc/PID/oom_score_adj (proc(5)): how
+	# readily the OOM killer picks this process and all it starts.
+	echo {{ n }} >/proc/self/oom_score_adj
+{%- when None %}
+{%- endmatch %}
 {%- if !stdin && !terminal %}
 	# Without -i the command reads nothing: stdin is /dev/null, as in gocker run (and the
 	# lesson's exec.Cmd, whose Stdin stays nil without -it).
@@ -602,7 +609,7 @@ child() {
 {%- if m.new_group %}
 {%- if !m.dev_open %}
 {% endif %}
-{{ m.indent }}# {% if m.target != std::path::Path::new("/proc") %}[beyond lesson 18: {% if m.why.contains("(-v)") %}-v{% else if m.why.contains("(the default root)") %}no --rootfs{% else %}Docker's default{% endif %}] {% endif %}{{ m.why }}
+{{ m.indent }}# {% if m.target != std::path::Path::new("/proc") %}[beyond lesson 18: {% if m.why.contains("(-v)") %}-v{% else if m.why.contains("(the default root)") %}no --rootfs{% else if m.why.contains("config.json") %}config.json{% else %}Docker's default{% endif %}] {% endif %}{{ m.why }}
 {%- endif %}
 {{ m.indent }}{{ m.resolve }} {{ m.target|quote }}
 {%- if m.only_if %}
@@ -610,6 +617,12 @@ child() {
 {%- for c in m.calls %}
 {{ m.indent }}	mount{% for w in c %} {{ w|quote }}{% endfor %}
 {%- endfor %}
+{{ m.indent }}fi
+{%- else if let Some(mask) = m.mask %}
+{{ m.indent }}if [ -d "$t" ]; then
+{{ m.indent }}	mount{% for w in mask[0] %} {{ w|quote }}{% endfor %}
+{{ m.indent }}elif [ -e "$t" ]; then
+{{ m.indent }}	mount{% for w in mask[1] %} {{ w|quote }}{% endfor %}
 {{ m.indent }}fi
 {%- else %}
 {%- match m.symlink %}
@@ -704,6 +717,14 @@ inside() {
 	cd {{ dir|quote }}
 {%- when None %}
 {%- endmatch %}
+{%- if readonly_root %}
+
+	# [beyond lesson 18: root.readonly] mount(2) MS_REMOUNT|MS_BIND|MS_RDONLY on /: the
+	# root read-only, once every mount point and the working directory are made (runc's
+	# order); the mounts on it keep their own flags. `command`: busybox's applet, not the
+	# host's mount(8) that child() named, which is out of reach now.
+	command mount -o remount,bind,ro /
+{%- endif %}
 {%- if !cgroups.is_empty() %}
 	# write(2) "0" to cgroup.procs: this process, the container's PID 1, joins its cgroup
 	# (the lesson's Apply wrote the pid to tasks after cmd.Start: a race).

@@ -9,6 +9,7 @@
 #   tool:NAME       the tests (or parts) that need the program NAME
 #   feature:NAME    the tests that need a kernel feature NAME (the message names it)
 #   vm              the cgroup-v2 VM lane (GOCKER_SKIP_VM=1 is the same)
+#   oci             the OCI engine lanes (podman, containerd, runtime-tools conformance)
 #   TEST_NAME       whatever that one test lacks (by its function name)
 # e.g. as a user: GOCKER_SKIP=root,vm bash tests/all.sh
 # An empty GOCKER_PROPTEST_SEED (no property cases) counts as a skip too. Every skip is
@@ -40,6 +41,15 @@ command -v file >/dev/null 2>&1 || need_pkgs+=(file)
 if ! skip_asked vm; then
   command -v qemu-system-x86_64 >/dev/null 2>&1 || need_pkgs+=(qemu-system-x86)
 fi
+# The OCI lanes (tests/oci): the engines that drive gocker, runc for the baseline, and Go
+# to build the vendored runtime-tools suite.
+if ! skip_asked oci; then
+  command -v podman >/dev/null 2>&1 || need_pkgs+=(podman)
+  command -v ctr >/dev/null 2>&1 || need_pkgs+=(containerd)
+  command -v runc >/dev/null 2>&1 || need_pkgs+=(runc)
+  command -v go >/dev/null 2>&1 || need_pkgs+=(golang-go)
+  command -v script >/dev/null 2>&1 || need_pkgs+=(util-linux)
+fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "== installing: ${need_pkgs[*]}"
@@ -68,6 +78,20 @@ elif skip_asked tool:shellcheck; then
 else
   echo "shellcheck is not on PATH; to skip it, set GOCKER_SKIP=tool:shellcheck" >&2
   exit 1
+fi
+if skip_asked oci; then
+  echo "== SKIPPED the OCI lanes"
+  echo "OCI lanes: podman, containerd, conformance (oci): asked to skip" >>"$GOCKER_SKIP_LOG"
+else
+  # One run each, against the release gocker cargo test just built; the runtime-tools
+  # build is cached under target/.
+  gocker_bin=$(ls -t target/*/release/gocker | head -n1)
+  echo "== OCI: podman drives gocker"
+  bash tests/oci/podman.sh "$gocker_bin"
+  echo "== OCI: containerd drives gocker"
+  bash tests/oci/containerd.sh "$gocker_bin"
+  echo "== OCI: runtime-tools conformance, per program at least runc's baseline"
+  bash tests/oci/conformance.sh "$gocker_bin"
 fi
 if skip_asked vm; then
   echo "== SKIPPED the cgroup v2 VM lane"

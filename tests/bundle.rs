@@ -291,3 +291,301 @@ fn unsupported_fields_are_refused_before_anything_exists() {
     assert_eq!(out.status.code(), Some(125));
     assert!(stderr(&out).contains("--cpus"), "{}", stderr(&out));
 }
+
+#[test]
+fn masks_a_readonly_root_sysfs_and_mqueue_are_there_inside() {
+    let test = "masks_a_readonly_root_sysfs_and_mqueue_are_there_inside";
+    if !need_root(test) {
+        return;
+    }
+    // A file of /proc this kernel has (which ones depends on its configuration).
+    let file = ["/proc/keys", "/proc/timer_list", "/proc/kcore"]
+        .into_iter()
+        .find(|f| Path::new(f).exists())
+        .expect("a maskable /proc file");
+    let script = &format!(
+        "wc -c <{file}; ls -A /proc/acpi | wc -l; \
+        touch /proc/acpi/x 2>/dev/null || echo acpi-ro; \
+        touch /new 2>/dev/null || echo root-ro; echo ok > /dev/shm/f && cat /dev/shm/f; \
+        grep -E ' / | /sys | /dev/mqueue | /proc/acpi ' /proc/mounts | cut -d' ' -f2-4 | sort; \
+        ls /sys/kernel >/dev/null && echo sys"
+    );
+    let mut cfg = config(script);
+    cfg["root"]["readonly"] = json!(true);
+    cfg["linux"]["maskedPaths"] = json!([file, "/proc/acpi", "/proc/no-such-entry"]);
+    let m = cfg["mounts"].as_array_mut().unwrap();
+    m.push(
+        json!({"destination": "/sys", "type": "sysfs", "source": "sysfs",
+        "options": ["nosuid", "noexec", "nodev", "ro"]}),
+    );
+    m.push(
+        json!({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+        "options": ["nosuid", "noexec", "nodev"]}),
+    );
+    let b = Bundle::new(&cfg);
+    // The workdir must exist in a read-only root (runc makes it before the remount too).
+    std::fs::create_dir(b.rootfs().join("work")).unwrap();
+    let host = HostSnapshot::take();
+    let out = b.run();
+    host.assert_unchanged("masks");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let got = stdout(&out);
+    let has_acpi = Path::new("/proc/acpi").is_dir();
+    let mut want = String::from("0\n0\n");
+    if has_acpi {
+        want.push_str("acpi-ro\n");
+    }
+    want.push_str("root-ro\nok\n");
+    let mut lines = vec![
+        "/ ext4 ro".to_string(),
+        "/dev/mqueue mqueue rw,nosuid,nodev,noexec,relatime".into(),
+        "/sys sysfs ro,nosuid,nodev,noexec,relatime".into(),
+    ];
+    if has_acpi {
+        lines.push("/proc/acpi tmpfs ro,relatime".into());
+    }
+    // The root's filesystem is the host's for the temp dir: compare all but its type.
+    let got_mounts: Vec<String> = got
+        .lines()
+        .skip(want.lines().count())
+        .take(lines.len())
+        .map(|l| {
+            if l.starts_with("/ ") {
+                let f: Vec<&str> = l.split(' ').collect();
+                format!("/ ext4 {}", &f[2][..2])
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    lines.sort();
+    assert!(
+        got.starts_with(&want),
+        "got:\n{got}\nstderr: {}",
+        stderr(&out)
+    );
+    assert_eq!(got_mounts, lines, "got:\n{got}");
+    assert!(got.ends_with("sys\n"), "got:\n{got}");
+    assert!(!b.rootfs().join("new").exists());
+}
+
+/// `/gocker/NAME` in cgroup paths made comparable: `run --bundle` names the cgroup after
+/// the bundle's id, the script after its own pid.
+fn normalize(text: &str) -> String {
+    text.lines()
+        .map(|l| match l.find("/gocker/") {
+            Some(i) => format!("{}/gocker/ID", &l[..i]),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
+    let test = "emit_script_bundle_and_run_bundle_agree_on_every_probe";
+    if !need_root(test) {
+        return;
+    }
+    let probes: &[(&str, &str)] = &[
+        ("user", "id -u; id -g"),
+        ("oom score", "cat /proc/self/oom_score_adj"),
+        ("hostname", "hostname"),
+        ("pid 1", "echo $$"),
+        ("mounts", "cat /proc/mounts"),
+        ("dev", "ls -l /dev | cut -c1-10,35-"),
+        (
+            "capabilities",
+            "grep -E '^(Cap|NoNewPrivs)' /proc/self/status",
+        ),
+        ("environment", "env | sort"),
+        ("workdir", "pwd"),
+        (
+            "cgroup",
+            "grep -E ':(pids|memory|cpu[a-z,]*):' /proc/self/cgroup | sort",
+        ),
+        // pids.max is 6: this shell, an inner one and four sleeps; the inner shell dies
+        // at the fork that fails. Globbing and `set` are the shell's own, so counting
+        // what is left (this shell and the sleeps) costs no process.
+        (
+            "pids limit",
+            "sh -c 'for i in 1 2 3 4 5 6 7 8 9; do sleep 5 & done' 2>/dev/null; \
+             set -- /proc/[0-9]*; kill -9 -1; echo $#",
+        ),
+        (
+            "read-only /proc/sys",
+            "echo 1 > /proc/sys/vm/overcommit_memory || echo refused",
+        ),
+        ("exit status", "exit 9"),
+        ("not found", "exec no-such-command"),
+    ];
+    let mut cfg = config("");
+    cfg["process"].as_object_mut().unwrap().remove("rlimits");
+    cfg["process"]["oomScoreAdj"] = json!(300);
+    cfg["linux"]["maskedPaths"] = json!(["/proc/keys", "/proc/acpi"]);
+    cfg["linux"]["resources"] = json!({
+        "devices": [{"allow": false, "access": "rwm"}],
+        "cpu": {"quota": 50000, "period": 100000},
+        "memory": {"limit": 67108864},
+        "pids": {"limit": 6}
+    });
+    let b = Bundle::new(&cfg);
+    std::fs::create_dir(b.rootfs().join("work")).unwrap();
+    let shells: Vec<&str> = ["dash", "bash"]
+        .into_iter()
+        .filter(|s| tool(s, test).is_some())
+        .collect();
+    let script = b.path().join("container.sh");
+    let mut failures = Vec::new();
+    for (name, probe) in probes {
+        let mut cfg = cfg.clone();
+        cfg["process"]["args"] = json!(["sh", "-c", probe]);
+        b.write(&cfg);
+        let host = HostSnapshot::take();
+        let native = b.run();
+        host.assert_unchanged(name);
+        let native = (native.status.code(), normalize(&stdout(&native)));
+        // What run must show, so that both cannot agree by failing alike.
+        let want: Option<(i32, &str)> = match *name {
+            "user" => Some((0, "0\n0")),
+            "oom score" => Some((0, "300")),
+            "hostname" => Some((0, "bundled")),
+            "pid 1" => Some((0, "1")),
+            "workdir" => Some((0, "/work")),
+            "pids limit" => Some((0, "5")),
+            "read-only /proc/sys" => Some((0, "refused")),
+            "exit status" => Some((9, "")),
+            "not found" => Some((127, "")),
+            _ => None,
+        };
+        if let Some((code, out)) = want {
+            assert_eq!(
+                native,
+                (Some(code), out.to_string()),
+                "{name}: run --bundle"
+            );
+        }
+        for needle in match *name {
+            "capabilities" => &["CapBnd:\t0000000000000421", "NoNewPrivs:\t1"][..],
+            "mounts" => &[" /proc/sys proc ro", "shm /dev/shm tmpfs "][..],
+            "cgroup" => &[":pids:/gocker/ID", ":memory:/gocker/ID"][..],
+            "environment" => &["GREETING=hello world\nPATH=/bin:/usr/bin\nPWD=/work"][..],
+            _ => &[][..],
+        } {
+            assert!(
+                native.1.contains(needle),
+                "{name}: {native:?} lacks {needle:?}"
+            );
+        }
+        emit_to(
+            &[b.path().join("").into_os_string()].iter().fold(
+                vec!["--bundle".into()],
+                |mut v, p| {
+                    v.push(p.clone());
+                    v
+                },
+            ),
+            &script,
+        );
+        for shell in &shells {
+            let out = Command::new(shell)
+                .arg(&script)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            host.assert_unchanged(name);
+            let got = (out.status.code(), normalize(&stdout(&out)));
+            if got != native {
+                failures.push(format!(
+                    "{name} under {shell}:\n  run:    {native:?}\n  script: {got:?} ({})",
+                    stderr(&out)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_command_runs_as_the_configs_user_with_its_oom_score() {
+    let test = "the_command_runs_as_the_configs_user_with_its_oom_score";
+    if !need_root(test) {
+        return;
+    }
+    let mut cfg = config(
+        "id -u; id -g; id -G; cat /proc/self/oom_score_adj; \
+         grep -E '^Cap(Prm|Eff|Bnd)' /proc/self/status; touch /work/f 2>/dev/null || echo denied",
+    );
+    cfg["process"]["user"] = json!({"uid": 1000, "gid": 1000, "additionalGids": [5, 20]});
+    cfg["process"]["oomScoreAdj"] = json!(500);
+    cfg["process"].as_object_mut().unwrap().remove("rlimits");
+    let b = Bundle::new(&cfg);
+    let out = b.run();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Not root any more: the kept set bounds it, but execve gave a non-root command none
+    // (no ambient set), as under runc; the root-owned workdir is not its to write.
+    assert_eq!(
+        stdout(&out),
+        "1000\n1000\n1000 5 20\n500\n\
+         CapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000421\n\
+         denied\n"
+    );
+    // The script cannot switch users, and says so rather than run as root.
+    let out = gocker()
+        .args(["emit-script", "--bundle"])
+        .arg(b.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    assert!(stderr(&out).contains("another user"), "{}", stderr(&out));
+}
+
+#[test]
+fn cgroups_path_places_the_cgroup() {
+    let test = "cgroups_path_places_the_cgroup";
+    if !need_root(test) {
+        return;
+    }
+    let mut cfg = config("grep -E ':pids:' /proc/self/cgroup");
+    cfg["linux"]["resources"] = json!({
+        "devices": [{"allow": false, "access": "rwm"}],
+        "pids": {"limit": 12}
+    });
+    let b = Bundle::new(&cfg);
+    let parent = format!("{}-parent", b.id);
+    cfg["linux"]["cgroupsPath"] = json!(format!("/{parent}/../{parent}/leaf"));
+    b.write(&cfg);
+    let pids = hierarchy_of("pids").expect("a pids hierarchy");
+    let out = b.run();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // From the host's pid namespace and without a cgroup namespace, the full path.
+    assert!(
+        stdout(&out)
+            .trim_end()
+            .ends_with(&format!(":/{parent}/leaf")),
+        "{}",
+        stdout(&out)
+    );
+    let dir = pids.mount.join(&parent);
+    assert!(!dir.join("leaf").exists(), "the leaf is removed");
+    // Its parents stay, as under runc; this test made them, so it removes them.
+    for h in cgroup_hierarchies() {
+        let _ = std::fs::remove_dir(h.mount.join(&parent));
+    }
+    // While it runs, the limit is in the leaf.
+    cfg["process"]["args"] = json!(["sleep", "30"]);
+    b.write(&cfg);
+    let mut child = b.command().spawn().unwrap();
+    let max = wait_for("pids.max in the cgroupsPath leaf", || {
+        std::fs::read_to_string(dir.join("leaf/pids.max")).ok()
+    });
+    let pid1 = wait_for("the container", || children(child.id()).first().copied());
+    let _ = Command::new("kill")
+        .args(["-KILL", &pid1.to_string()])
+        .status();
+    child.wait().unwrap();
+    assert_eq!(max, "12\n");
+    for h in cgroup_hierarchies() {
+        let _ = std::fs::remove_dir(h.mount.join(&parent));
+    }
+}

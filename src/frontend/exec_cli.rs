@@ -252,6 +252,9 @@ impl ExecArgs {
                 cwd,
                 terminal: self.tty,
                 stdin: self.interactive,
+                // exec's user is ExecOptions::user; these two are the init's.
+                user: Default::default(),
+                oom_score_adj: None,
             },
             detach: false,
             pid_file: None,
@@ -426,6 +429,9 @@ fn process_json(text: &[u8], spec: &ContainerSpec) -> Result<ExecOptions> {
             terminal: p.terminal,
             // The engine's pipes (or the console socket's terminal) are the process's.
             stdin: true,
+            // exec's user is ExecOptions::user; these two are the init's.
+            user: Default::default(),
+            oom_score_adj: None,
         },
         detach: false,
         pid_file: None,

@@ -17,7 +17,7 @@ use crate::sys::ms;
 use anyhow::{Context, Result};
 use oci_spec::runtime as oci;
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Read BUNDLE/config.json into the model. `id` names the container (and its cgroup unless
 /// cgroupsPath says otherwise). Unsupported fields that matter are refused (125, one line).
@@ -223,14 +223,12 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
         .root()
         .as_ref()
         .map_or_else(|| refuse("root", "missing"), Ok)?;
-    if root.readonly() == Some(true) {
-        refuse::<()>("root.readonly", "a read-only root is not supported yet")?;
-    }
     let root_path = if root.path().is_absolute() {
         root.path().clone()
     } else {
         bundle.join(root.path())
     };
+    let readonly_root = root.readonly() == Some(true);
     let root = Root::Dir(validate_rootfs(&root_path)?);
     let p = c.process().as_ref().map_or_else(
         || refuse("process", "missing (gocker runs one process)"),
@@ -294,10 +292,17 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
             why: "readonlyPaths (config.json)".into(),
         });
     }
-    unsupported(
-        "linux.maskedPaths",
-        linux.masked_paths().as_ref().is_some_and(|v| !v.is_empty()),
-    )?;
+    for p in linux.masked_paths().clone().unwrap_or_default() {
+        let target = container_path(p.as_ref(), "config.json: linux.maskedPaths")?;
+        mounts.push(Mount {
+            kind: MountKind::Mask,
+            target,
+            flags: 0,
+            optional: true,
+            dev: false,
+            why: "maskedPaths (config.json)".into(),
+        });
+    }
     let limits = limits(&linux)?;
     let confinement = Confinement {
         seccomp: false,
@@ -309,6 +314,7 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
     Ok(ContainerSpec {
         id: id.to_owned(),
         root,
+        readonly_root,
         process,
         hostname,
         namespaces,
@@ -318,7 +324,78 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
         capabilities,
         no_new_privs,
         rlimits,
+        cgroup_path: cgroup_path(&linux)?,
     })
+}
+
+/// cgroupsPath as runc reads it on cgroupfs: an absolute path from each hierarchy's root;
+/// a relative one from gocker's own cgroup (the same in every hierarchy it uses, or
+/// refused). `..` never climbs above the root (runc's CleanPath).
+fn cgroup_path(linux: &oci::Linux) -> Result<Option<PathBuf>> {
+    let Some(p) = linux.cgroups_path() else {
+        return Ok(None);
+    };
+    let field = "linux.cgroupsPath";
+    let s = p.to_string_lossy();
+    if s.contains(':') {
+        refuse::<()>(
+            field,
+            format!("{s}: a systemd slice:prefix:name path; gocker manages cgroupfs only"),
+        )?;
+    }
+    let clean = |p: &Path| -> PathBuf {
+        let mut out = PathBuf::new();
+        for c in p.components() {
+            match c {
+                std::path::Component::Normal(n) => out.push(n),
+                std::path::Component::ParentDir => {
+                    out.pop();
+                }
+                _ => {}
+            }
+        }
+        out
+    };
+    let rel = if p.is_absolute() {
+        clean(p)
+    } else {
+        let own = own_cgroup()?;
+        clean(&own.join(clean(p)))
+    };
+    if rel.as_os_str().is_empty() {
+        refuse::<()>(field, format!("{s}: names the root cgroup"))?;
+    }
+    crate::spec::no_nul(rel.as_os_str(), "config.json: linux.cgroupsPath")?;
+    Ok(Some(rel))
+}
+
+/// gocker's own cgroup, from /proc/self/cgroup: the v2 line, or the v1 hierarchies of
+/// the controllers gocker uses when they all agree.
+fn own_cgroup() -> Result<PathBuf> {
+    let text = std::fs::read_to_string("/proc/self/cgroup").context("read /proc/self/cgroup")?;
+    let mut paths = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        let mut f = line.splitn(3, ':');
+        let (_, ctrl, path) = (f.next(), f.next().unwrap_or(""), f.next().unwrap_or(""));
+        let used = ctrl
+            .split(',')
+            .any(|c| ["cpu", "memory", "pids", "devices"].contains(&c));
+        if used {
+            paths.insert(path.to_owned());
+        }
+    }
+    if paths.is_empty()
+        && let Some(v2) = text.lines().find_map(|l| l.strip_prefix("0::"))
+    {
+        paths.insert(v2.to_owned());
+    }
+    match paths.len() {
+        1 => Ok(PathBuf::from(paths.into_iter().next().unwrap_or_default())),
+        _ => fail(
+            Failure::Usage,
+            "config.json: linux.cgroupsPath: relative, but gocker is in different cgroups per controller: give an absolute path",
+        ),
+    }
 }
 
 fn host_hostname() -> Result<String> {
@@ -356,20 +433,15 @@ fn process(p: &oci::Process) -> Result<Process> {
     let cwd = container_path(p.cwd().as_os_str(), "config.json: process.cwd")?;
     unsupported("process.commandLine", p.command_line().is_some())?;
     let u = p.user();
-    if u.uid() != 0 || u.gid() != 0 {
-        refuse::<()>(
-            "process.user",
-            format!(
-                "uid {} gid {}: only root (0:0) is supported yet",
-                u.uid(),
-                u.gid()
-            ),
-        )?;
-    }
     unsupported(
-        "process.user.additionalGids",
-        u.additional_gids().as_ref().is_some_and(|g| !g.is_empty()),
+        "process.user.username",
+        u.username().as_ref().is_some_and(|n| !n.is_empty()),
     )?;
+    let user = crate::spec::User {
+        uid: u.uid(),
+        gid: u.gid(),
+        additional_gids: u.additional_gids().clone().unwrap_or_default(),
+    };
     // 0022 is what gocker's caller has anyway in every engine seen; another would change
     // the modes of files the container makes.
     if let Some(m) = u.umask()
@@ -380,7 +452,13 @@ fn process(p: &oci::Process) -> Result<Process> {
             format!("{m:#o}: only 022 is supported"),
         )?;
     }
-    unsupported("process.oomScoreAdj", p.oom_score_adj().is_some())?;
+    let oom_score_adj = match p.oom_score_adj() {
+        Some(n) if !(-1000..=1000).contains(&n) => refuse(
+            "process.oomScoreAdj",
+            format!("{n}: must be from -1000 to 1000"),
+        )?,
+        n => n,
+    };
     unsupported(
         "process.apparmorProfile",
         p.apparmor_profile().as_ref().is_some_and(|s| !s.is_empty()),
@@ -400,6 +478,8 @@ fn process(p: &oci::Process) -> Result<Process> {
         terminal,
         // An OCI runtime hands the container the stdio it was given (runc does).
         stdin: true,
+        user,
+        oom_score_adj,
     })
 }
 
@@ -645,7 +725,7 @@ fn mount(i: usize, m: &oci::Mount, bundle: &Path) -> Result<Vec<Mount>> {
         }]);
     }
     match typ {
-        "proc" | "tmpfs" | "devpts" => {}
+        "proc" | "tmpfs" | "devpts" | "sysfs" | "mqueue" => {}
         "" => refuse(&field, "no type")?,
         other => refuse(&field, format!("type {other} is not supported yet"))?,
     }
@@ -829,7 +909,6 @@ fn other_linux_fields(linux: &oci::Linux) -> Result<()> {
             linux.gid_mappings().as_ref().is_some_and(|v| !v.is_empty()),
         ),
         ("sysctl", nonempty_map(linux.sysctl())),
-        ("cgroupsPath", linux.cgroups_path().is_some()),
         (
             "devices",
             linux.devices().as_ref().is_some_and(|v| !v.is_empty()),

@@ -9,7 +9,7 @@ mod signals;
 mod templates;
 
 use crate::host::Roots;
-use crate::runtime::{control, create};
+use crate::runtime::{control, create, hooks};
 use crate::state::{self, Record, Status, Store};
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
@@ -161,6 +161,13 @@ fn run(global: &GlobalArgs, cmd: OciCommand, roots: &Roots) -> Result<i32> {
             let entry = store.open_entry(&a.id)?;
             let mut record = entry.load()?;
             create::start(&entry, &mut record)?;
+            let hooks = saved_hooks(entry.dir());
+            drop(entry);
+            if let Err(e) =
+                hooks::run_all("poststart", &hooks.poststart, &control::state_json(&record))
+            {
+                log_warning(global, &crate::error::one_line(&e));
+            }
             Ok(0)
         }
         OciCommand::State(a) => {
@@ -183,7 +190,14 @@ fn run(global: &GlobalArgs, cmd: OciCommand, roots: &Roots) -> Result<i32> {
                 Err(e) => return Err(e),
             };
             let record = entry.load()?;
+            let hooks = saved_hooks(entry.dir());
             control::delete(entry, &record, a.force)?;
+            let mut state = control::state_json(&record);
+            state["status"] = "stopped".into();
+            state["pid"] = 0.into();
+            if let Err(e) = hooks::run_all("poststop", &hooks.poststop, &state) {
+                log_warning(global, &crate::error::one_line(&e));
+            }
             Ok(0)
         }
         OciCommand::Ps(a) => {
@@ -225,6 +239,7 @@ fn create_cmd(global: &GlobalArgs, a: &CreateArgs, roots: &Roots) -> Result<i32>
     let bundle = std::fs::canonicalize(&a.bundle)
         .with_context(|| format!("bundle {}", a.bundle.display()))?;
     let spec = crate::frontend::oci::load_bundle(&bundle, &a.id)?;
+    let hooks = crate::frontend::oci::load_hooks(&bundle)?;
     let annotations = templates::annotations(&bundle);
     let store = Store::open(&global.root)?;
     let entry = store.create(&a.id)?;
@@ -245,10 +260,19 @@ fn create_cmd(global: &GlobalArgs, a: &CreateArgs, roots: &Roots) -> Result<i32>
         };
         // Saved before the pid file: an engine that reads the pid file may call
         // `state` at once.
-        if let Err(e) = entry.save(&record).and_then(|()| match &a.pid_file {
-            Some(f) => write_pid_file(f, created.pid),
-            None => Ok(()),
-        }) {
+        let saved = entry
+            .save(&record)
+            .and_then(|()| save_hooks(entry.dir(), &hooks))
+            .and_then(|()| {
+                let state = control::state_json(&record);
+                hooks::run_all("prestart", &hooks.prestart, &state)?;
+                hooks::run_all("createRuntime", &hooks.create_runtime, &state)
+            })
+            .and_then(|()| match &a.pid_file {
+                Some(f) => write_pid_file(f, created.pid),
+                None => Ok(()),
+            });
+        if let Err(e) = saved {
             let _ = sys_kill_and_forget(&record);
             return Err(e);
         }
@@ -258,6 +282,26 @@ fn create_cmd(global: &GlobalArgs, a: &CreateArgs, roots: &Roots) -> Result<i32>
         let _ = entry.remove();
     }
     made.map(|()| 0)
+}
+
+const HOOKS_FILE: &str = "hooks.json";
+
+/// The hooks `start` and `delete` run, kept in the state directory: the bundle may be
+/// gone by then (the engines remove it before the last delete).
+fn save_hooks(dir: &Path, hooks: &crate::spec::Hooks) -> Result<()> {
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    let path = dir.join(HOOKS_FILE);
+    std::fs::write(&path, serde_json::to_vec(hooks).context("encode hooks")?)
+        .with_context(|| format!("write {}", path.display()))
+}
+
+fn saved_hooks(dir: &Path) -> crate::spec::Hooks {
+    std::fs::read(dir.join(HOOKS_FILE))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
 }
 
 /// A create that failed after its init exists: the init and its cgroup go too.
@@ -337,20 +381,30 @@ fn print(text: &str) -> Result<i32> {
     Ok(0)
 }
 
+/// A warning (a failed poststart or poststop hook) goes to `--log` only: the command
+/// succeeded, so stderr stays empty.
+fn log_warning(global: &GlobalArgs, msg: &str) {
+    log_line(global, "warning", msg);
+}
+
+pub(crate) fn log_error(global: &GlobalArgs, msg: &str) {
+    log_line(global, "error", msg);
+}
+
 /// Append one line for `msg` to `--log`. A log whose directory is gone (the engine's
 /// cleanup removed the bundle first) is not an error: the message still reaches stderr.
-pub(crate) fn log_error(global: &GlobalArgs, msg: &str) {
+fn log_line(global: &GlobalArgs, level: &str, msg: &str) {
     let Some(path) = &global.log else {
         return;
     };
     let time = state::rfc3339_utc_now();
     let line = match global.log_format {
         LogFormat::Json => {
-            let mut l = serde_json::json!({"level": "error", "msg": msg, "time": time}).to_string();
+            let mut l = serde_json::json!({"level": level, "msg": msg, "time": time}).to_string();
             l.push('\n');
             l
         }
-        LogFormat::Text => format!("time={time:?} level=error msg={msg:?}\n"),
+        LogFormat::Text => format!("time={time:?} level={level} msg={msg:?}\n"),
     };
     if let Ok(mut f) = std::fs::OpenOptions::new()
         .append(true)

@@ -75,6 +75,11 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
         })
         .collect::<Result<Vec<_>>>()?;
     new_session()?;
+    if let Some(n) = spec.process.oom_score_adj {
+        // Inherited by every process the command starts (proc(5)).
+        std::fs::write("/proc/self/oom_score_adj", n.to_string())
+            .with_context(|| format!("write {n} to /proc/self/oom_score_adj"))?;
+    }
     if !spec.process.stdin && !spec.process.terminal {
         let null = sys::open(Path::new("/dev/null"), libc::O_RDONLY).context("open /dev/null")?;
         sys::dup2(null.as_raw_fd(), 0).context("connect stdin to /dev/null")?;
@@ -101,10 +106,20 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     sys::sethostname(&spec.hostname).with_context(|| format!("sethostname {}", spec.hostname))?;
     crate::trace::step(6, || format!("sethostname({:?})", spec.hostname));
     enter_workdir(&spec.process.cwd)?;
+    if spec.readonly_root {
+        // After the workdir is made, as runc orders it; the mounts on / keep their flags.
+        sys::mount(
+            None,
+            Path::new("/"),
+            None,
+            ms::REMOUNT | ms::BIND | ms::RDONLY,
+            None,
+        )
+        .context("remount / read-only (root.readonly)")?;
+    }
     let command = resolve_command(&spec.process)?;
     drop(root);
     set_rlimits(&spec.rlimits)?;
-    drop_privileges(spec.capabilities, spec.no_new_privs)?;
     // The parent brings up lo meanwhile (see runtime::start_and_wait); the command may
     // use it from its first instruction.
     if !ends.wait_parent_ready() {
@@ -116,14 +131,16 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
         .zip(s.join)
         .map(|(dir, (_, file))| (dir, file.as_path()))
         .collect();
+    // The init joins before it drops privileges: a user other than root could not
+    // write the cgroup's file. (join_and_exec then has nothing left to join.)
+    join_cgroups(&join)?;
+    drop_privileges_as(
+        spec.capabilities,
+        spec.no_new_privs,
+        Some(&spec.process.user),
+    )?;
     let gate = gate.as_ref().map(|g| (g, ends));
-    Err(join_and_exec(
-        &join,
-        s.signal_mask,
-        gate,
-        s.seccomp,
-        &command,
-    ))
+    Err(join_and_exec(&[], s.signal_mask, gate, s.seccomp, &command))
 }
 
 /// A command found and ready for execve(2): its path, argv and environment.
@@ -180,14 +197,7 @@ fn try_join_and_exec(
     seccomp: Option<&seccompiler::BpfProgram>,
     command: &Command,
 ) -> Result<Never> {
-    for (dir, file) in join {
-        sys::openat(dir, file, libc::O_WRONLY)
-            .and_then(|f| sys::write_all(f.as_raw_fd(), b"0"))
-            .with_context(|| {
-                format!("join the container's cgroup: write 0 to {}", file.display())
-            })?;
-    }
-    crate::trace::step_if(7, crate::trace::cgroup_joined);
+    join_cgroups(join)?;
     sys::restore_sigpipe();
     sys::set_signal_mask(signal_mask).context("restore the signal mask")?;
     if let Some((gate, ends)) = gate {
@@ -214,6 +224,23 @@ fn try_join_and_exec(
         Failure::CannotInvoke
     };
     Err(failure.with(format!("exec {name}: {reason}")))
+}
+
+/// Into the container's cgroup (each `(dir, file)`: write 0 to `file` under the open
+/// `dir`): from here on, the limits hold.
+fn join_cgroups(join: &[(&OwnedFd, &Path)]) -> Result<()> {
+    if join.is_empty() {
+        return Ok(());
+    }
+    for (dir, file) in join {
+        sys::openat(dir, file, libc::O_WRONLY)
+            .and_then(|f| sys::write_all(f.as_raw_fd(), b"0"))
+            .with_context(|| {
+                format!("join the container's cgroup: write 0 to {}", file.display())
+            })?;
+    }
+    crate::trace::step_if(7, crate::trace::cgroup_joined);
+    Ok(())
 }
 
 /// `create`'s init, all built: outlive `gocker create` (its parent) from here on, tell it
@@ -383,6 +410,16 @@ pub(super) fn resolve_command(p: &Process) -> Result<Command> {
 /// Cut the capabilities to `kept` (bounding, effective, permitted; inheritable and
 /// ambient emptied) and set `no_new_privs`: the init's and every exec'd process's.
 pub(super) fn drop_privileges(kept: crate::spec::CapSet, no_new_privs: bool) -> Result<()> {
+    drop_privileges_as(kept, no_new_privs, None)
+}
+
+/// `drop_privileges`, switching to `user` (process.user) between the bounding set and
+/// the other sets, as runc does.
+pub(super) fn drop_privileges_as(
+    kept: crate::spec::CapSet,
+    no_new_privs: bool,
+    user: Option<&crate::spec::User>,
+) -> Result<()> {
     // Capabilities this kernel does not know make PR_CAPBSET_DROP fail with EINVAL:
     // that is where the list ends (no need to read /proc/sys/kernel/cap_last_cap).
     for cap in kept.dropped(63) {
@@ -395,6 +432,19 @@ pub(super) fn drop_privileges(kept: crate::spec::CapSet, no_new_privs: bool) -> 
     // The bounding set limits what execve grants, but not what the inheritable and
     // ambient sets carry through it: a caller holding inheritable CAP_SYS_ADMIN would hand
     // it on. Both are emptied, and effective/permitted cut to the kept set.
+    if let Some(user) = user.filter(|u| !u.is_root()) {
+        // Keep the permitted set across the change of uid, so that the sets below can
+        // still be set; a command run by a user other than root then loses them at
+        // execve, as under runc (no ambient set).
+        sys::set_keep_caps(true).context("prctl PR_SET_KEEPCAPS")?;
+        sys::set_user(user.uid, user.gid, &user.additional_gids).with_context(|| {
+            format!(
+                "switch to uid {} gid {} groups {:?}",
+                user.uid, user.gid, user.additional_gids
+            )
+        })?;
+        sys::set_keep_caps(false).context("prctl PR_SET_KEEPCAPS")?;
+    }
     sys::clear_ambient_caps().context("clear the ambient capabilities")?;
     sys::set_caps(kept.0, kept.0, 0).context("set the capability sets (capset)")?;
     if no_new_privs {

@@ -57,12 +57,13 @@ pub fn create(
         None => CgroupHost::probe(&roots.cgroup),
     };
     let surface = Surface::prepare(spec, cg_host.as_ref())?;
-    let id = spec.id.as_str();
+    // gocker/<id>, or where the bundle's cgroupsPath puts it.
+    let leaf = spec.cgroup_leaf();
     let mut cgroup = match &cg_host {
         Some(h) if h.version() == Version::V2 => Some(Cgroup::create(
             h.version(),
             &h.root,
-            id,
+            &leaf,
             &spec.limits,
             spec.confinement.devices,
         )?),
@@ -79,7 +80,7 @@ pub fn create(
         roots,
         &staging,
         cg_host.as_ref(),
-        id,
+        &leaf,
         &mut cgroup,
         &surface,
         Some(&fifo),
@@ -97,7 +98,7 @@ pub fn create(
     if let Some(h) = cg_host.as_ref().filter(|h| h.version() == Version::V1) {
         let freezer = h.root.join("freezer");
         if freezer.join("cgroup.procs").exists() {
-            let dir = freezer.join(crate::cgroup::PARENT).join(id);
+            let dir = freezer.join(&leaf);
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("create cgroup {}", dir.display()))?;
             dirs.push(dir.clone());

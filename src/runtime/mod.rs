@@ -10,6 +10,7 @@ mod child;
 pub mod control;
 pub mod create;
 pub mod exec;
+pub mod hooks;
 pub(crate) mod newroot;
 mod parent;
 
@@ -49,7 +50,9 @@ pub fn preflight(spec: &ContainerSpec, roots: &Roots) -> Result<Option<CgroupHos
 pub fn run(spec: &ContainerSpec, roots: &Roots) -> Result<i32> {
     let cg_host = preflight(spec, roots)?;
     let surface = Surface::prepare(spec, cg_host.as_ref())?;
-    let id = spec.id.as_str();
+    // gocker/<id>, or where an OCI bundle's cgroupsPath puts it.
+    let leaf = spec.cgroup_leaf();
+    let id = leaf.as_path();
     // v2: the cgroup must exist before clone, which starts the child in it. v1: the
     // parent makes it after clone, while the child builds its root (see start_and_wait).
     let mut cgroup = match &cg_host {
@@ -102,7 +105,7 @@ fn start_and_wait(
     roots: &Roots,
     staging: Staging,
     cg_host: Option<&CgroupHost>,
-    id: &str,
+    id: &Path,
     cgroup: &mut Option<Cgroup>,
     surface: &Surface,
 ) -> Result<sys::WaitStatus> {
@@ -138,7 +141,7 @@ pub(crate) fn launch(
     roots: &Roots,
     staging: &Staging,
     cg_host: Option<&CgroupHost>,
-    id: &str,
+    leaf: &Path,
     cgroup: &mut Option<Cgroup>,
     surface: &Surface,
     gate: Option<&Path>,
@@ -183,7 +186,7 @@ pub(crate) fn launch(
                 h.version(),
                 &h.root,
                 &cgroup::controllers(&spec.limits, spec.confinement.devices),
-                id,
+                leaf,
             ),
             _ => Vec::new(),
         };
@@ -214,7 +217,7 @@ pub(crate) fn launch(
             *cgroup = Some(Cgroup::create(
                 h.version(),
                 &h.root,
-                id,
+                leaf,
                 &spec.limits,
                 spec.confinement.devices,
             )?);

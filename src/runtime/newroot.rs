@@ -251,6 +251,7 @@ impl NewRoot {
                 set_flags(&tree, per_mount).with_context(what)?;
                 sys::attach_mount(&tree, &at).with_context(what)
             }
+            Op::Mask { target } => self.mask(target),
             Op::Rebind {
                 target,
                 per_mount,
@@ -266,6 +267,38 @@ impl NewRoot {
                 sys::attach_mount(&tree, &at).with_context(what)
             }
         }
+    }
+
+    /// `Op::Mask`: the kind of what is there decides, as in runc's maskPath.
+    fn mask(&self, target: &Path) -> Result<()> {
+        let at = match self.resolve(target, 0, false) {
+            Err(e) if is_enoent(&e) => return Ok(()),
+            r => r.map_err(|e| self.refusal(target, e))?,
+        };
+        self.refuse_root(&at, target, "a mask")?;
+        let is_dir = sys::fstat(&at)
+            .with_context(|| format!("stat {}", self.show(target)))?
+            .2
+            == libc::S_IFDIR;
+        self.forget_parent();
+        let r = if is_dir {
+            sys::mount(
+                Some(Path::new("tmpfs")),
+                &sys::fd_path(&at),
+                Some("tmpfs"),
+                sys::ms::RDONLY,
+                None,
+            )
+        } else {
+            sys::mount(
+                Some(Path::new(crate::mounts::MASK_FILE)),
+                &sys::fd_path(&at),
+                None,
+                sys::ms::BIND,
+                None,
+            )
+        };
+        r.with_context(|| format!("mask {}", self.show(target)))
     }
 
     /// A mount changes what lies under a directory fd kept for making entries: drop it.
@@ -375,6 +408,9 @@ pub enum Op<'a> {
         optional: bool,
         why: &'a str,
     },
+    /// `target` hidden: an empty read-only tmpfs on a directory, the host's /dev/null
+    /// bound on anything else, nothing when it is missing (`MountKind::Mask`).
+    Mask { target: &'a Path },
     /// The tree at `target`, already inside the root, bound onto itself with new flags.
     Rebind {
         target: &'a Path,
@@ -426,6 +462,7 @@ impl<'a> Op<'a> {
                 per_mount: m.flags & PER_MOUNT,
                 optional: m.optional,
             },
+            MountKind::Mask => Op::Mask { target },
         }
     }
 }
@@ -536,6 +573,7 @@ mod tests {
                     "rebind {} {per_mount:#x} optional={optional}",
                     target.display()
                 ),
+                Op::Mask { target } => format!("mask {}", target.display()),
             });
             Ok(())
         }

@@ -34,6 +34,16 @@ pub(super) fn render_lang(
             "the script backend cannot set resource limits (rlimits): run the container with gocker run",
         ));
     }
+    if spec.cgroup_path.is_some() {
+        return Err(crate::error::Failure::Usage.with(
+            "the script backend names its cgroup gocker/<its pid>, not a bundle's cgroupsPath: run the container with gocker run",
+        ));
+    }
+    if !spec.process.user.is_root() {
+        return Err(crate::error::Failure::Usage.with(
+            "the script backend cannot run the command as another user (busybox's setpriv has no --reuid): run the container with gocker run",
+        ));
+    }
     let limits = cgroup::limit_files(&spec.limits, version);
     let controllers = cgroup::needed_controllers(&spec.limits);
     let cgroup_root = PathBuf::from(CGROUP_ROOT);
@@ -105,6 +115,7 @@ pub(super) fn render_lang(
             .map(|n| n.clone_flag_name())
             .collect::<Vec<_>>()
             .join("|"),
+        setup_caps: setup_caps(spec),
         no_new_privs: spec.no_new_privs,
         bounding_set: std::iter::once("-all".to_string())
             .chain(spec.capabilities.names().map(|name| format!("+{name}")))
@@ -117,6 +128,8 @@ pub(super) fn render_lang(
         terminal: spec.process.terminal,
         stdin: spec.process.stdin,
         cwd: (spec.process.cwd != Path::new("/")).then_some(spec.process.cwd.as_path()),
+        oom_score_adj: spec.process.oom_score_adj,
+        readonly_root: spec.readonly_root,
         search_path: search_path(&spec.process.env),
         env: &spec.process.env,
         argv: &spec.process.argv,
@@ -140,6 +153,26 @@ const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 /// sethostname need CAP_SYS_ADMIN; bringing up lo needs CAP_NET_ADMIN); the script carries
 /// them across in the inheritable set and clears them before the command runs.
 const SETUP_CAPS: [&str; 2] = ["sys_admin", "net_admin"];
+
+/// `SETUP_CAPS`, and mknod when the container's /dev is filled by mknod(1) but its kept
+/// set lacks CAP_MKNOD (an OCI bundle's may): gocker run makes the nodes before it drops
+/// any capability.
+fn setup_caps(spec: &ContainerSpec) -> Vec<&'static str> {
+    let mut v = SETUP_CAPS.to_vec();
+    let mknod = crate::security::CAP_NAMES
+        .iter()
+        .position(|n| *n == "mknod")
+        .unwrap_or(27) as u32;
+    if !spec.capabilities.contains(mknod)
+        && spec
+            .mounts
+            .iter()
+            .any(|m| matches!(m.kind, MountKind::Device { .. }))
+    {
+        v.push("mknod");
+    }
+    v
+}
 
 /// The shell variable that holds the container's cgroup directory for `c`: `cg` for the
 /// first of `controllers` on v1 and for the one directory on v2, so that v1 and v2 scripts
@@ -189,6 +222,9 @@ pub(super) struct Script<'a> {
     oom: Option<Oom>,
     namespaces: String,
     clone_flags: String,
+    /// The capabilities carried across the bounding set's cut for the setup steps
+    /// (`SETUP_CAPS`, and `CAP_MKNOD` when the kept set lacks it and nodes are made).
+    setup_caps: Vec<&'static str>,
     /// `setpriv --no-new-privs` (the spec's `no_new_privs`).
     no_new_privs: bool,
     bounding_set: String,
@@ -201,6 +237,10 @@ pub(super) struct Script<'a> {
     terminal: bool,
     stdin: bool,
     cwd: Option<&'a Path>,
+    /// Written to /proc/self/oom_score_adj by the container's PID 1, before its setup.
+    oom_score_adj: Option<i32>,
+    /// Remount `/` read-only after the working directory is made (OCI `root.readonly`).
+    readonly_root: bool,
     /// The PATH the command is looked up on: the container's.
     search_path: OsString,
     env: &'a [OsString],
@@ -227,7 +267,7 @@ impl Script<'_> {
     }
 
     fn setup_caps(&self, sign: &str) -> String {
-        SETUP_CAPS
+        self.setup_caps
             .iter()
             .map(|c| format!("{sign}{c}"))
             .collect::<Vec<_>>()
@@ -291,6 +331,9 @@ pub(super) struct MountStep {
     dev_close: bool,
     /// mount(8) argument lists, one per mount(2) call.
     calls: Vec<Vec<Word>>,
+    /// A mask (`MountKind::Mask`): the mount(8) words over a directory, and over
+    /// anything else; the script looks at what is there, as gocker run does.
+    mask: Option<[Vec<Word>; 2]>,
     /// The per-mount flags (`ro,nosuid,...`) a recursive bind gives every mount below its
     /// target too, as gocker run's mount_setattr(AT_RECURSIVE) does (`remount_below`).
     remount_below: Option<String>,
@@ -309,10 +352,11 @@ pub(super) fn mount_steps(mounts: &[Mount]) -> Vec<MountStep> {
             resolve: match m.kind {
                 MountKind::Fs { .. } => "fs_target",
                 MountKind::Bind { .. } => "volume_target",
-                MountKind::Rebind => "in_root",
+                MountKind::Rebind | MountKind::Mask => "in_root",
                 MountKind::Symlink { .. } | MountKind::Device { .. } => "new_entry",
             },
-            only_if: m.optional && !is_link,
+            // A mask skips a missing path by itself (it looks at what is there anyway).
+            only_if: m.optional && !is_link && m.kind != MountKind::Mask,
             mkdir: false,
             mkdir_parent: false,
             touch: false,
@@ -323,6 +367,7 @@ pub(super) fn mount_steps(mounts: &[Mount]) -> Vec<MountStep> {
             dev_open: m.dev && !prev_dev,
             dev_close: false,
             calls: m.calls().iter().map(mount_words).collect(),
+            mask: (m.kind == MountKind::Mask).then(|| m.mask_calls().each_ref().map(mount_words)),
             remount_below: match m.kind {
                 MountKind::Bind { .. } if m.flags & crate::sys::ms::REC != 0 => {
                     let names: Vec<&str> = crate::mounts::FLAG_NAMES

@@ -16,6 +16,8 @@ fn spec(id: &str) -> ContainerSpec {
             cwd: "/".into(),
             terminal: false,
             stdin: false,
+            user: Default::default(),
+            oom_score_adj: None,
         },
         hostname: "gocker".into(),
         namespaces: Namespace::LESSON.to_vec(),
@@ -25,6 +27,8 @@ fn spec(id: &str) -> ContainerSpec {
         capabilities: CapSet::DOCKER_DEFAULT,
         no_new_privs: true,
         rlimits: vec![],
+        readonly_root: false,
+        cgroup_path: None,
     }
 }
 

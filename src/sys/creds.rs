@@ -87,3 +87,27 @@ pub fn clear_ambient_caps() -> io::Result<()> {
     })
     .map(drop)
 }
+
+/// prctl(PR_SET_KEEPCAPS): whether the permitted set survives a change of uid from 0.
+pub fn set_keep_caps(keep: bool) -> io::Result<()> {
+    // SAFETY: PR_SET_KEEPCAPS takes 0 or 1 (prctl(2)).
+    check(unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, keep as libc::c_ulong, 0, 0, 0) }).map(drop)
+}
+
+/// setgroups(2), setresgid(2), setresuid(2) as raw system calls: they change this thread
+/// alone, where glibc's wrappers signal every thread of the process (a cloned child
+/// has just the one).
+pub fn set_user(uid: u32, gid: u32, groups: &[u32]) -> io::Result<()> {
+    // SAFETY: groups is a valid array of groups.len() gid_t (setgroups(2)).
+    check_long(unsafe {
+        libc::syscall(
+            libc::SYS_setgroups,
+            groups.len() as libc::size_t,
+            groups.as_ptr(),
+        )
+    })?;
+    // SAFETY: three gid_t values (setresgid(2)).
+    check_long(unsafe { libc::syscall(libc::SYS_setresgid, gid, gid, gid) })?;
+    // SAFETY: three uid_t values (setresuid(2)).
+    check_long(unsafe { libc::syscall(libc::SYS_setresuid, uid, uid, uid) }).map(drop)
+}

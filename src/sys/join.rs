@@ -185,14 +185,3 @@ pub fn set_keepcaps(keep: bool) -> io::Result<()> {
     // SAFETY: PR_SET_KEEPCAPS takes 0 or 1 (prctl(2)).
     check(unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, keep as libc::c_ulong, 0, 0, 0) }).map(drop)
 }
-
-/// Become `uid`:`gid` with exactly the supplementary groups `groups`: setgroups(2),
-/// then setresgid(2) and setresuid(2) (the group first, while we may still change it).
-pub fn set_user(uid: u32, gid: u32, groups: &[u32]) -> io::Result<()> {
-    // SAFETY: groups is a valid array of groups.len() gid_t (setgroups(2)).
-    check(unsafe { libc::setgroups(groups.len(), groups.as_ptr()) })?;
-    // SAFETY: setresgid takes plain ids (setresgid(2)).
-    check(unsafe { libc::setresgid(gid, gid, gid) })?;
-    // SAFETY: setresuid takes plain ids (setresuid(2)).
-    check(unsafe { libc::setresuid(uid, uid, uid) }).map(drop)
-}

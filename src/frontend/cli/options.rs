@@ -69,12 +69,15 @@ impl RunArgs {
             // gocker's pid: the cgroup sweep tells a dead owner's cgroup by it.
             id: std::process::id().to_string(),
             root,
+            readonly_root: false,
             process: Process {
                 argv,
                 env,
                 cwd,
                 terminal: args.tty,
                 stdin: args.interactive,
+                user: Default::default(),
+                oom_score_adj: None,
             },
             hostname,
             namespaces: Namespace::LESSON.to_vec(),
@@ -84,6 +87,7 @@ impl RunArgs {
             capabilities: CapSet::DOCKER_DEFAULT,
             no_new_privs: true,
             rlimits: Vec::new(),
+            cgroup_path: None,
         })
     }
 }

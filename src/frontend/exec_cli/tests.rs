@@ -11,6 +11,8 @@ fn spec() -> ContainerSpec {
             cwd: "/srv".into(),
             terminal: false,
             stdin: false,
+            user: Default::default(),
+            oom_score_adj: None,
         },
         hostname: "box".into(),
         namespaces: Namespace::LESSON.to_vec(),
@@ -20,6 +22,8 @@ fn spec() -> ContainerSpec {
         capabilities: CapSet::DOCKER_DEFAULT,
         no_new_privs: true,
         rlimits: vec![],
+        readonly_root: false,
+        cgroup_path: None,
     }
 }
 

@@ -271,16 +271,12 @@ fn every_refusal_names_its_field() {
         ("process.args", with(|v| v["process"]["args"] = json!([]))),
         ("process.cwd", with(|v| v["process"]["cwd"] = json!("work"))),
         (
-            "process.user",
-            with(|v| v["process"]["user"]["uid"] = json!(1000)),
-        ),
-        (
-            "process.user.additionalGids",
-            with(|v| v["process"]["user"]["additionalGids"] = json!([5])),
+            "process.user.username",
+            with(|v| v["process"]["user"]["username"] = json!("nobody")),
         ),
         (
             "process.oomScoreAdj",
-            with(|v| v["process"]["oomScoreAdj"] = json!(100)),
+            with(|v| v["process"]["oomScoreAdj"] = json!(1001)),
         ),
         (
             "process.apparmorProfile",
@@ -308,10 +304,6 @@ fn every_refusal_names_its_field() {
                 v["process"]["terminal"] = json!(true);
                 v["mounts"].as_array_mut().unwrap().pop();
             }),
-        ),
-        (
-            "root.readonly",
-            with(|v| v["root"]["readonly"] = json!(true)),
         ),
         ("hostname", with(|v| v["hostname"] = json!("a_b"))),
         (
@@ -353,7 +345,7 @@ fn every_refusal_names_its_field() {
                 v["mounts"]
                     .as_array_mut()
                     .unwrap()
-                    .push(json!({"destination": "/sys", "type": "sysfs", "source": "sysfs"}))
+                    .push(json!({"destination": "/sys", "type": "nfs", "source": "sysfs"}))
             }),
         ),
         (
@@ -393,7 +385,7 @@ fn every_refusal_names_its_field() {
         ),
         (
             "linux.maskedPaths",
-            with(|v| v["linux"]["maskedPaths"] = json!(["/proc/kcore"])),
+            with(|v| v["linux"]["maskedPaths"] = json!(["proc/kcore"])),
         ),
         (
             "linux.seccomp",
@@ -405,7 +397,11 @@ fn every_refusal_names_its_field() {
         ),
         (
             "linux.cgroupsPath",
-            with(|v| v["linux"]["cgroupsPath"] = json!("/a/b")),
+            with(|v| v["linux"]["cgroupsPath"] = json!("machine.slice:libpod:x")),
+        ),
+        (
+            "linux.cgroupsPath",
+            with(|v| v["linux"]["cgroupsPath"] = json!("/../..")),
         ),
         (
             "linux.devices",
@@ -549,4 +545,114 @@ fn run_bundle_refuses_hooks_it_would_not_run() {
         from_command_line(plain.path(), &none, false).unwrap().id,
         dir_name.file_name().unwrap().to_str().unwrap()
     );
+}
+
+#[test]
+fn masked_paths_readonly_root_sysfs_and_mqueue_map() {
+    let cfg = with(|v| {
+        v["root"]["readonly"] = json!(true);
+        v["linux"]["maskedPaths"] = json!(["/proc/kcore", "/proc/acpi"]);
+        let m = v["mounts"].as_array_mut().unwrap();
+        m.push(
+            json!({"destination": "/sys", "type": "sysfs", "source": "sysfs",
+            "options": ["nosuid", "noexec", "nodev", "ro"]}),
+        );
+        m.push(
+            json!({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+            "options": ["nosuid", "noexec", "nodev"]}),
+        );
+    });
+    let s = load(&cfg).unwrap();
+    assert!(s.readonly_root);
+    assert!(!load(&base()).unwrap().readonly_root);
+    let masks: Vec<_> = s
+        .mounts
+        .iter()
+        .filter(|m| m.kind == MountKind::Mask)
+        .map(|m| (m.target.clone(), m.optional))
+        .collect();
+    assert_eq!(
+        masks,
+        [("/proc/kcore".into(), true), ("/proc/acpi".into(), true)]
+    );
+    // Masks come last, after readonlyPaths, as runc applies them.
+    assert_eq!(s.mounts.last().unwrap().kind, MountKind::Mask);
+    let sys = s
+        .mounts
+        .iter()
+        .find(|m| m.target == Path::new("/sys"))
+        .unwrap();
+    assert_eq!(sys.flags, ms::NOSUID | ms::NOEXEC | ms::NODEV | ms::RDONLY);
+    assert_eq!(
+        sys.calls()[0].mount_args_under("R"),
+        [
+            "-t",
+            "sysfs",
+            "-o",
+            "ro,nosuid,nodev,noexec",
+            "sysfs",
+            "R/sys"
+        ]
+    );
+    let mq = s
+        .mounts
+        .iter()
+        .find(|m| m.target == Path::new("/dev/mqueue"))
+        .unwrap();
+    assert!(matches!(&mq.kind, MountKind::Fs { fstype, .. } if fstype == "mqueue"));
+}
+
+#[test]
+fn user_and_oom_score_adj_map() {
+    let cfg = with(|v| {
+        v["process"]["user"] = json!({"uid": 1000, "gid": 100, "additionalGids": [5, 20]});
+        v["process"]["oomScoreAdj"] = json!(-500);
+        v["process"].as_object_mut().unwrap().remove("rlimits");
+    });
+    let s = load(&cfg).unwrap();
+    assert_eq!(
+        s.process.user,
+        crate::spec::User {
+            uid: 1000,
+            gid: 100,
+            additional_gids: vec![5, 20]
+        }
+    );
+    assert!(!s.process.user.is_root());
+    assert_eq!(s.process.oom_score_adj, Some(-500));
+    let s = load(&base()).unwrap();
+    assert!(s.process.user.is_root());
+    assert_eq!(s.process.oom_score_adj, None);
+    // The script backend cannot switch users: refused with one line, never dropped.
+    let e =
+        crate::script::render(&load(&cfg).unwrap(), crate::cgroup::Version::V2, &[]).unwrap_err();
+    assert_eq!(exit_code_of(&e), 125);
+    assert!(e.to_string().contains("another user"), "{e}");
+}
+
+#[test]
+fn cgroups_path_is_read_as_runc_reads_it_on_cgroupfs() {
+    let at = |p: &str| -> std::path::PathBuf {
+        load(&with(|v| v["linux"]["cgroupsPath"] = json!(p)))
+            .unwrap()
+            .cgroup_leaf()
+    };
+    assert_eq!(
+        at("/libpod_parent/libpod-x"),
+        Path::new("libpod_parent/libpod-x")
+    );
+    // `..` never climbs above the hierarchy's root.
+    assert_eq!(at("/a/../../b"), Path::new("b"));
+    // Relative: below gocker's own cgroup (here the same in every hierarchy).
+    // Refused when gocker's cgroups differ between the hierarchies it uses.
+    let relative = load(&with(|v| v["linux"]["cgroupsPath"] = json!("c/d")));
+    match own_cgroup() {
+        Ok(own) => assert_eq!(
+            relative.unwrap().cgroup_leaf(),
+            own.join("c/d").strip_prefix("/").unwrap()
+        ),
+        Err(_) => assert_eq!(exit_code_of(&relative.unwrap_err()), 125),
+    }
+    // None: gocker's own place, named after the id.
+    assert_eq!(load(&base()).unwrap().cgroup_leaf(), Path::new("gocker/c1"));
 }
