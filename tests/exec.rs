@@ -892,3 +892,16 @@ fn piped_input_reaches_a_terminal_process_and_ends_it() {
     assert!(out.contains("/dev/pts/"), "{out:?}");
     assert!(out.trim_end().ends_with("eof"), "{out:?}");
 }
+
+#[test]
+fn a_container_without_a_devpts_still_gets_a_terminal() {
+    root_or_skip!("a_container_without_a_devpts_still_gets_a_terminal");
+    // Started without -t: no devpts of its own, so the terminal is one of the host's.
+    let c = Container::start(&[]);
+    assert!(!c.init_proc("mountinfo").contains(" - devpts "));
+    let out = ok(&c.exec(
+        &["-t"],
+        &["sh", "-c", "test -t 0 && test -t 1 && echo both-terminals"],
+    ));
+    assert_eq!(out.trim_end(), "both-terminals", "{out:?}");
+}
