@@ -623,3 +623,285 @@ fn a_user_other_than_root_runs_with_no_capabilities() {
         )
     );
 }
+
+/// A bundle from `gocker spec` whose process is `sleep 120`, created and started in a
+/// store of its own: the record is the one `create` writes, as podman's exec finds it.
+struct Bundle {
+    dir: TempDir,
+    id: String,
+}
+
+impl Bundle {
+    fn started() -> Bundle {
+        let dir = TempDir::new("bundle");
+        let rootfs = busybox_rootfs();
+        let out = gocker()
+            .args(["rootfs", "busybox"])
+            .arg(dir.path().join("rootfs"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        drop(rootfs);
+        let out = gocker()
+            .arg("spec")
+            .arg("-b")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let config = dir.path().join("config.json");
+        let mut c: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+        c["process"]["args"] = serde_json::json!(["sleep", "120"]);
+        c["process"]["terminal"] = serde_json::json!(false);
+        std::fs::write(&config, serde_json::to_vec(&c).unwrap()).unwrap();
+        let b = Bundle {
+            id: format!("bundle-{}", std::process::id()),
+            dir,
+        };
+        for sub in [&["create", "-b"][..], &["start"][..]] {
+            let mut cmd = b.gocker();
+            cmd.args(sub);
+            if sub[0] == "create" {
+                cmd.arg(b.dir.path());
+            }
+            // The init keeps create's stdio (an engine's pipes): a file, not a pipe we
+            // would wait on until it exits.
+            let err_file = b.dir.path().join("create.err");
+            let st = cmd
+                .arg(&b.id)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&err_file).unwrap())
+                .status()
+                .unwrap();
+            let err = std::fs::read_to_string(&err_file).unwrap();
+            assert!(st.success(), "{sub:?}: {err}");
+        }
+        b
+    }
+
+    fn gocker(&self) -> Command {
+        let mut c = gocker();
+        c.arg("--root").arg(self.dir.path().join("state"));
+        c
+    }
+
+    fn init(&self) -> u32 {
+        let o = self.gocker().args(["state", &self.id]).output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["pid"].as_u64().unwrap() as u32
+    }
+}
+
+impl Drop for Bundle {
+    fn drop(&mut self) {
+        let _ = self.gocker().args(["delete", "--force", &self.id]).output();
+    }
+}
+
+#[test]
+fn exec_joins_a_container_that_create_and_start_made() {
+    root_or_skip!("exec_joins_a_container_that_create_and_start_made");
+    let b = Bundle::started();
+    let init = b.init();
+    let o = b
+        .gocker()
+        .args(["exec", &b.id, "sh", "-c"])
+        .arg("echo $$; readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt; grep -E '^(CapBnd|Seccomp|NoNewPrivs)' /proc/self/status")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let out = ok(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].parse::<u32>().unwrap() < 10, "{out}");
+    for (i, n) in ["pid", "mnt"].iter().enumerate() {
+        let want = std::fs::read_link(format!("/proc/{init}/ns/{n}")).unwrap();
+        assert_eq!(lines[1 + i], want.to_str().unwrap(), "{n}");
+    }
+    let status = std::fs::read_to_string(format!("/proc/{init}/status")).unwrap();
+    for (line, f) in lines[3..].iter().zip(["CapBnd", "NoNewPrivs", "Seccomp"]) {
+        assert_eq!(
+            line.split_once(':').unwrap().1.trim(),
+            status_field(&status, f),
+            "{f}"
+        );
+    }
+    // After delete, the id is gone: one line, 125.
+    let o = b
+        .gocker()
+        .args(["delete", "--force", &b.id])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = b.gocker().args(["exec", &b.id, "true"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(125));
+    assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
+}
+
+/// Receive one descriptor and its message from a unix socket (SCM_RIGHTS).
+fn recv_fd_and_name(sock: &std::os::unix::net::UnixStream) -> (std::os::fd::OwnedFd, Vec<u8>) {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let mut buf = [0u8; 64];
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    let mut cbuf = [0u8; 64];
+    // SAFETY (test): msghdr is plain data; its buffers outlive the call (recvmsg(2)).
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf.as_mut_ptr().cast();
+    msg.msg_controllen = cbuf.len() as _;
+    // SAFETY (test): as above.
+    let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, 0) };
+    assert!(n > 0, "recvmsg: {}", std::io::Error::last_os_error());
+    // SAFETY (test): the kernel filled msg_control; a NULL header is checked.
+    unsafe {
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        assert!(
+            !c.is_null() && (*c).cmsg_type == libc::SCM_RIGHTS,
+            "no descriptor"
+        );
+        let fd = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<libc::c_int>());
+        (
+            std::os::fd::OwnedFd::from_raw_fd(fd),
+            buf[..n as usize].to_vec(),
+        )
+    }
+}
+
+#[test]
+fn podman_exec_gets_the_terminal_over_the_console_socket() {
+    root_or_skip!("podman_exec_gets_the_terminal_over_the_console_socket");
+    // The container has a devpts of its own (run -t), as an engine's always has.
+    let c = Container::start(&["-t"]);
+    let dir = TempDir::new("console");
+    let sock_path = dir.path().join("console.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&sock_path).unwrap();
+    let process = dir.path().join("process.json");
+    std::fs::write(
+        &process,
+        r#"{"terminal": true, "user": {"uid": 0, "gid": 0}, "args": ["sh", "-c", "tty; echo $TERM; exit 7"],
+            "env": ["PATH=/bin", "TERM=xterm"], "cwd": "/"}"#,
+    )
+    .unwrap();
+    let pid_file = dir.path().join("exec.pid");
+    // As podman (conmon) calls runc.
+    let mut exec = c
+        .exec_cmd()
+        .arg("--pid-file")
+        .arg(&pid_file)
+        .arg("--process")
+        .arg(&process)
+        .args(["--detach", "--tty", "--console-socket"])
+        .arg(&sock_path)
+        .arg(&c.id)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (sock, _) = listener.accept().unwrap();
+    let (master, name) = recv_fd_and_name(&sock);
+    assert_eq!(name, b"/dev/ptmx");
+    let st = exec.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(exec.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(st.success(), "{err}");
+    assert!(err.is_empty(), "{err}");
+    let pid: u32 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+    let mut out = Vec::new();
+    let mut f = std::fs::File::from(master);
+    let mut buf = [0u8; 256];
+    // Read until the process exits and the slave closes (EIO).
+    while let Ok(n) = std::io::Read::read(&mut f, &mut buf) {
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+    let out = String::from_utf8_lossy(&out);
+    let lines: Vec<&str> = out.lines().map(str::trim_end).collect();
+    assert!(lines[0].starts_with("/dev/pts/"), "{out:?}");
+    assert_eq!(lines[1], "xterm", "{out:?}");
+    // The process was left to us (gocker exec's parent), as to conmon: reap it.
+    let mut status = 0;
+    // SAFETY (test): waitpid with a valid out-pointer.
+    let r = unsafe { libc::waitpid(pid as i32, &mut status, 0) };
+    assert!(r == pid as i32 || r == -1, "waitpid {pid}: {r}");
+}
+
+#[test]
+fn signals_to_gocker_exec_reach_the_process() {
+    root_or_skip!("signals_to_gocker_exec_reach_the_process");
+    let c = Container::start(&[]);
+    let mut child = c
+        .exec_cmd()
+        .arg(&c.id)
+        .args([
+            "sh",
+            "-c",
+            "trap 'echo got-term; exit 5' TERM; echo ready; while :; do sleep 0.05; done",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut first = [0u8; 6];
+    std::io::Read::read_exact(&mut out, &mut first).unwrap();
+    assert_eq!(&first, b"ready\n");
+    let st = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert_eq!(rest, "got-term\n");
+    assert_eq!(status.code(), Some(5));
+}
+
+#[test]
+fn piped_input_reaches_a_terminal_process_and_ends_it() {
+    root_or_skip!("piped_input_reaches_a_terminal_process_and_ends_it");
+    let c = Container::start(&["-t"]);
+    let mut child = c
+        .exec_cmd()
+        .args([
+            "-it",
+            &c.id,
+            "sh",
+            "-c",
+            "read x; echo got:$x; tty; cat; echo eof",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"hello\n").unwrap();
+    drop(child.stdin.take());
+    let o = child.wait_with_output().unwrap();
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out} {}", stderr(&o));
+    assert!(out.contains("got:hello"), "{out:?}");
+    assert!(out.contains("/dev/pts/"), "{out:?}");
+    assert!(out.trim_end().ends_with("eof"), "{out:?}");
+}
+
+#[test]
+fn a_container_without_a_devpts_still_gets_a_terminal() {
+    root_or_skip!("a_container_without_a_devpts_still_gets_a_terminal");
+    // Started without -t: no devpts of its own, so the terminal is one of the host's.
+    let c = Container::start(&[]);
+    assert!(!c.init_proc("mountinfo").contains(" - devpts "));
+    let out = ok(&c.exec(
+        &["-t"],
+        &["sh", "-c", "test -t 0 && test -t 1 && echo both-terminals"],
+    ));
+    assert_eq!(out.trim_end(), "both-terminals", "{out:?}");
+}

@@ -28,7 +28,7 @@ Exit status: the command's own; 128+N if it was killed by signal N; 125 if gocke
 127 if it was not found.")]
 pub struct ExecArgs {
     /// The process to run, as an OCI process.json (args, env, cwd, terminal, user,
-    /// capabilities, noNewPrivileges, rlimits); CMD is then not given
+    /// capabilities, noNewPrivileges, rlimits); COMMAND is then not given
     #[arg(long, value_name = "FILE")]
     pub process: Option<PathBuf>,
 
@@ -252,8 +252,12 @@ impl ExecArgs {
                 cwd,
                 terminal: self.tty,
                 stdin: self.interactive,
-                // exec's user is ExecOptions::user; these two are the init's.
-                user: Default::default(),
+                // Docker's exec runs as the container's user unless -u says otherwise.
+                user: match &self.user {
+                    Some(u) => parse_user(u)?,
+                    None => spec.process.user.clone(),
+                },
+                // The init's; an exec'd process inherits gocker's.
                 oom_score_adj: None,
             },
             detach: false,
@@ -261,7 +265,6 @@ impl ExecArgs {
             console_socket: None,
             capabilities: None,
             no_new_privs: None,
-            user: self.user.as_deref().map(parse_user).transpose()?,
             rlimits: None,
         })
     }
@@ -284,7 +287,7 @@ fn set_env(env: &mut Vec<OsString>, kv: OsString, replace: bool) {
 }
 
 /// `-u`: numbers only (names would mean reading the image's /etc/passwd), or `root`.
-fn parse_user(s: &str) -> Result<crate::runtime::exec::User> {
+fn parse_user(s: &str) -> Result<spec::User> {
     let (u, g) = match s.split_once(':') {
         Some((u, g)) => (u, Some(g)),
         None => (s, None),
@@ -301,7 +304,7 @@ fn parse_user(s: &str) -> Result<crate::runtime::exec::User> {
     };
     let uid = num(u, "user")?;
     let gid = g.map(|g| num(g, "group")).transpose()?.unwrap_or(uid);
-    Ok(crate::runtime::exec::User {
+    Ok(spec::User {
         uid,
         gid,
         additional_gids: Vec::new(),
@@ -386,7 +389,7 @@ fn process_json(text: &[u8], spec: &ContainerSpec) -> Result<ExecOptions> {
             Failure::Usage,
             "process.user.umask: not supported by gocker yet",
         )?,
-        Some(u) => Some(crate::runtime::exec::User {
+        Some(u) => Some(spec::User {
             uid: u.uid,
             gid: u.gid,
             additional_gids: u.additional_gids,
@@ -429,8 +432,7 @@ fn process_json(text: &[u8], spec: &ContainerSpec) -> Result<ExecOptions> {
             terminal: p.terminal,
             // The engine's pipes (or the console socket's terminal) are the process's.
             stdin: true,
-            // exec's user is ExecOptions::user; these two are the init's.
-            user: Default::default(),
+            user: user.unwrap_or_else(|| spec.process.user.clone()),
             oom_score_adj: None,
         },
         detach: false,
@@ -438,7 +440,6 @@ fn process_json(text: &[u8], spec: &ContainerSpec) -> Result<ExecOptions> {
         console_socket: None,
         capabilities,
         no_new_privs: p.no_new_privileges,
-        user,
         rlimits,
     })
 }

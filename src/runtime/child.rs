@@ -412,13 +412,9 @@ pub(super) fn resolve_command(p: &Process) -> Result<Command> {
 }
 
 /// Cut the capabilities to `kept` (bounding, effective, permitted; inheritable and
-/// ambient emptied) and set `no_new_privs`: the init's and every exec'd process's.
-pub(super) fn drop_privileges(kept: crate::spec::CapSet, no_new_privs: bool) -> Result<()> {
-    drop_privileges_as(kept, no_new_privs, None)
-}
-
-/// `drop_privileges`, switching to `user` (process.user) between the bounding set and
-/// the other sets, as runc does.
+/// ambient emptied) and set `no_new_privs`, switching to `user` (process.user) between
+/// the bounding set and the other sets, as runc does: the init's and every exec'd
+/// process's.
 pub(super) fn drop_privileges_as(
     kept: crate::spec::CapSet,
     no_new_privs: bool,

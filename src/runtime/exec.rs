@@ -48,18 +48,8 @@ pub struct ExecOptions {
     pub capabilities: Option<CapSet>,
     /// `no_new_privs`, when the process says otherwise than the container.
     pub no_new_privs: Option<bool>,
-    /// Whom to run as; `None`: as the container's init (root).
-    pub user: Option<User>,
     /// Resource limits instead of the container's.
     pub rlimits: Option<Vec<crate::spec::Rlimit>>,
-}
-
-/// A user to run as: ids, and exactly these supplementary groups.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    pub uid: u32,
-    pub gid: u32,
-    pub additional_gids: Vec<u32>,
 }
 
 /// devpts's ptmx (Documentation/filesystems/devpts.rst) and the filesystem's magic.
@@ -117,7 +107,6 @@ pub fn exec(target: &Target, opts: &ExecOptions) -> Result<i32> {
         capabilities: opts.capabilities.unwrap_or(target.spec.capabilities),
         no_new_privs: opts.no_new_privs.unwrap_or(target.spec.no_new_privs),
         rlimits: opts.rlimits.as_deref().unwrap_or(&target.spec.rlimits),
-        user: opts.user.as_ref(),
         seccomp: seccomp.as_ref(),
         slave: terminal.as_ref().map(|(_, s)| s),
         null: null.as_ref(),
@@ -387,7 +376,6 @@ struct Setup<'a> {
     capabilities: CapSet,
     no_new_privs: bool,
     rlimits: &'a [crate::spec::Rlimit],
-    user: Option<&'a User>,
     seccomp: Option<&'a seccompiler::BpfProgram>,
     slave: Option<&'a OwnedFd>,
     null: Option<&'a OwnedFd>,
@@ -470,18 +458,8 @@ fn enter_and_exec(
     sys::chdir(cwd).with_context(|| format!("chdir to the working directory {}", cwd.display()))?;
     let command = child::resolve_command(s.process)?;
     child::set_rlimits(s.rlimits)?;
-    if let Some(u) = s.user {
-        // As runc: the user first, its capabilities kept through setuid (PR_SET_KEEPCAPS,
-        // and the effective set raised again from the permitted one), so that the cut
-        // below can still be made whatever set the process asks for. execve then gives a
-        // user other than root none of them (no ambient set), as under Docker.
-        let caps = sys::effective_caps().context("read the capability sets (capget)")?;
-        sys::set_keepcaps(true).context("prctl PR_SET_KEEPCAPS")?;
-        sys::set_user(u.uid, u.gid, &u.additional_gids)
-            .with_context(|| format!("become user {}:{}", u.uid, u.gid))?;
-        sys::set_caps(caps, caps, 0).context("set the capability sets (capset)")?;
-    }
-    child::drop_privileges(s.capabilities, s.no_new_privs)?;
+    // process.user between the bounding set and the other sets (runc's order).
+    child::drop_privileges_as(s.capabilities, s.no_new_privs, Some(&s.process.user))?;
     let join: Vec<(&OwnedFd, &Path)> = s
         .cgroups
         .iter()

@@ -178,10 +178,3 @@ pub fn fchdir(dir: &OwnedFd) -> io::Result<()> {
     // SAFETY: fchdir only reads the descriptor (fchdir(2)).
     check(unsafe { libc::fchdir(dir.as_raw_fd()) }).map(drop)
 }
-
-/// prctl(PR_SET_KEEPCAPS): keep the permitted capabilities across a setuid away from
-/// root (execve clears the flag).
-pub fn set_keepcaps(keep: bool) -> io::Result<()> {
-    // SAFETY: PR_SET_KEEPCAPS takes 0 or 1 (prctl(2)).
-    check(unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, keep as libc::c_ulong, 0, 0, 0) }).map(drop)
-}

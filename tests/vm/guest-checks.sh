@@ -492,6 +492,47 @@ t_initramfs() {
     [ ! -e /stage1-escape ] || fail "the container wrote into the initramfs root"
 }
 
+# exec on cgroup v2: create + start a bundle with a pids limit, then exec joins
+# its namespaces and its leaf cgroup (clone3 CLONE_INTO_CGROUP there), with
+# the init's capabilities and the device program's rules.
+t_exec_v2() {
+    _b=$T/exec-bundle
+    _st=$T/exec-state
+    mkdir -p "$_b"
+    cp -a "$ROOTFS" "$_b/rootfs" || fail "copy the rootfs"
+    cat > "$_b/config.json" <<'JSON'
+{"ociVersion": "1.0.2", "hostname": "exec-v2",
+ "process": {"terminal": false, "user": {"uid": 0, "gid": 0}, "args": ["sleep", "60"],
+   "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], "cwd": "/",
+   "capabilities": {"bounding": ["CAP_KILL", "CAP_MKNOD"], "effective": ["CAP_KILL", "CAP_MKNOD"],
+                    "permitted": ["CAP_KILL", "CAP_MKNOD"]},
+   "noNewPrivileges": true},
+ "root": {"path": "rootfs", "readonly": false},
+ "mounts": [{"destination": "/proc", "source": "proc", "type": "proc"}],
+ "linux": {"namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}],
+           "resources": {"pids": {"limit": 20}, "devices": [{"access": "rwm", "allow": false}]}}}
+JSON
+    gk --root "$_st" create -b "$_b" --pid-file "$T/exec.pid" ev2 > "$T/exec-create.out" 2>&1 \
+        || fail "create: $(cat "$T/exec-create.out")"
+    gk --root "$_st" start ev2 || fail "start"
+    _init=$(cat "$T/exec.pid")
+    _out=$(gk --root "$_st" exec ev2 sh -c 'echo $$; hostname; cat /proc/self/cgroup; grep CapBnd /proc/self/status; mknod /tmp/sda b 8 0 2>&1 && cat /tmp/sda >/dev/null 2>&1 && echo read-sda; true')
+    _rc=$?
+    say "exec output: $_out"
+    gk --root "$_st" delete --force ev2
+    expect_eq "exec status" "$_rc" 0
+    set -- $_out
+    [ "$1" -lt 10 ] || fail "the exec'd shell's pid inside is not small: $1"
+    expect_eq "hostname" "$2" exec-v2
+    expect_eq "cgroup (the init's)" "$3" "$(cat /proc/$_init/cgroup 2>/dev/null || echo "$3")"
+    case $3 in 0::/gocker/*) ;; *) fail "not in a gocker leaf: $3" ;; esac
+    expect_eq "CapBnd" "$5" 0000000008000020
+    # It holds CAP_MKNOD: the device program is what refuses.
+    case $_out in *"not permitted"*) ;; *) fail "mknod of a block device was not refused" ;; esac
+    case $_out in *read-sda*) fail "the device program let exec read a block device" ;; esac
+    [ ! -d "$PARENT/ev2" ] || fail "the leaf cgroup is left after delete"
+}
+
 check "gocker check reports cgroup v2 and its controllers" t_check_report
 check "on an initramfs root, run falls back to move + chroot, says so, and keeps the host unchanged" t_initramfs
 check "gocker rootfs busybox makes a rootfs" t_rootfs
@@ -507,6 +548,7 @@ check "emit-script --cgroup v2 script gives the same probe output and limits as 
 t_emit_script_busybox > "$T/bb.log" 2>&1
 grep '^note:' "$T/bb.log"
 check "v2 device program: mknod/open outside the list EPERM, listed ones work; seccomp on" t_devices_v2
+check "exec joins a v2 container: namespaces, its leaf cgroup, its caps and device rules" t_exec_v2
 check "check and run -m 32 refuse (125, name memory) when the cgroup root does not delegate memory" t_undelegated
 
 say "=== summary"

@@ -11,7 +11,11 @@ fn spec() -> ContainerSpec {
             cwd: "/srv".into(),
             terminal: false,
             stdin: false,
-            user: Default::default(),
+            user: spec::User {
+                uid: 3,
+                gid: 4,
+                additional_gids: vec![5],
+            },
             oom_score_adj: None,
         },
         hostname: "box".into(),
@@ -69,7 +73,8 @@ fn docker_flags_start_from_the_container_process() {
     );
     assert_eq!(o.process.cwd, Path::new("/srv"));
     assert!(o.process.terminal && !o.process.stdin);
-    assert_eq!(o.user, None);
+    // Docker's exec: the container's user unless -u.
+    assert_eq!(o.process.user, spec().process.user);
     let o = args(&["-i", "-w", "/tmp/../x", "-u", "7", "c", "true"])
         .options(&spec(), &[])
         .unwrap_err();
@@ -80,8 +85,8 @@ fn docker_flags_start_from_the_container_process() {
     assert_eq!(o.process.cwd, Path::new("/tmp"));
     assert!(o.process.stdin);
     assert_eq!(
-        o.user,
-        Some(crate::runtime::exec::User {
+        o.process.user,
+        (spec::User {
             uid: 7,
             gid: 7,
             additional_gids: vec![]
@@ -125,8 +130,8 @@ fn process_json_fields() {
     assert_eq!(o.capabilities, Some(CapSet(0b10_0001)));
     assert_eq!(o.no_new_privs, Some(false));
     assert_eq!(
-        o.user,
-        Some(crate::runtime::exec::User {
+        o.process.user,
+        (spec::User {
             uid: 5,
             gid: 6,
             additional_gids: vec![7, 8]
@@ -146,7 +151,8 @@ fn process_json_fields() {
     // Left out: the container's cwd, caps and no_new_privs, no user change.
     let o = json(r#"{"args": ["true"]}"#).unwrap();
     assert_eq!(o.process.cwd, Path::new("/srv"));
-    assert_eq!((o.capabilities, o.no_new_privs, o.user), (None, None, None));
+    assert_eq!((o.capabilities, o.no_new_privs), (None, None));
+    assert_eq!(o.process.user, spec().process.user);
 }
 
 #[test]
