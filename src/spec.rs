@@ -40,6 +40,39 @@ pub struct ContainerSpec {
     /// The cgroup's path below each hierarchy's root, when not `gocker/<id>` (an OCI
     /// bundle's cgroupsPath, normalised: no `..`, no leading `/`).
     pub cgroup_path: Option<PathBuf>,
+    /// Namespaced kernel parameters (`net.ipv4.ip_forward`, `1`), by key: written under
+    /// /proc/sys by the container's first process, in its own namespaces.
+    pub sysctl: Vec<(String, String)>,
+}
+
+/// Whether a sysctl key belongs to a namespace a container has of its own (runc's list):
+/// IPC's `kernel.msg*`/`sem`/`shm*` and `fs.mqueue.*`, and the network's `net.*`, with
+/// the namespace that makes it so.
+pub fn sysctl_namespace(key: &str) -> Option<Namespace> {
+    const IPC: [&str; 8] = [
+        "kernel.msgmax",
+        "kernel.msgmnb",
+        "kernel.msgmni",
+        "kernel.sem",
+        "kernel.shmall",
+        "kernel.shmmax",
+        "kernel.shmmni",
+        "kernel.shm_rmid_forced",
+    ];
+    if IPC.contains(&key) || key.starts_with("fs.mqueue.") {
+        Some(Namespace::Ipc)
+    } else if key.starts_with("net.") {
+        Some(Namespace::Net)
+    } else if key == "kernel.domainname" {
+        Some(Namespace::Uts)
+    } else {
+        None
+    }
+}
+
+/// The file under /proc/sys that holds a sysctl key.
+pub fn sysctl_file(key: &str) -> PathBuf {
+    Path::new("/proc/sys").join(key.replace('.', "/"))
 }
 
 impl ContainerSpec {

@@ -543,6 +543,13 @@ child() {
 	# Until the exec at the end, any way out is this script failing.
 	trap 'exit 125' EXIT
 	close_fds
+{%- if !sysctl.is_empty() %}
+	# [beyond lesson 18: linux.sysctl] write(2) to /proc/sys: kernel parameters of this
+	# container's own network and IPC namespaces (the file shows the writer's namespace).
+{%- endif %}
+{%- for (file, value) in sysctl %}
+	echo {{ value|quote }} >{{ file|quote }}
+{%- endfor %}
 {%- match oom_score_adj %}
 {%- when Some(n) %}
 	# [beyond lesson 18: process.oomScoreAdj] /proc/PID/oom_score_adj (proc(5)): how

@@ -390,6 +390,10 @@ fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
     let probes: &[(&str, &str)] = &[
         ("user", "id -u; id -g"),
         ("oom score", "cat /proc/self/oom_score_adj"),
+        (
+            "sysctl",
+            "cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni",
+        ),
         ("hostname", "hostname"),
         ("pid 1", "echo $$"),
         ("mounts", "cat /proc/mounts"),
@@ -422,6 +426,12 @@ fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
     let mut cfg = config("");
     cfg["process"].as_object_mut().unwrap().remove("rlimits");
     cfg["process"]["oomScoreAdj"] = json!(300);
+    cfg["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1", "kernel.shmmni": "1234"});
+    let host_sysctls = || {
+        ["/proc/sys/net/ipv4/ip_forward", "/proc/sys/kernel/shmmni"]
+            .map(|f| std::fs::read_to_string(f).unwrap())
+    };
+    let before = host_sysctls();
     cfg["linux"]["maskedPaths"] = json!(["/proc/keys", "/proc/acpi"]);
     cfg["linux"]["resources"] = json!({
         "devices": [{"allow": false, "access": "rwm"}],
@@ -449,6 +459,7 @@ fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
         let want: Option<(i32, &str)> = match *name {
             "user" => Some((0, "0\n0")),
             "oom score" => Some((0, "300")),
+            "sysctl" => Some((0, "1\n1234")),
             "hostname" => Some((0, "bundled")),
             "pid 1" => Some((0, "1")),
             "workdir" => Some((0, "/work")),
@@ -504,6 +515,7 @@ fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(host_sysctls(), before, "the host's own sysctls changed");
 }
 
 #[test]

@@ -311,6 +311,7 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
     unsupported("linux.seccomp", linux.seccomp().is_some())?;
     other_linux_fields(&linux)?;
     let (capabilities, rlimits, no_new_privs) = privileges(p)?;
+    let sysctl = sysctl(&linux, &namespaces)?;
     Ok(ContainerSpec {
         id: id.to_owned(),
         root,
@@ -325,6 +326,7 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
         no_new_privs,
         rlimits,
         cgroup_path: cgroup_path(&linux)?,
+        sysctl,
     })
 }
 
@@ -396,6 +398,45 @@ fn own_cgroup() -> Result<PathBuf> {
             "config.json: linux.cgroupsPath: relative, but gocker is in different cgroups per controller: give an absolute path",
         ),
     }
+}
+
+/// Only keys of a namespace the container has of its own (runc's rule): another would
+/// change the host's kernel. Sorted by key, so the script's bytes do not depend on the
+/// JSON object's order.
+fn sysctl(linux: &oci::Linux, namespaces: &[Namespace]) -> Result<Vec<(String, String)>> {
+    let mut v: Vec<(String, String)> = linux
+        .sysctl()
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    v.sort();
+    for (k, val) in &v {
+        let field = format!("linux.sysctl ({k})");
+        let ok_key = !k.is_empty()
+            && k.split('.').all(|p| {
+                !p.is_empty()
+                    && p.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            });
+        if !ok_key {
+            refuse::<()>(&field, "not a sysctl key")?;
+        }
+        match crate::spec::sysctl_namespace(k) {
+            None => refuse(
+                &field,
+                "not in a namespace of the container's own: it would change the host",
+            )?,
+            Some(ns) if !namespaces.contains(&ns) => {
+                refuse(&field, format!("needs a new {} namespace", ns.proc_name()))?
+            }
+            Some(_) => {}
+        }
+        if val.contains(['\0', '\n']) {
+            refuse::<()>(&field, "the value contains a NUL or a newline")?;
+        }
+    }
+    Ok(v)
 }
 
 fn host_hostname() -> Result<String> {
@@ -896,9 +937,6 @@ fn limits(linux: &oci::Linux) -> Result<Limits> {
 }
 
 fn other_linux_fields(linux: &oci::Linux) -> Result<()> {
-    let nonempty_map = |m: &Option<std::collections::HashMap<String, String>>| {
-        m.as_ref().is_some_and(|m| !m.is_empty())
-    };
     for (field, set) in [
         (
             "uidMappings",
@@ -908,7 +946,6 @@ fn other_linux_fields(linux: &oci::Linux) -> Result<()> {
             "gidMappings",
             linux.gid_mappings().as_ref().is_some_and(|v| !v.is_empty()),
         ),
-        ("sysctl", nonempty_map(linux.sysctl())),
         (
             "devices",
             linux.devices().as_ref().is_some_and(|v| !v.is_empty()),

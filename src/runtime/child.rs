@@ -74,6 +74,13 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
         }
         _ => {}
     }
+    // /proc/sys is the host's /proc still, but a namespaced key's file shows the
+    // namespace of whoever writes it: ours.
+    for (key, value) in &spec.sysctl {
+        let file = crate::spec::sysctl_file(key);
+        std::fs::write(&file, value)
+            .with_context(|| format!("write {value:?} to {} (sysctl)", file.display()))?;
+    }
     if let Some(n) = spec.process.oom_score_adj {
         // Inherited by every process the command starts (proc(5)).
         std::fs::write("/proc/self/oom_score_adj", n.to_string())

@@ -129,6 +129,11 @@ pub(super) fn render_lang(
         stdin: spec.process.stdin,
         cwd: (spec.process.cwd != Path::new("/")).then_some(spec.process.cwd.as_path()),
         oom_score_adj: spec.process.oom_score_adj,
+        sysctl: spec
+            .sysctl
+            .iter()
+            .map(|(k, v)| (crate::spec::sysctl_file(k), v.as_str()))
+            .collect(),
         readonly_root: spec.readonly_root,
         search_path: search_path(&spec.process.env),
         env: &spec.process.env,
@@ -237,6 +242,8 @@ pub(super) struct Script<'a> {
     terminal: bool,
     stdin: bool,
     cwd: Option<&'a Path>,
+    /// Namespaced kernel parameters: the file under /proc/sys, and its value.
+    sysctl: Vec<(PathBuf, &'a str)>,
     /// Written to /proc/self/oom_score_adj by the container's PID 1, before its setup.
     oom_score_adj: Option<i32>,
     /// Remount `/` read-only after the working directory is made (OCI `root.readonly`).

@@ -88,6 +88,7 @@ impl RunArgs {
             no_new_privs: true,
             rlimits: Vec::new(),
             cgroup_path: None,
+            sysctl: Vec::new(),
         })
     }
 }

@@ -393,7 +393,7 @@ fn every_refusal_names_its_field() {
         ),
         (
             "linux.sysctl",
-            with(|v| v["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1"})),
+            with(|v| v["linux"]["sysctl"] = json!({"vm.swappiness": "1"})),
         ),
         (
             "linux.cgroupsPath",
@@ -655,4 +655,38 @@ fn cgroups_path_is_read_as_runc_reads_it_on_cgroupfs() {
     }
     // None: gocker's own place, named after the id.
     assert_eq!(load(&base()).unwrap().cgroup_leaf(), Path::new("gocker/c1"));
+}
+
+#[test]
+fn namespaced_sysctls_map_and_others_are_refused() {
+    let cfg = with(|v| {
+        v["linux"]["sysctl"] =
+            json!({"net.ipv4.ip_forward": "1", "kernel.shmmni": "1000", "fs.mqueue.msg_max": "20"})
+    });
+    assert_eq!(
+        load(&cfg).unwrap().sysctl,
+        [
+            ("fs.mqueue.msg_max".to_string(), "20".to_string()),
+            ("kernel.shmmni".into(), "1000".into()),
+            ("net.ipv4.ip_forward".into(), "1".into()),
+        ]
+    );
+    assert_eq!(
+        crate::spec::sysctl_file("net.ipv4.ip_forward"),
+        Path::new("/proc/sys/net/ipv4/ip_forward")
+    );
+    for (key, why) in [
+        ("kernel.hostname", "would change the host"),
+        ("net/../../x", "not a sysctl key"),
+        ("vm.overcommit_memory", "would change the host"),
+    ] {
+        let msg = refused(&with(|v| v["linux"]["sysctl"] = json!({key: "1"})));
+        assert!(msg.contains(key) && msg.contains(why), "{msg}");
+    }
+    // A net.* key without a network namespace of its own is the host's.
+    let msg = refused(&with(|v| {
+        v["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1"});
+        v["linux"]["namespaces"].as_array_mut().unwrap().remove(1);
+    }));
+    assert!(msg.contains("needs a new net namespace"), "{msg}");
 }
