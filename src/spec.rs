@@ -43,6 +43,55 @@ pub struct ContainerSpec {
     /// Namespaced kernel parameters (`net.ipv4.ip_forward`, `1`), by key: written under
     /// /proc/sys by the container's first process, in its own namespaces.
     pub sysctl: Vec<(String, String)>,
+    /// A bundle's own seccomp profile, installed where the default filter would be
+    /// (`confinement.seccomp` is then off).
+    pub seccomp_profile: Option<SeccompProfile>,
+}
+
+/// A seccomp profile as data (OCI `linux.seccomp`, names already turned into this
+/// architecture's numbers): the action for calls no rule matches, and the rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeccompProfile {
+    pub default: SeccompAct,
+    pub rules: Vec<SeccompRule>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeccompAct {
+    Allow,
+    Errno(u32),
+    KillThread,
+    KillProcess,
+    Trap,
+    Log,
+}
+
+/// One call, its action, and conditions on its arguments that must all hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeccompRule {
+    pub nr: i64,
+    pub action: SeccompAct,
+    pub args: Vec<SeccompArg>,
+}
+
+/// `args[index] OP value` (MaskedEq: `args[index] & value == value_two`), 64 bits wide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeccompArg {
+    pub index: u8,
+    pub op: SeccompCmp,
+    pub value: u64,
+    pub value_two: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeccompCmp {
+    Ne,
+    Lt,
+    Le,
+    Eq,
+    Ge,
+    Gt,
+    MaskedEq,
 }
 
 /// Whether a sysctl key belongs to a namespace a container has of its own (runc's list):

@@ -601,3 +601,77 @@ fn cgroups_path_places_the_cgroup() {
         let _ = std::fs::remove_dir(h.mount.join(&parent));
     }
 }
+
+#[test]
+fn a_bundles_seccomp_profile_is_what_filters_its_calls() {
+    let test = "a_bundles_seccomp_profile_is_what_filters_its_calls";
+    if !need_root(test) {
+        return;
+    }
+    let script = "mkdir /tmp/a 2>&1; chmod 700 /tmp 2>&1; kill -0 $$ && echo kill-0; \
+        kill -USR1 $$ 2>&1; grep NoNewPrivs /proc/self/status; echo end";
+    // Default allow, with ERRNO rules: one per errno, one with an argument condition.
+    // Without noNewPrivileges, the filter goes in before the capabilities are cut.
+    let mut cfg = config(script);
+    cfg["process"]["noNewPrivileges"] = json!(false);
+    cfg["linux"]["seccomp"] = json!({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+        "syscalls": [
+            {"names": ["mkdir", "mkdirat", "no_such_call_here"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13},
+            {"names": ["chmod", "fchmodat", "fchmodat2"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
+            {"names": ["kill"], "action": "SCMP_ACT_ERRNO",
+             "args": [{"index": 1, "value": 10, "op": "SCMP_CMP_EQ"}]}
+        ]
+    });
+    let b = Bundle::new(&cfg);
+    let out = b.run();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let got = stdout(&out);
+    assert!(got.contains("Permission denied"), "mkdir: {got}");
+    assert!(got.contains("Function not implemented"), "chmod: {got}");
+    assert!(got.contains("kill-0\n"), "kill -0: {got}");
+    assert!(got.contains("Operation not permitted"), "kill -USR1: {got}");
+    assert!(got.contains("NoNewPrivs:\t0\n"), "{got}");
+    assert!(got.ends_with("end\n"), "{got}");
+    assert!(!b.rootfs().join("tmp/a").exists());
+
+    // Default ERRNO: every call this architecture has is allowed but mkdir's two.
+    let allowed: Vec<&str> = gocker::seccomp::names::NAMES
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| !["mkdir", "mkdirat"].contains(n))
+        .collect();
+    let mut cfg = config("mkdir /tmp/b 2>&1; echo end");
+    cfg["linux"]["seccomp"] = json!({
+        "defaultAction": "SCMP_ACT_ERRNO",
+        "defaultErrnoRet": 1,
+        "syscalls": [{"names": allowed, "action": "SCMP_ACT_ALLOW"}]
+    });
+    b.write(&cfg);
+    let out = b.run();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Operation not permitted") && stdout(&out).ends_with("end\n"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!b.rootfs().join("tmp/b").exists());
+    // No seccomp section: no filter at all (runc's behaviour), so mkdir works.
+    let cfg = config("mkdir /tmp/c && echo made");
+    b.write(&cfg);
+    let out = b.run();
+    assert_eq!(stdout(&out), "made\n", "{}", stderr(&out));
+    // The script backend has no tool for a profile, and says so.
+    let mut cfg = config("true");
+    cfg["process"].as_object_mut().unwrap().remove("rlimits");
+    cfg["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW"});
+    b.write(&cfg);
+    let out = gocker()
+        .args(["emit-script", "--bundle"])
+        .arg(b.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    assert!(stderr(&out).contains("seccomp"), "{}", stderr(&out));
+}

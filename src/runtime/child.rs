@@ -25,8 +25,8 @@ pub struct ChildSetup<'a> {
     /// Where to join the cgroup before exec, when clone could not start us in it
     /// (`cgroup::join_points`).
     pub join: &'a [(PathBuf, PathBuf)],
-    /// The seccomp filter to install just before exec; `None` when unconfined.
-    pub seccomp: Option<&'a seccompiler::BpfProgram>,
+    /// The seccomp filters to install just before exec (none when unconfined).
+    pub seccomp: &'a [seccompiler::BpfProgram],
 }
 
 pub fn run(setup: ChildSetup, ends: ChildEnds) -> ! {
@@ -144,13 +144,24 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
             })?;
     }
     crate::trace::step_if(7, crate::trace::cgroup_joined);
+    // Without no_new_privs, installing a filter takes CAP_SYS_ADMIN: a bundle's profile
+    // goes in before the capabilities are cut then (runc's order), and must allow what
+    // is left (capset, prctl, setresuid, rt_sigprocmask, execve).
+    let early = spec.seccomp_profile.is_some() && !spec.no_new_privs;
+    if early {
+        crate::seccomp::profile::install(s.seccomp)?;
+    }
     // After the join: a user other than root could not write the cgroup's file.
     drop_privileges(spec)?;
     sys::restore_sigpipe();
     sys::set_signal_mask(s.signal_mask).context("restore the signal mask")?;
     crate::trace::step(8, || format!("execve({path:?}, {argv:?})"));
     // The last step: from here on only the allowed system calls work, execve among them.
-    if let Some(filter) = s.seccomp {
+    if spec.seccomp_profile.is_some() {
+        if !early {
+            crate::seccomp::profile::install(s.seccomp)?;
+        }
+    } else if let Some(filter) = s.seccomp.first() {
         crate::seccomp::install(filter)?;
     }
     let err = sys::execve(&path, &argv, &env);

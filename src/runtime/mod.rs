@@ -155,7 +155,7 @@ fn start_and_wait(
                 root,
                 signal_mask: &old_mask,
                 join: &join,
-                seccomp: surface.seccomp.as_ref(),
+                seccomp: &surface.seccomp,
             },
             child_ends,
         )
@@ -228,16 +228,17 @@ fn start_and_wait(
 /// have them is refused early: the seccomp filter, compiled (~5 us), and on v2 the
 /// device program, loaded and verified by the kernel (attached once the cgroup exists).
 struct Surface {
-    seccomp: Option<seccompiler::BpfProgram>,
+    /// The filters to install, in order: the default one, a bundle's profile's, or none.
+    seccomp: Vec<seccompiler::BpfProgram>,
     device_program: Option<std::os::fd::OwnedFd>,
 }
 
 impl Surface {
     fn prepare(spec: &ContainerSpec, cg_host: Option<&CgroupHost>) -> Result<Surface> {
-        let seccomp = if spec.confinement.seccomp {
-            Some(crate::seccomp::build()?)
-        } else {
-            None
+        let seccomp = match &spec.seccomp_profile {
+            Some(p) => crate::seccomp::profile::build(p)?,
+            None if spec.confinement.seccomp => vec![crate::seccomp::build()?],
+            None => Vec::new(),
         };
         let device_program = match cg_host {
             Some(h) if spec.confinement.devices && h.version() == Version::V2 => Some(

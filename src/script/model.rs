@@ -34,6 +34,11 @@ pub(super) fn render_lang(
             "the script backend cannot set resource limits (rlimits): run the container with gocker run",
         ));
     }
+    if spec.seccomp_profile.is_some() {
+        return Err(crate::error::Failure::Usage.with(
+            "the script backend cannot install a seccomp profile (no host tool does): run the container with gocker run",
+        ));
+    }
     if spec.cgroup_path.is_some() {
         return Err(crate::error::Failure::Usage.with(
             "the script backend names its cgroup gocker/<its pid>, not a bundle's cgroupsPath: run the container with gocker run",

@@ -89,6 +89,7 @@ impl RunArgs {
             rlimits: Vec::new(),
             cgroup_path: None,
             sysctl: Vec::new(),
+            seccomp_profile: None,
         })
     }
 }

@@ -389,7 +389,7 @@ fn every_refusal_names_its_field() {
         ),
         (
             "linux.seccomp",
-            with(|v| v["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW"})),
+            with(|v| v["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_NOTIFY"})),
         ),
         (
             "linux.sysctl",
@@ -689,4 +689,70 @@ fn namespaced_sysctls_map_and_others_are_refused() {
         v["linux"]["namespaces"].as_array_mut().unwrap().remove(1);
     }));
     assert!(msg.contains("needs a new net namespace"), "{msg}");
+}
+
+#[test]
+fn a_seccomp_section_becomes_this_architectures_profile() {
+    use crate::spec::{SeccompAct, SeccompArg, SeccompCmp};
+    let cfg = with(|v| {
+        v["linux"]["seccomp"] = json!({
+            "defaultAction": "SCMP_ACT_ERRNO",
+            "architectures": ["SCMP_ARCH_X86_64"],
+            "syscalls": [
+                {"names": ["read", "socketcall"], "action": "SCMP_ACT_ALLOW"},
+                {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
+                {"names": ["personality"], "action": "SCMP_ACT_ALLOW",
+                 "args": [{"index": 0, "value": 4294967295_u64, "valueTwo": 8, "op": "SCMP_CMP_MASKED_EQ"}]},
+                {"names": ["ptrace"], "action": "SCMP_ACT_KILL_PROCESS"}
+            ]
+        })
+    });
+    let s = load(&cfg).unwrap();
+    let p = s.seccomp_profile.as_ref().expect("a profile");
+    assert_eq!(p.default, SeccompAct::Errno(libc::EPERM as u32));
+    let nrs: Vec<(i64, SeccompAct)> = p.rules.iter().map(|r| (r.nr, r.action)).collect();
+    // socketcall is an i386 call: skipped on x86_64, as libseccomp does.
+    assert_eq!(
+        nrs,
+        [
+            (libc::SYS_read, SeccompAct::Allow),
+            (libc::SYS_clone3, SeccompAct::Errno(38)),
+            (libc::SYS_personality, SeccompAct::Allow),
+            (libc::SYS_ptrace, SeccompAct::KillProcess),
+        ]
+    );
+    assert_eq!(
+        p.rules[2].args,
+        [SeccompArg {
+            index: 0,
+            op: SeccompCmp::MaskedEq,
+            value: 0xffff_ffff,
+            value_two: 8
+        }]
+    );
+    // The default filter is off: the profile takes its place.
+    assert!(!s.confinement.seccomp);
+    // The allow-or-default filter, then one per other action (ERRNO 38, KILL_PROCESS).
+    assert_eq!(crate::seccomp::profile::build(p).unwrap().len(), 3);
+    for (field, seccomp) in [
+        (
+            "linux.seccomp.architectures",
+            json!({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_AARCH64"]}),
+        ),
+        (
+            "linux.seccomp.listenerPath",
+            json!({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/x.sock"}),
+        ),
+        (
+            "linux.seccomp.syscalls[0]",
+            json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_TRACE"}]}),
+        ),
+        (
+            "linux.seccomp.syscalls[0]",
+            json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]}),
+        ),
+    ] {
+        let msg = refused(&with(|v| v["linux"]["seccomp"] = seccomp));
+        assert!(msg.contains(field), "{field}: {msg}");
+    }
 }
