@@ -361,6 +361,9 @@ impl Namespace {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Limits {
     pub cpu: Option<CpuLimit>,
+    /// The CPU's relative share under contention: v1 `cpu.shares` (2..=262144), on v2
+    /// the `cpu.weight` it maps to (an OCI bundle's cpu.shares; the CLI has none).
+    pub cpu_shares: Option<u64>,
     pub memory_bytes: Option<u64>,
     pub pids: Option<u64>,
 }

@@ -200,7 +200,7 @@ fn bundle_limits_are_written_to_its_own_cgroup() {
     let mut cfg = config("exec sleep 30");
     cfg["linux"]["resources"] = json!({
         "devices": [{"allow": false, "access": "rwm"}],
-        "cpu": {"quota": 30000, "period": 100000},
+        "cpu": {"quota": 30000, "period": 100000, "shares": 512},
         "memory": {"limit": 67108864},
         "pids": {"limit": 25}
     });
@@ -219,6 +219,12 @@ fn bundle_limits_are_written_to_its_own_cgroup() {
         ("cpu.cfs_quota_us", "30000\n")
     };
     let quota = std::fs::read_to_string(cpu_dir.join(quota_file));
+    let (shares_file, want_shares) = if cpu.v2 {
+        ("cpu.weight", "20\n")
+    } else {
+        ("cpu.shares", "512\n")
+    };
+    let shares = std::fs::read_to_string(cpu_dir.join(shares_file));
     // PID 1 of a namespace ignores the signals it has no handler for, SIGKILL aside.
     let _ = Command::new("kill")
         .arg("-KILL")
@@ -233,6 +239,7 @@ fn bundle_limits_are_written_to_its_own_cgroup() {
     let status = child.wait().unwrap();
     assert_eq!(max, "25\n");
     assert_eq!(quota.unwrap(), want_cpu);
+    assert_eq!(shares.unwrap(), want_shares);
     assert_eq!(status.code(), Some(137));
     assert!(!dir.exists(), "{} left", dir.display());
 }

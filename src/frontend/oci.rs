@@ -910,7 +910,14 @@ fn limits(linux: &oci::Linux) -> Result<Limits> {
         return Ok(l);
     };
     if let Some(cpu) = r.cpu() {
-        unsupported("linux.resources.cpu.shares", cpu.shares().is_some())?;
+        match cpu.shares() {
+            None | Some(0) => {}
+            Some(n) if (2..=262_144).contains(&n) => l.cpu_shares = Some(n),
+            Some(n) => refuse(
+                "linux.resources.cpu.shares",
+                format!("{n}: must be from 2 to 262144"),
+            )?,
+        }
         unsupported(
             "linux.resources.cpu.realtimeRuntime",
             cpu.realtime_runtime().is_some(),

@@ -199,6 +199,10 @@ pub(super) fn limit_comment(l: &LimitFile) -> String {
         "cpu.max" => "CPU time per period, in microseconds",
         "cpu.cfs_quota_us" => "CPU time per period, in microseconds (quota before period)",
         "cpu.cfs_period_us" => "the period, in microseconds",
+        "cpu.shares" => "relative CPU share under contention (1024 is the default)",
+        "cpu.weight" => {
+            "relative CPU weight under contention (100 is the default; from cpu.shares)"
+        }
         "memory.max" | "memory.limit_in_bytes" => "bytes of memory",
         "memory.memsw.limit_in_bytes" => {
             "bytes of memory and swap together: no swap (where the kernel accounts swap)"

@@ -39,6 +39,7 @@ impl RunArgs {
                 .map(|s| parse_memory(s, host.memory_bytes()))
                 .transpose()?,
             pids: args.pids_limit.as_deref().map(parse_pids).transpose()?,
+            cpu_shares: None,
         };
         let argv = args.command.clone();
         match argv.first() {

@@ -225,7 +225,7 @@ fn binds_resolve_relative_sources_from_the_bundle() {
 fn resources_become_the_same_limits_the_cli_sets() {
     let cfg = with(|v| {
         v["linux"]["resources"] = json!({
-            "cpu": {"quota": 50000, "period": 100000},
+            "cpu": {"quota": 50000, "period": 100000, "shares": 512},
             "memory": {"limit": 67108864, "swap": 67108864},
             "pids": {"limit": 20}
         })
@@ -239,7 +239,8 @@ fn resources_become_the_same_limits_the_cli_sets() {
                 period_us: 100_000
             }),
             memory_bytes: Some(64 << 20),
-            pids: Some(20)
+            pids: Some(20),
+            cpu_shares: Some(512),
         }
     );
     // -1 and 0 mean no limit.
@@ -422,7 +423,7 @@ fn every_refusal_names_its_field() {
         ),
         (
             "linux.resources.cpu.shares",
-            with(|v| v["linux"]["resources"]["cpu"] = json!({"shares": 512})),
+            with(|v| v["linux"]["resources"]["cpu"] = json!({"shares": 1})),
         ),
         (
             "linux.resources.memory.swap",
