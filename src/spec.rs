@@ -46,6 +46,9 @@ pub struct ContainerSpec {
     /// A bundle's own seccomp profile, installed where the default filter would be
     /// (`confinement.seccomp` is then off).
     pub seccomp_profile: Option<SeccompProfile>,
+    /// Make `/` recursively slave instead of private in the container's mount namespace
+    /// (OCI rootfsPropagation slave/rslave): the host's later mounts still arrive.
+    pub rootfs_slave: bool,
 }
 
 /// A seccomp profile as data (OCI `linux.seccomp`, names already turned into this

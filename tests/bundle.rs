@@ -682,3 +682,56 @@ fn a_bundles_seccomp_profile_is_what_filters_its_calls() {
     assert_eq!(out.status.code(), Some(125));
     assert!(stderr(&out).contains("seccomp"), "{}", stderr(&out));
 }
+
+/// Run `config` (a shell that waits for /shared/sub/mark) with a host directory bound at
+/// /shared, the host directory shared, and mount a tmpfs with the mark under it once the
+/// container runs: says whether the host's mount arrived.
+fn host_mount_arrives(slave: bool) -> String {
+    let shared = TempDir::new("bundle-shared");
+    let d = shared.path();
+    let sh = |cmd: &str| {
+        let ok = Command::new("sh")
+            .args(["-c", cmd, "sh"])
+            .arg(d)
+            .status()
+            .unwrap();
+        assert!(ok.success(), "{cmd}");
+    };
+    let mut cfg = config(
+        "i=0; while [ ! -e /shared/sub/mark ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done; \
+         if [ -e /shared/sub/mark ]; then echo arrived; else echo not-arrived; fi",
+    );
+    cfg["mounts"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"destination": "/shared", "type": "bind", "source": d, "options": ["rbind"]}));
+    if slave {
+        cfg["linux"]["rootfsPropagation"] = json!("rslave");
+    }
+    let b = Bundle::new(&cfg);
+    std::fs::create_dir(d.join("sub")).unwrap();
+    sh("mount --bind \"$1\" \"$1\" && mount --make-shared \"$1\"");
+    let child = b.command().stdout(Stdio::piped()).spawn().unwrap();
+    let pid1 = wait_for("the container", || children(child.id()).first().copied());
+    wait_for("its command", || {
+        let comm = std::fs::read_to_string(format!("/proc/{pid1}/comm")).unwrap_or_default();
+        (comm.trim() == "sh").then_some(())
+    });
+    sh("mount -t tmpfs tmpfs \"$1/sub\" && touch \"$1/sub/mark\"");
+    let out = child.wait_with_output().unwrap();
+    sh("umount \"$1/sub\" && umount \"$1\"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+}
+
+#[test]
+fn rootfs_propagation_slave_lets_the_hosts_later_mounts_in() {
+    let test = "rootfs_propagation_slave_lets_the_hosts_later_mounts_in";
+    if !need_root(test) {
+        return;
+    }
+    let host = HostSnapshot::take();
+    assert_eq!(host_mount_arrives(true), "arrived\n");
+    assert_eq!(host_mount_arrives(false), "not-arrived\n");
+    host.assert_unchanged("rootfsPropagation");
+}

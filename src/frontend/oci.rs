@@ -328,6 +328,16 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
         cgroup_path: cgroup_path(&linux)?,
         sysctl,
         seccomp_profile,
+        rootfs_slave: match linux.rootfs_propagation().as_deref() {
+            None | Some("" | "private" | "rprivate") => false,
+            Some("slave" | "rslave") => true,
+            Some(other) => refuse(
+                "linux.rootfsPropagation",
+                format!(
+                    "{other}: only private and slave are supported (a shared root would propagate the container's mounts to the host)"
+                ),
+            )?,
+        },
     })
 }
 
@@ -1046,13 +1056,6 @@ fn other_linux_fields(linux: &oci::Linux) -> Result<()> {
         (
             "devices",
             linux.devices().as_ref().is_some_and(|v| !v.is_empty()),
-        ),
-        (
-            "rootfsPropagation",
-            linux
-                .rootfs_propagation()
-                .as_deref()
-                .is_some_and(|p| !p.is_empty() && p != "private" && p != "rprivate"),
         ),
         (
             "mountLabel",

@@ -93,8 +93,15 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
 
     // Lesson 18 fails here on hosts with shared propagation (systemd's default): a
     // pivot_root whose mounts would propagate back to the host is refused with EINVAL.
-    sys::mount(None, Path::new("/"), None, ms::REC | ms::PRIVATE, None)
-        .context("make / private (mount --make-rprivate /)")?;
+    // A bundle may ask for slave (rootfsPropagation): the host's later mounts still
+    // arrive, and nothing goes back either way.
+    let propagation = if spec.rootfs_slave {
+        ms::SLAVE
+    } else {
+        ms::PRIVATE
+    };
+    sys::mount(None, Path::new("/"), None, ms::REC | propagation, None)
+        .context("make / private (mount --make-rprivate /, or --make-rslave)")?;
     crate::trace::step(2, crate::trace::private);
     let mut root = prepare_root(spec, s.root)?;
     crate::trace::step(3, || crate::trace::root_call(spec, s.root));

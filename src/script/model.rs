@@ -140,6 +140,7 @@ pub(super) fn render_lang(
             .map(|(k, v)| (crate::spec::sysctl_file(k), v.as_str()))
             .collect(),
         readonly_root: spec.readonly_root,
+        rootfs_slave: spec.rootfs_slave,
         search_path: search_path(&spec.process.env),
         env: &spec.process.env,
         argv: &spec.process.argv,
@@ -255,6 +256,8 @@ pub(super) struct Script<'a> {
     sysctl: Vec<(PathBuf, &'a str)>,
     /// Written to /proc/self/oom_score_adj by the container's PID 1, before its setup.
     oom_score_adj: Option<i32>,
+    /// `/` recursively slave rather than private (OCI rootfsPropagation).
+    rootfs_slave: bool,
     /// Remount `/` read-only after the working directory is made (OCI `root.readonly`).
     readonly_root: bool,
     /// The PATH the command is looked up on: the container's.

@@ -91,6 +91,7 @@ impl RunArgs {
             cgroup_path: None,
             sysctl: Vec::new(),
             seccomp_profile: None,
+            rootfs_slave: false,
         })
     }
 }

@@ -757,3 +757,17 @@ fn a_seccomp_section_becomes_this_architectures_profile() {
         assert!(msg.contains(field), "{field}: {msg}");
     }
 }
+
+#[test]
+fn rootfs_propagation_private_or_slave() {
+    for (p, slave) in [
+        ("private", false),
+        ("rprivate", false),
+        ("slave", true),
+        ("rslave", true),
+    ] {
+        let s = load(&with(|v| v["linux"]["rootfsPropagation"] = json!(p))).unwrap();
+        assert_eq!(s.rootfs_slave, slave, "{p}");
+    }
+    assert!(!load(&base()).unwrap().rootfs_slave);
+}
