@@ -11,6 +11,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// The tests compare the host's mounts before and after, and one of them mounts on the
+/// host itself: they take turns.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn turn() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A bundle in a temporary directory: a busybox rootfs in `rootfs/`, and config.json.
 struct Bundle {
     dir: TempDir,
@@ -110,6 +118,7 @@ fn run_bundle_builds_what_config_json_says() {
     if !need_root(test) {
         return;
     }
+    let _turn = turn();
     let script = "echo \"argv=$0 $1\"; id -u; hostname; pwd; env | sort; \
         grep -E '^(CapBnd|CapEff|CapInh|CapAmb|NoNewPrivs)' /proc/self/status; \
         ulimit -Sn; ulimit -Hn; \
@@ -155,6 +164,7 @@ fn the_bundle_id_defaults_to_its_directory_and_binds_follow_their_options() {
     if !need_root(test) {
         return;
     }
+    let _turn = turn();
     let data = TempDir::new("bundle-data");
     std::fs::write(data.path().join("f"), "host file\n").unwrap();
     let mut cfg = config(
@@ -197,6 +207,7 @@ fn bundle_limits_are_written_to_its_own_cgroup() {
     if !need_root(test) {
         return;
     }
+    let _turn = turn();
     let mut cfg = config("exec sleep 30");
     cfg["linux"]["resources"] = json!({
         "devices": [{"allow": false, "access": "rwm"}],
@@ -250,6 +261,7 @@ fn unsupported_fields_are_refused_before_anything_exists() {
     if !need_root(test) {
         return;
     }
+    let _turn = turn();
     let b = Bundle::new(&config("touch /ran"));
     for (field, edit) in [
         (
@@ -305,6 +317,7 @@ fn masks_a_readonly_root_sysfs_and_mqueue_are_there_inside() {
     if !need_root(test) {
         return;
     }
+    let _turn = turn();
     // A file of /proc this kernel has (which ones depends on its configuration).
     let file = ["/proc/keys", "/proc/timer_list", "/proc/kcore"]
         .into_iter()
@@ -394,6 +407,7 @@ fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
     if !need_root(test) {
         return;
     }
+    let _turn = turn();
     let probes: &[(&str, &str)] = &[
         ("user", "id -u; id -g"),
         ("oom score", "cat /proc/self/oom_score_adj"),
@@ -531,6 +545,7 @@ fn the_command_runs_as_the_configs_user_with_its_oom_score() {
     if !need_root(test) {
         return;
     }
+    let _turn = turn();
     let mut cfg = config(
         "id -u; id -g; id -G; cat /proc/self/oom_score_adj; \
          grep -E '^Cap(Prm|Eff|Bnd)' /proc/self/status; touch /work/f 2>/dev/null || echo denied",
@@ -565,6 +580,7 @@ fn cgroups_path_places_the_cgroup() {
     if !need_root(test) {
         return;
     }
+    let _turn = turn();
     let mut cfg = config("grep -E ':pids:' /proc/self/cgroup");
     cfg["linux"]["resources"] = json!({
         "devices": [{"allow": false, "access": "rwm"}],
@@ -615,6 +631,7 @@ fn a_bundles_seccomp_profile_is_what_filters_its_calls() {
     if !need_root(test) {
         return;
     }
+    let _turn = turn();
     let script = "mkdir /tmp/a 2>&1; chmod 700 /tmp 2>&1; kill -0 $$ && echo kill-0; \
         kill -USR1 $$ 2>&1; grep NoNewPrivs /proc/self/status; echo end";
     // Default allow, with ERRNO rules: one per errno, one with an argument condition.
@@ -683,22 +700,14 @@ fn a_bundles_seccomp_profile_is_what_filters_its_calls() {
     assert!(stderr(&out).contains("seccomp"), "{}", stderr(&out));
 }
 
-/// Run `config` (a shell that waits for /shared/sub/mark) with a host directory bound at
-/// /shared, the host directory shared, and mount a tmpfs with the mark under it once the
-/// container runs: says whether the host's mount arrived.
+/// Whether a mount the host makes under a shared mount, once the container runs, reaches
+/// the container (bound at /shared). The "host" is a mount namespace of this test's own
+/// (unshare -m), so other tests on this machine never see its mounts.
 fn host_mount_arrives(slave: bool) -> String {
     let shared = TempDir::new("bundle-shared");
     let d = shared.path();
-    let sh = |cmd: &str| {
-        let ok = Command::new("sh")
-            .args(["-c", cmd, "sh"])
-            .arg(d)
-            .status()
-            .unwrap();
-        assert!(ok.success(), "{cmd}");
-    };
     let mut cfg = config(
-        "i=0; while [ ! -e /shared/sub/mark ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done; \
+        ": > /shared/ready; i=0; while [ ! -e /shared/sub/mark ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; \
          if [ -e /shared/sub/mark ]; then echo arrived; else echo not-arrived; fi",
     );
     cfg["mounts"]
@@ -710,16 +719,24 @@ fn host_mount_arrives(slave: bool) -> String {
     }
     let b = Bundle::new(&cfg);
     std::fs::create_dir(d.join("sub")).unwrap();
-    sh("mount --bind \"$1\" \"$1\" && mount --make-shared \"$1\"");
-    let child = b.command().stdout(Stdio::piped()).spawn().unwrap();
-    let pid1 = wait_for("the container", || children(child.id()).first().copied());
-    wait_for("its command", || {
-        let comm = std::fs::read_to_string(format!("/proc/{pid1}/comm")).unwrap_or_default();
-        (comm.trim() == "sh").then_some(())
-    });
-    sh("mount -t tmpfs tmpfs \"$1/sub\" && touch \"$1/sub/mark\"");
-    let out = child.wait_with_output().unwrap();
-    sh("umount \"$1/sub\" && umount \"$1\"");
+    let out = Command::new("unshare")
+        .args([
+            "-m",
+            "sh",
+            "-c",
+            "d=$1; shift; mount --bind \"$d\" \"$d\" && mount --make-shared \"$d\" || exit 9; \
+             \"$@\" & i=0; while [ ! -e \"$d/ready\" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; \
+             mount -t tmpfs tmpfs \"$d/sub\" && touch \"$d/sub/mark\"; wait",
+            "sh",
+        ])
+        .arg(d)
+        .arg(env!("CARGO_BIN_EXE_gocker"))
+        .args(["run", "--bundle"])
+        .arg(b.path())
+        .arg(&b.id)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     stdout(&out)
 }
@@ -730,6 +747,7 @@ fn rootfs_propagation_slave_lets_the_hosts_later_mounts_in() {
     if !need_root(test) {
         return;
     }
+    let _turn = turn();
     let host = HostSnapshot::take();
     assert_eq!(host_mount_arrives(true), "arrived\n");
     assert_eq!(host_mount_arrives(false), "not-arrived\n");
