@@ -412,6 +412,11 @@ fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
         ("user", "id -u; id -g"),
         ("oom score", "cat /proc/self/oom_score_adj"),
         (
+            "cgroup mount",
+            "ls /sys/fs/cgroup >/dev/null && echo listed; \
+             mkdir /sys/fs/cgroup/gocker-must-not-exist 2>/dev/null || echo ro",
+        ),
+        (
             "sysctl",
             "cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni",
         ),
@@ -447,6 +452,12 @@ fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
     let mut cfg = config("");
     cfg["process"].as_object_mut().unwrap().remove("rlimits");
     cfg["process"]["oomScoreAdj"] = json!(300);
+    cfg["mounts"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"destination": "/sys/fs/cgroup",
+        "type": "cgroup", "source": "cgroup",
+        "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}));
     cfg["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1", "kernel.shmmni": "1234"});
     let host_sysctls = || {
         ["/proc/sys/net/ipv4/ip_forward", "/proc/sys/kernel/shmmni"]
@@ -480,6 +491,7 @@ fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
         let want: Option<(i32, &str)> = match *name {
             "user" => Some((0, "0\n0")),
             "oom score" => Some((0, "300")),
+            "cgroup mount" => Some((0, "listed\nro")),
             "sysctl" => Some((0, "1\n1234")),
             "hostname" => Some((0, "bundled")),
             "pid 1" => Some((0, "1")),
@@ -537,6 +549,10 @@ fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(host_sysctls(), before, "the host's own sysctls changed");
+    assert!(
+        !Path::new("/sys/fs/cgroup/gocker-must-not-exist").exists(),
+        "the container made a cgroup on the host"
+    );
 }
 
 #[test]

@@ -744,6 +744,9 @@ fn namespaces(linux: &oci::Linux) -> Result<Vec<Namespace>> {
     Ok(v)
 }
 
+/// Where the host's cgroup hierarchies are mounted: a bundle's cgroup mount shows it.
+const CGROUP_MOUNT: &str = "/sys/fs/cgroup";
+
 /// Mount options as runc reads them: flags, the bind kind, and the rest passed to the
 /// filesystem as data.
 #[derive(Default)]
@@ -828,6 +831,37 @@ fn mount(i: usize, m: &oci::Mount, bundle: &Path) -> Result<Vec<Mount>> {
     let o = options(&field, m.options().as_deref().unwrap_or_default())?;
     let typ = m.typ().as_deref().unwrap_or("");
     let why = |what: &str| format!("{what} (config.json mounts[{i}])");
+    if typ == "cgroup" || typ == "cgroup2" {
+        // Without a cgroup namespace runc shows the host's hierarchy (v2: a fresh cgroup2
+        // mount, the whole tree). gocker binds the host's /sys/fs/cgroup, all of it, and
+        // only read-only: writable, it would let the container change the host's limits.
+        if o.flags & ms::RDONLY == 0 {
+            refuse::<()>(
+                &field,
+                "a cgroup mount must be read-only (\"ro\") in gocker",
+            )?;
+        }
+        if !o.data.is_empty() {
+            refuse::<()>(
+                &field,
+                format!(
+                    "option {} is not supported on a cgroup mount",
+                    o.data.join(",")
+                ),
+            )?;
+        }
+        return Ok(vec![Mount {
+            kind: MountKind::Bind {
+                source: CGROUP_MOUNT.into(),
+                dir: true,
+            },
+            target,
+            flags: ms::REC | o.flags,
+            optional: false,
+            dev: false,
+            why: why("the host's cgroup tree, read-only").into(),
+        }]);
+    }
     if o.bind.is_some() || typ == "bind" {
         if !o.data.is_empty() {
             refuse::<()>(

@@ -771,3 +771,40 @@ fn rootfs_propagation_private_or_slave() {
     }
     assert!(!load(&base()).unwrap().rootfs_slave);
 }
+
+#[test]
+fn a_cgroup_mount_is_the_hosts_tree_read_only() {
+    let cfg = with(|v| {
+        v["mounts"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"destination": "/sys/fs/cgroup",
+            "type": "cgroup", "source": "cgroup",
+            "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}))
+    });
+    let s = load(&cfg).unwrap();
+    let m = s
+        .mounts
+        .iter()
+        .find(|m| m.target == Path::new("/sys/fs/cgroup"))
+        .unwrap();
+    assert_eq!(
+        m.kind,
+        MountKind::Bind {
+            source: "/sys/fs/cgroup".into(),
+            dir: true
+        }
+    );
+    assert_eq!(
+        m.flags,
+        ms::REC | ms::RDONLY | ms::NOSUID | ms::NODEV | ms::NOEXEC
+    );
+    let msg = refused(&with(|v| {
+        v["mounts"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"destination": "/sys/fs/cgroup",
+            "type": "cgroup", "source": "cgroup", "options": ["nosuid"]}))
+    }));
+    assert!(msg.contains("read-only"), "{msg}");
+}
