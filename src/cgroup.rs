@@ -157,6 +157,17 @@ pub fn limit_files(limits: &Limits, version: Version) -> Vec<LimitFile> {
             }
         }
     }
+    if let Some(shares) = limits.cpu_shares {
+        match version {
+            Version::V1 => push(Controller::Cpu, "cpu.shares", shares.to_string(), false),
+            Version::V2 => push(
+                Controller::Cpu,
+                "cpu.weight",
+                shares_to_weight(shares).to_string(),
+                false,
+            ),
+        }
+    }
     if let Some(bytes) = limits.memory_bytes {
         // No swap beyond the limit, as `docker run -m X --memory-swap X`: without this a
         // host with swap lets the container page out instead of being OOM-killed.
@@ -187,6 +198,12 @@ pub fn limit_files(limits: &Limits, version: Version) -> Vec<LimitFile> {
         push(Controller::Pids, "pids.max", n.to_string(), false);
     }
     out
+}
+
+/// v1's cpu.shares (2..=262144, default 1024) as v2's cpu.weight (1..=10000, default
+/// 100), the linear map runc and crun use.
+pub fn shares_to_weight(shares: u64) -> u64 {
+    1 + (shares.clamp(2, 262_144) - 2) * 9999 / 262_142
 }
 
 /// The controllers `limits` need, each once, in a fixed order.
@@ -502,7 +519,28 @@ mod tests {
             }),
             memory_bytes: Some(32 << 20),
             pids: Some(10),
+            cpu_shares: None,
         }
+    }
+
+    #[test]
+    fn cpu_shares_are_v1_shares_and_v2_weight() {
+        let l = Limits {
+            cpu_shares: Some(512),
+            ..Default::default()
+        };
+        let files = |v| {
+            limit_files(&l, v)
+                .into_iter()
+                .map(|f| (f.file, f.value))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(files(Version::V1), [("cpu.shares", "512".to_string())]);
+        assert_eq!(files(Version::V2), [("cpu.weight", "20".to_string())]);
+        assert_eq!(shares_to_weight(1024), 39);
+        assert_eq!(shares_to_weight(2), 1);
+        assert_eq!(shares_to_weight(262_144), 10_000);
+        assert_eq!(needed_controllers(&l), [Controller::Cpu]);
     }
 
     fn pairs(v: Version) -> Vec<(&'static str, String)> {

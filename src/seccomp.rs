@@ -7,6 +7,9 @@
 //! (rust-vmm) into classic BPF; the child installs the result as its last step before
 //! execve, after no_new_privs.
 
+pub mod names;
+pub mod profile;
+
 use anyhow::{Context, Result};
 use seccompiler::{
     BpfProgram, SeccompAction, SeccompCmpArgLen as Len, SeccompCmpOp as Op, SeccompCondition,

@@ -41,6 +41,91 @@ pub struct ContainerSpec {
     /// The cgroup's path below each hierarchy's root, when not `gocker/<id>` (an OCI
     /// bundle's cgroupsPath, normalised: no `..`, no leading `/`).
     pub cgroup_path: Option<PathBuf>,
+    /// Namespaced kernel parameters (`net.ipv4.ip_forward`, `1`), by key: written under
+    /// /proc/sys by the container's first process, in its own namespaces.
+    pub sysctl: Vec<(String, String)>,
+    /// A bundle's own seccomp profile, installed where the default filter would be
+    /// (`confinement.seccomp` is then off).
+    pub seccomp_profile: Option<SeccompProfile>,
+    /// Make `/` recursively slave instead of private in the container's mount namespace
+    /// (OCI rootfsPropagation slave/rslave): the host's later mounts still arrive.
+    pub rootfs_slave: bool,
+}
+
+/// A seccomp profile as data (OCI `linux.seccomp`, names already turned into this
+/// architecture's numbers): the action for calls no rule matches, and the rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeccompProfile {
+    pub default: SeccompAct,
+    pub rules: Vec<SeccompRule>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SeccompAct {
+    Allow,
+    Errno(u32),
+    KillThread,
+    KillProcess,
+    Trap,
+    Log,
+}
+
+/// One call, its action, and conditions on its arguments that must all hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeccompRule {
+    pub nr: i64,
+    pub action: SeccompAct,
+    pub args: Vec<SeccompArg>,
+}
+
+/// `args[index] OP value` (MaskedEq: `args[index] & value == value_two`), 64 bits wide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeccompArg {
+    pub index: u8,
+    pub op: SeccompCmp,
+    pub value: u64,
+    pub value_two: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SeccompCmp {
+    Ne,
+    Lt,
+    Le,
+    Eq,
+    Ge,
+    Gt,
+    MaskedEq,
+}
+
+/// Whether a sysctl key belongs to a namespace a container has of its own (runc's list):
+/// IPC's `kernel.msg*`/`sem`/`shm*` and `fs.mqueue.*`, and the network's `net.*`, with
+/// the namespace that makes it so.
+pub fn sysctl_namespace(key: &str) -> Option<Namespace> {
+    const IPC: [&str; 8] = [
+        "kernel.msgmax",
+        "kernel.msgmnb",
+        "kernel.msgmni",
+        "kernel.sem",
+        "kernel.shmall",
+        "kernel.shmmax",
+        "kernel.shmmni",
+        "kernel.shm_rmid_forced",
+    ];
+    if IPC.contains(&key) || key.starts_with("fs.mqueue.") {
+        Some(Namespace::Ipc)
+    } else if key.starts_with("net.") {
+        Some(Namespace::Net)
+    } else if key == "kernel.domainname" {
+        Some(Namespace::Uts)
+    } else {
+        None
+    }
+}
+
+/// The file under /proc/sys that holds a sysctl key.
+pub fn sysctl_file(key: &str) -> PathBuf {
+    Path::new("/proc/sys").join(key.replace('.', "/"))
 }
 
 impl ContainerSpec {
@@ -295,6 +380,9 @@ impl Namespace {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     pub cpu: Option<CpuLimit>,
+    /// The CPU's relative share under contention: v1 `cpu.shares` (2..=262144), on v2
+    /// the `cpu.weight` it maps to (an OCI bundle's cpu.shares; the CLI has none).
+    pub cpu_shares: Option<u64>,
     pub memory_bytes: Option<u64>,
     pub pids: Option<u64>,
 }

@@ -464,6 +464,10 @@ run() {
 	# [beyond lesson 18: systemd makes / shared]):
 	# nothing mounted from here on propagates back to the host. The lesson's pivot_root
 	# fails with EINVAL without it when / is shared (systemd's default).
+{%- if rootfs_slave %}
+	# [beyond lesson 18: rootfsPropagation] slave, not private: mounts the host makes
+	# later still reach the container (MS_REC|MS_SLAVE); none of the container's leave it.
+{%- endif %}
 {%- if !terminal %}
 	# setsid(2): a session of its own and no controlling terminal, as gocker run gives it.
 {%- endif %}
@@ -481,7 +485,7 @@ run() {
 	status=0
 	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(1) }} "unshare({{ clone_flags }}){{ self.t(" from ", "，离开 ") }}$(readlink /proc/self/ns/mnt)"
 	"$setpriv" --pdeathsig KILL --inh-caps -all,{{ self.setup_caps("+") }} -- \
-		"$unshare" {{ namespaces }} --propagation private -- \
+		"$unshare" {{ namespaces }} --propagation {% if rootfs_slave %}slave{% else %}private{% endif %} -- \
 {%- if !terminal %}
 		setsid -- \
 {%- endif %}
@@ -552,6 +556,13 @@ child() {
 	# Until the exec at the end, any way out is this script failing.
 	trap 'exit 125' EXIT
 	close_fds
+{%- if !sysctl.is_empty() %}
+	# [beyond lesson 18: linux.sysctl] write(2) to /proc/sys: kernel parameters of this
+	# container's own network and IPC namespaces (the file shows the writer's namespace).
+{%- endif %}
+{%- for (file, value) in sysctl %}
+	echo {{ value|quote }} >{{ file|quote }}
+{%- endfor %}
 {%- match oom_score_adj %}
 {%- when Some(n) %}
 	# [beyond lesson 18: process.oomScoreAdj] /proc/PID/oom_score_adj (proc(5)): how
@@ -586,7 +597,7 @@ child() {
 
 	# (mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL), which the lesson lacks, is done
 	# already: unshare --propagation private, in run().)
-	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(2) }} "mount(NULL, /, NULL, MS_REC|MS_PRIVATE, NULL){{ self.t(" by unshare --propagation private, in ", "，由 unshare --propagation private 完成，在 ") }}$(readlink /proc/self/ns/mnt){{ self.t("", " 中") }}"
+	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(2) }} "mount(NULL, /, NULL, MS_REC|{% if rootfs_slave %}MS_SLAVE{% else %}MS_PRIVATE{% endif %}, NULL){{ self.t(" by unshare --propagation ", "，由 unshare --propagation ") }}{% if rootfs_slave %}slave{% else %}private{% endif %}{{ self.t(", in ", " 完成，在 ") }}$(readlink /proc/self/ns/mnt){{ self.t("", " 中") }}"
 {%- if host_view %}
 
 	# mount("tmpfs", root, "tmpfs", MS_NOSUID|MS_NODEV, "mode=755"): the new root.

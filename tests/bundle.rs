@@ -11,6 +11,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// The tests compare the host's mounts before and after, and one of them mounts on the
+/// host itself: they take turns.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn turn() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A bundle in a temporary directory: a busybox rootfs in `rootfs/`, and config.json.
 struct Bundle {
     dir: TempDir,
@@ -110,6 +118,7 @@ fn run_bundle_builds_what_config_json_says() {
     if !need_root(test) {
         return;
     }
+    let _turn = turn();
     let script = "echo \"argv=$0 $1\"; id -u; hostname; pwd; env | sort; \
         grep -E '^(CapBnd|CapEff|CapInh|CapAmb|NoNewPrivs)' /proc/self/status; \
         ulimit -Sn; ulimit -Hn; \
@@ -155,6 +164,7 @@ fn the_bundle_id_defaults_to_its_directory_and_binds_follow_their_options() {
     if !need_root(test) {
         return;
     }
+    let _turn = turn();
     let data = TempDir::new("bundle-data");
     std::fs::write(data.path().join("f"), "host file\n").unwrap();
     let mut cfg = config(
@@ -197,10 +207,11 @@ fn bundle_limits_are_written_to_its_own_cgroup() {
     if !need_root(test) {
         return;
     }
+    let _turn = turn();
     let mut cfg = config("exec sleep 30");
     cfg["linux"]["resources"] = json!({
         "devices": [{"allow": false, "access": "rwm"}],
-        "cpu": {"quota": 30000, "period": 100000},
+        "cpu": {"quota": 30000, "period": 100000, "shares": 512},
         "memory": {"limit": 67108864},
         "pids": {"limit": 25}
     });
@@ -219,6 +230,12 @@ fn bundle_limits_are_written_to_its_own_cgroup() {
         ("cpu.cfs_quota_us", "30000\n")
     };
     let quota = std::fs::read_to_string(cpu_dir.join(quota_file));
+    let (shares_file, want_shares) = if cpu.v2 {
+        ("cpu.weight", "20\n")
+    } else {
+        ("cpu.shares", "512\n")
+    };
+    let shares = std::fs::read_to_string(cpu_dir.join(shares_file));
     // PID 1 of a namespace ignores the signals it has no handler for, SIGKILL aside.
     let _ = Command::new("kill")
         .arg("-KILL")
@@ -233,6 +250,7 @@ fn bundle_limits_are_written_to_its_own_cgroup() {
     let status = child.wait().unwrap();
     assert_eq!(max, "25\n");
     assert_eq!(quota.unwrap(), want_cpu);
+    assert_eq!(shares.unwrap(), want_shares);
     assert_eq!(status.code(), Some(137));
     assert!(!dir.exists(), "{} left", dir.display());
 }
@@ -243,6 +261,7 @@ fn unsupported_fields_are_refused_before_anything_exists() {
     if !need_root(test) {
         return;
     }
+    let _turn = turn();
     let b = Bundle::new(&config("touch /ran"));
     for (field, edit) in [
         (
@@ -298,6 +317,7 @@ fn masks_a_readonly_root_sysfs_and_mqueue_are_there_inside() {
     if !need_root(test) {
         return;
     }
+    let _turn = turn();
     // A file of /proc this kernel has (which ones depends on its configuration).
     let file = ["/proc/keys", "/proc/timer_list", "/proc/kcore"]
         .into_iter()
@@ -387,9 +407,19 @@ fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
     if !need_root(test) {
         return;
     }
+    let _turn = turn();
     let probes: &[(&str, &str)] = &[
         ("user", "id -u; id -g"),
         ("oom score", "cat /proc/self/oom_score_adj"),
+        (
+            "cgroup mount",
+            "ls /sys/fs/cgroup >/dev/null && echo listed; \
+             mkdir /sys/fs/cgroup/gocker-must-not-exist 2>/dev/null || echo ro",
+        ),
+        (
+            "sysctl",
+            "cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni",
+        ),
         ("hostname", "hostname"),
         ("pid 1", "echo $$"),
         ("mounts", "cat /proc/mounts"),
@@ -422,6 +452,18 @@ fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
     let mut cfg = config("");
     cfg["process"].as_object_mut().unwrap().remove("rlimits");
     cfg["process"]["oomScoreAdj"] = json!(300);
+    cfg["mounts"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"destination": "/sys/fs/cgroup",
+        "type": "cgroup", "source": "cgroup",
+        "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}));
+    cfg["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1", "kernel.shmmni": "1234"});
+    let host_sysctls = || {
+        ["/proc/sys/net/ipv4/ip_forward", "/proc/sys/kernel/shmmni"]
+            .map(|f| std::fs::read_to_string(f).unwrap())
+    };
+    let before = host_sysctls();
     cfg["linux"]["maskedPaths"] = json!(["/proc/keys", "/proc/acpi"]);
     cfg["linux"]["resources"] = json!({
         "devices": [{"allow": false, "access": "rwm"}],
@@ -449,6 +491,8 @@ fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
         let want: Option<(i32, &str)> = match *name {
             "user" => Some((0, "0\n0")),
             "oom score" => Some((0, "300")),
+            "cgroup mount" => Some((0, "listed\nro")),
+            "sysctl" => Some((0, "1\n1234")),
             "hostname" => Some((0, "bundled")),
             "pid 1" => Some((0, "1")),
             "workdir" => Some((0, "/work")),
@@ -504,6 +548,11 @@ fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(host_sysctls(), before, "the host's own sysctls changed");
+    assert!(
+        !Path::new("/sys/fs/cgroup/gocker-must-not-exist").exists(),
+        "the container made a cgroup on the host"
+    );
 }
 
 #[test]
@@ -512,6 +561,7 @@ fn the_command_runs_as_the_configs_user_with_its_oom_score() {
     if !need_root(test) {
         return;
     }
+    let _turn = turn();
     let mut cfg = config(
         "id -u; id -g; id -G; cat /proc/self/oom_score_adj; \
          grep -E '^Cap(Prm|Eff|Bnd)' /proc/self/status; touch /work/f 2>/dev/null || echo denied",
@@ -546,6 +596,7 @@ fn cgroups_path_places_the_cgroup() {
     if !need_root(test) {
         return;
     }
+    let _turn = turn();
     let mut cfg = config("grep -E ':pids:' /proc/self/cgroup");
     cfg["linux"]["resources"] = json!({
         "devices": [{"allow": false, "access": "rwm"}],
@@ -588,4 +639,133 @@ fn cgroups_path_places_the_cgroup() {
     for h in cgroup_hierarchies() {
         let _ = std::fs::remove_dir(h.mount.join(&parent));
     }
+}
+
+#[test]
+fn a_bundles_seccomp_profile_is_what_filters_its_calls() {
+    let test = "a_bundles_seccomp_profile_is_what_filters_its_calls";
+    if !need_root(test) {
+        return;
+    }
+    let _turn = turn();
+    let script = "mkdir /tmp/a 2>&1; chmod 700 /tmp 2>&1; kill -0 $$ && echo kill-0; \
+        kill -USR1 $$ 2>&1; grep NoNewPrivs /proc/self/status; echo end";
+    // Default allow, with ERRNO rules: one per errno, one with an argument condition.
+    // Without noNewPrivileges, the filter goes in before the capabilities are cut.
+    let mut cfg = config(script);
+    cfg["process"]["noNewPrivileges"] = json!(false);
+    cfg["linux"]["seccomp"] = json!({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+        "syscalls": [
+            {"names": ["mkdir", "mkdirat", "no_such_call_here"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13},
+            {"names": ["chmod", "fchmodat", "fchmodat2"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
+            {"names": ["kill"], "action": "SCMP_ACT_ERRNO",
+             "args": [{"index": 1, "value": 10, "op": "SCMP_CMP_EQ"}]}
+        ]
+    });
+    let b = Bundle::new(&cfg);
+    let out = b.run();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let got = stdout(&out);
+    assert!(got.contains("Permission denied"), "mkdir: {got}");
+    assert!(got.contains("Function not implemented"), "chmod: {got}");
+    assert!(got.contains("kill-0\n"), "kill -0: {got}");
+    assert!(got.contains("Operation not permitted"), "kill -USR1: {got}");
+    assert!(got.contains("NoNewPrivs:\t0\n"), "{got}");
+    assert!(got.ends_with("end\n"), "{got}");
+    assert!(!b.rootfs().join("tmp/a").exists());
+
+    // Default ERRNO: every call this architecture has is allowed but mkdir's two.
+    let allowed: Vec<&str> = gocker::seccomp::names::NAMES
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| !["mkdir", "mkdirat"].contains(n))
+        .collect();
+    let mut cfg = config("mkdir /tmp/b 2>&1; echo end");
+    cfg["linux"]["seccomp"] = json!({
+        "defaultAction": "SCMP_ACT_ERRNO",
+        "defaultErrnoRet": 1,
+        "syscalls": [{"names": allowed, "action": "SCMP_ACT_ALLOW"}]
+    });
+    b.write(&cfg);
+    let out = b.run();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Operation not permitted") && stdout(&out).ends_with("end\n"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!b.rootfs().join("tmp/b").exists());
+    // No seccomp section: no filter at all (runc's behaviour), so mkdir works.
+    let cfg = config("mkdir /tmp/c && echo made");
+    b.write(&cfg);
+    let out = b.run();
+    assert_eq!(stdout(&out), "made\n", "{}", stderr(&out));
+    // The script backend has no tool for a profile, and says so.
+    let mut cfg = config("true");
+    cfg["process"].as_object_mut().unwrap().remove("rlimits");
+    cfg["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW"});
+    b.write(&cfg);
+    let out = gocker()
+        .args(["emit-script", "--bundle"])
+        .arg(b.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    assert!(stderr(&out).contains("seccomp"), "{}", stderr(&out));
+}
+
+/// Whether a mount the host makes under a shared mount, once the container runs, reaches
+/// the container (bound at /shared). The "host" is a mount namespace of this test's own
+/// (unshare -m), so other tests on this machine never see its mounts.
+fn host_mount_arrives(slave: bool) -> String {
+    let shared = TempDir::new("bundle-shared");
+    let d = shared.path();
+    let mut cfg = config(
+        ": > /shared/ready; i=0; while [ ! -e /shared/sub/mark ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; \
+         if [ -e /shared/sub/mark ]; then echo arrived; else echo not-arrived; fi",
+    );
+    cfg["mounts"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"destination": "/shared", "type": "bind", "source": d, "options": ["rbind"]}));
+    if slave {
+        cfg["linux"]["rootfsPropagation"] = json!("rslave");
+    }
+    let b = Bundle::new(&cfg);
+    std::fs::create_dir(d.join("sub")).unwrap();
+    let out = Command::new("unshare")
+        .args([
+            "-m",
+            "sh",
+            "-c",
+            "d=$1; shift; mount --bind \"$d\" \"$d\" && mount --make-shared \"$d\" || exit 9; \
+             \"$@\" & i=0; while [ ! -e \"$d/ready\" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; \
+             mount -t tmpfs tmpfs \"$d/sub\" && touch \"$d/sub/mark\"; wait",
+            "sh",
+        ])
+        .arg(d)
+        .arg(env!("CARGO_BIN_EXE_gocker"))
+        .args(["run", "--bundle"])
+        .arg(b.path())
+        .arg(&b.id)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+}
+
+#[test]
+fn rootfs_propagation_slave_lets_the_hosts_later_mounts_in() {
+    let test = "rootfs_propagation_slave_lets_the_hosts_later_mounts_in";
+    if !need_root(test) {
+        return;
+    }
+    let _turn = turn();
+    let host = HostSnapshot::take();
+    assert_eq!(host_mount_arrives(true), "arrived\n");
+    assert_eq!(host_mount_arrives(false), "not-arrived\n");
+    host.assert_unchanged("rootfsPropagation");
 }

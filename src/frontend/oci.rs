@@ -308,9 +308,10 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
         seccomp: false,
         devices: true,
     };
-    unsupported("linux.seccomp", linux.seccomp().is_some())?;
+    let seccomp_profile = linux.seccomp().as_ref().map(seccomp).transpose()?;
     other_linux_fields(&linux)?;
     let (capabilities, rlimits, no_new_privs) = privileges(p)?;
+    let sysctl = sysctl(&linux, &namespaces)?;
     Ok(ContainerSpec {
         id: id.to_owned(),
         root,
@@ -325,6 +326,18 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
         no_new_privs,
         rlimits,
         cgroup_path: cgroup_path(&linux)?,
+        sysctl,
+        seccomp_profile,
+        rootfs_slave: match linux.rootfs_propagation().as_deref() {
+            None | Some("" | "private" | "rprivate") => false,
+            Some("slave" | "rslave") => true,
+            Some(other) => refuse(
+                "linux.rootfsPropagation",
+                format!(
+                    "{other}: only private and slave are supported (a shared root would propagate the container's mounts to the host)"
+                ),
+            )?,
+        },
     })
 }
 
@@ -396,6 +409,134 @@ fn own_cgroup() -> Result<PathBuf> {
             "config.json: linux.cgroupsPath: relative, but gocker is in different cgroups per controller: give an absolute path",
         ),
     }
+}
+
+/// Only keys of a namespace the container has of its own (runc's rule): another would
+/// change the host's kernel. Sorted by key, so the script's bytes do not depend on the
+/// JSON object's order.
+fn sysctl(linux: &oci::Linux, namespaces: &[Namespace]) -> Result<Vec<(String, String)>> {
+    let mut v: Vec<(String, String)> = linux
+        .sysctl()
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    v.sort();
+    for (k, val) in &v {
+        let field = format!("linux.sysctl ({k})");
+        let ok_key = !k.is_empty()
+            && k.split('.').all(|p| {
+                !p.is_empty()
+                    && p.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            });
+        if !ok_key {
+            refuse::<()>(&field, "not a sysctl key")?;
+        }
+        match crate::spec::sysctl_namespace(k) {
+            None => refuse(
+                &field,
+                "not in a namespace of the container's own: it would change the host",
+            )?,
+            Some(ns) if !namespaces.contains(&ns) => {
+                refuse(&field, format!("needs a new {} namespace", ns.proc_name()))?
+            }
+            Some(_) => {}
+        }
+        if val.contains(['\0', '\n']) {
+            refuse::<()>(&field, "the value contains a NUL or a newline")?;
+        }
+    }
+    Ok(v)
+}
+
+/// `linux.seccomp` as a profile of this architecture's call numbers. A name this
+/// architecture has no call for is skipped, as libseccomp does; what cannot be compiled
+/// faithfully (a notify listener, tracing, other architectures' calls) is refused.
+fn seccomp(sc: &oci::LinuxSeccomp) -> Result<crate::spec::SeccompProfile> {
+    use crate::spec::{SeccompAct, SeccompArg, SeccompCmp, SeccompRule};
+    use oci::LinuxSeccompAction as A;
+    let field = "linux.seccomp";
+    if crate::seccomp::names::NAMES.is_empty() {
+        refuse::<()>(
+            field,
+            "gocker has no system call table for this architecture",
+        )?;
+    }
+    let act = |what: &str, a: A, errno: Option<u32>| -> Result<SeccompAct> {
+        Ok(match a {
+            A::ScmpActAllow => SeccompAct::Allow,
+            // runc's default errno for ERRNO.
+            A::ScmpActErrno => SeccompAct::Errno(errno.unwrap_or(libc::EPERM as u32)),
+            A::ScmpActKill | A::ScmpActKillThread => SeccompAct::KillThread,
+            A::ScmpActKillProcess => SeccompAct::KillProcess,
+            A::ScmpActTrap => SeccompAct::Trap,
+            A::ScmpActLog => SeccompAct::Log,
+            A::ScmpActNotify | A::ScmpActTrace => {
+                refuse(what, format!("action {a:?} is not supported"))?
+            }
+        })
+    };
+    let default = act(
+        "linux.seccomp.defaultAction",
+        sc.default_action(),
+        sc.default_errno_ret(),
+    )?;
+    // The filter checks this architecture and kills any other (a 32-bit call on x86_64
+    // included): stricter than a profile that lists SCMP_ARCH_X86 too, never looser.
+    let native = 0xC000_003E_u32;
+    if let Some(archs) = sc.architectures()
+        && !archs.is_empty()
+        && !archs.iter().any(|a| *a as u32 == native || *a as u32 == 0)
+    {
+        refuse::<()>(
+            "linux.seccomp.architectures",
+            "does not list this architecture (SCMP_ARCH_X86_64)",
+        )?;
+    }
+    unsupported("linux.seccomp.listenerPath", sc.listener_path().is_some())?;
+    for f in sc.flags().clone().unwrap_or_default() {
+        use oci::LinuxSeccompFilterFlag as F;
+        if !matches!(f, F::SeccompFilterFlagTsync | F::SeccompFilterFlagLog) {
+            refuse::<()>("linux.seccomp.flags", format!("{f:?} is not supported"))?;
+        }
+    }
+    let mut rules = Vec::new();
+    for (i, sys) in sc.syscalls().clone().unwrap_or_default().iter().enumerate() {
+        let what = format!("linux.seccomp.syscalls[{i}]");
+        let action = act(&what, sys.action(), sys.errno_ret())?;
+        let mut args = Vec::new();
+        for a in sys.args().clone().unwrap_or_default() {
+            use oci::LinuxSeccompOperator as O;
+            if a.index() > 5 {
+                refuse::<()>(&what, format!("argument index {} (at most 5)", a.index()))?;
+            }
+            args.push(SeccompArg {
+                index: a.index() as u8,
+                op: match a.op() {
+                    O::ScmpCmpNe => SeccompCmp::Ne,
+                    O::ScmpCmpLt => SeccompCmp::Lt,
+                    O::ScmpCmpLe => SeccompCmp::Le,
+                    O::ScmpCmpEq => SeccompCmp::Eq,
+                    O::ScmpCmpGe => SeccompCmp::Ge,
+                    O::ScmpCmpGt => SeccompCmp::Gt,
+                    O::ScmpCmpMaskedEq => SeccompCmp::MaskedEq,
+                },
+                value: a.value(),
+                value_two: a.value_two().unwrap_or(0),
+            });
+        }
+        for name in sys.names() {
+            if let Some(nr) = crate::seccomp::names::number(name) {
+                rules.push(SeccompRule {
+                    nr,
+                    action,
+                    args: args.clone(),
+                });
+            }
+        }
+    }
+    Ok(crate::spec::SeccompProfile { default, rules })
 }
 
 fn host_hostname() -> Result<String> {
@@ -603,6 +744,9 @@ fn namespaces(linux: &oci::Linux) -> Result<Vec<Namespace>> {
     Ok(v)
 }
 
+/// Where the host's cgroup hierarchies are mounted: a bundle's cgroup mount shows it.
+const CGROUP_MOUNT: &str = "/sys/fs/cgroup";
+
 /// Mount options as runc reads them: flags, the bind kind, and the rest passed to the
 /// filesystem as data.
 #[derive(Default)]
@@ -687,6 +831,37 @@ fn mount(i: usize, m: &oci::Mount, bundle: &Path) -> Result<Vec<Mount>> {
     let o = options(&field, m.options().as_deref().unwrap_or_default())?;
     let typ = m.typ().as_deref().unwrap_or("");
     let why = |what: &str| format!("{what} (config.json mounts[{i}])");
+    if typ == "cgroup" || typ == "cgroup2" {
+        // Without a cgroup namespace runc shows the host's hierarchy (v2: a fresh cgroup2
+        // mount, the whole tree). gocker binds the host's /sys/fs/cgroup, all of it, and
+        // only read-only: writable, it would let the container change the host's limits.
+        if o.flags & ms::RDONLY == 0 {
+            refuse::<()>(
+                &field,
+                "a cgroup mount must be read-only (\"ro\") in gocker",
+            )?;
+        }
+        if !o.data.is_empty() {
+            refuse::<()>(
+                &field,
+                format!(
+                    "option {} is not supported on a cgroup mount",
+                    o.data.join(",")
+                ),
+            )?;
+        }
+        return Ok(vec![Mount {
+            kind: MountKind::Bind {
+                source: CGROUP_MOUNT.into(),
+                dir: true,
+            },
+            target,
+            flags: ms::REC | o.flags,
+            optional: false,
+            dev: false,
+            why: why("the host's cgroup tree, read-only").into(),
+        }]);
+    }
     if o.bind.is_some() || typ == "bind" {
         if !o.data.is_empty() {
             refuse::<()>(
@@ -779,7 +954,14 @@ fn limits(linux: &oci::Linux) -> Result<Limits> {
         return Ok(l);
     };
     if let Some(cpu) = r.cpu() {
-        unsupported("linux.resources.cpu.shares", cpu.shares().is_some())?;
+        match cpu.shares() {
+            None | Some(0) => {}
+            Some(n) if (2..=262_144).contains(&n) => l.cpu_shares = Some(n),
+            Some(n) => refuse(
+                "linux.resources.cpu.shares",
+                format!("{n}: must be from 2 to 262144"),
+            )?,
+        }
         unsupported(
             "linux.resources.cpu.realtimeRuntime",
             cpu.realtime_runtime().is_some(),
@@ -896,9 +1078,6 @@ fn limits(linux: &oci::Linux) -> Result<Limits> {
 }
 
 fn other_linux_fields(linux: &oci::Linux) -> Result<()> {
-    let nonempty_map = |m: &Option<std::collections::HashMap<String, String>>| {
-        m.as_ref().is_some_and(|m| !m.is_empty())
-    };
     for (field, set) in [
         (
             "uidMappings",
@@ -908,17 +1087,9 @@ fn other_linux_fields(linux: &oci::Linux) -> Result<()> {
             "gidMappings",
             linux.gid_mappings().as_ref().is_some_and(|v| !v.is_empty()),
         ),
-        ("sysctl", nonempty_map(linux.sysctl())),
         (
             "devices",
             linux.devices().as_ref().is_some_and(|v| !v.is_empty()),
-        ),
-        (
-            "rootfsPropagation",
-            linux
-                .rootfs_propagation()
-                .as_deref()
-                .is_some_and(|p| !p.is_empty() && p != "private" && p != "rprivate"),
         ),
         (
             "mountLabel",

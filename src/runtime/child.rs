@@ -25,8 +25,8 @@ pub struct ChildSetup<'a> {
     /// Where to join the cgroup before exec, when clone could not start us in it
     /// (`cgroup::join_points`).
     pub join: &'a [(PathBuf, PathBuf)],
-    /// The seccomp filter to install just before exec; `None` when unconfined.
-    pub seccomp: Option<&'a seccompiler::BpfProgram>,
+    /// The seccomp filters to install just before exec (none when unconfined).
+    pub seccomp: Filters<'a>,
     /// `gocker create`: the exec fifo in the state directory. The init waits there, all
     /// built, until `gocker start` opens the other end (runc's exec fifo).
     pub gate: Option<&'a Path>,
@@ -75,6 +75,13 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
         })
         .collect::<Result<Vec<_>>>()?;
     new_session()?;
+    // /proc/sys is the host's /proc still, but a namespaced key's file shows the
+    // namespace of whoever writes it: ours.
+    for (key, value) in &spec.sysctl {
+        let file = crate::spec::sysctl_file(key);
+        std::fs::write(&file, value)
+            .with_context(|| format!("write {value:?} to {} (sysctl)", file.display()))?;
+    }
     if let Some(n) = spec.process.oom_score_adj {
         // Inherited by every process the command starts (proc(5)).
         std::fs::write("/proc/self/oom_score_adj", n.to_string())
@@ -87,8 +94,15 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
 
     // Lesson 18 fails here on hosts with shared propagation (systemd's default): a
     // pivot_root whose mounts would propagate back to the host is refused with EINVAL.
-    sys::mount(None, Path::new("/"), None, ms::REC | ms::PRIVATE, None)
-        .context("make / private (mount --make-rprivate /)")?;
+    // A bundle may ask for slave (rootfsPropagation): the host's later mounts still
+    // arrive, and nothing goes back either way.
+    let propagation = if spec.rootfs_slave {
+        ms::SLAVE
+    } else {
+        ms::PRIVATE
+    };
+    sys::mount(None, Path::new("/"), None, ms::REC | propagation, None)
+        .context("make / private (mount --make-rprivate /, or --make-rslave)")?;
     crate::trace::step(2, crate::trace::private);
     let mut root = prepare_root(spec, s.root)?;
     crate::trace::step(3, || crate::trace::root_call(spec, s.root));
@@ -134,13 +148,46 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     // The init joins before it drops privileges: a user other than root could not
     // write the cgroup's file. (join_and_exec then has nothing left to join.)
     join_cgroups(&join)?;
+    // Without no_new_privs, installing a filter takes CAP_SYS_ADMIN: a bundle's profile
+    // goes in before the capabilities are cut then (runc's order), and must allow what
+    // is left (capset, prctl, setresuid, rt_sigprocmask, execve).
+    let late = if s.seccomp.profile && !spec.no_new_privs {
+        s.seccomp.install()?;
+        Filters::NONE
+    } else {
+        s.seccomp
+    };
     drop_privileges_as(
         spec.capabilities,
         spec.no_new_privs,
         Some(&spec.process.user),
     )?;
     let gate = gate.as_ref().map(|g| (g, ends));
-    Err(join_and_exec(&[], s.signal_mask, gate, s.seccomp, &command))
+    Err(join_and_exec(&[], s.signal_mask, gate, late, &command))
+}
+
+/// The seccomp filters a process gets as its last step: gocker's default filter (one
+/// program), a bundle's profile (stacked programs), or none.
+#[derive(Clone, Copy)]
+pub(crate) struct Filters<'a> {
+    pub programs: &'a [seccompiler::BpfProgram],
+    /// A bundle's `linux.seccomp`, installed as `seccomp::profile` does.
+    pub profile: bool,
+}
+
+impl Filters<'_> {
+    pub const NONE: Filters<'static> = Filters {
+        programs: &[],
+        profile: false,
+    };
+
+    fn install(&self) -> Result<()> {
+        match self.programs.first() {
+            None => Ok(()),
+            Some(_) if self.profile => crate::seccomp::profile::install(self.programs),
+            Some(filter) => crate::seccomp::install(filter),
+        }
+    }
 }
 
 /// A command found and ready for execve(2): its path, argv and environment.
@@ -181,7 +228,7 @@ pub(super) fn join_and_exec(
     join: &[(&OwnedFd, &Path)],
     signal_mask: &sys::SigSet,
     gate: Option<(&OwnedFd, &ChildEnds)>,
-    seccomp: Option<&seccompiler::BpfProgram>,
+    seccomp: Filters,
     command: &Command,
 ) -> anyhow::Error {
     match try_join_and_exec(join, signal_mask, gate, seccomp, command) {
@@ -194,7 +241,7 @@ fn try_join_and_exec(
     join: &[(&OwnedFd, &Path)],
     signal_mask: &sys::SigSet,
     gate: Option<(&OwnedFd, &ChildEnds)>,
-    seccomp: Option<&seccompiler::BpfProgram>,
+    seccomp: Filters,
     command: &Command,
 ) -> Result<Never> {
     join_cgroups(join)?;
@@ -206,9 +253,7 @@ fn try_join_and_exec(
     let Command { path, argv, env } = command;
     crate::trace::step(8, || format!("execve({path:?}, {argv:?})"));
     // The last step: from here on only the allowed system calls work, execve among them.
-    if let Some(filter) = seccomp {
-        crate::seccomp::install(filter)?;
-    }
+    seccomp.install()?;
     let err = sys::execve(path, argv, env);
     let name = argv[0].to_string_lossy();
     // Only now, on the way out, is it worth a stat to say why in the learner's words.

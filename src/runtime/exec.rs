@@ -75,11 +75,7 @@ pub fn exec(target: &Target, opts: &ExecOptions) -> Result<i32> {
     // Everything above was opened by pid: it is the container's only if its init still
     // lives now (a pid is not reused while its process lives).
     init.check_alive()?;
-    let seccomp = if target.spec.confinement.seccomp {
-        Some(crate::seccomp::build()?)
-    } else {
-        None
-    };
+    let programs = super::seccomp_programs(target.spec)?;
     let terminal = if opts.process.terminal {
         Some(open_terminal(&root)?)
     } else {
@@ -107,7 +103,10 @@ pub fn exec(target: &Target, opts: &ExecOptions) -> Result<i32> {
         capabilities: opts.capabilities.unwrap_or(target.spec.capabilities),
         no_new_privs: opts.no_new_privs.unwrap_or(target.spec.no_new_privs),
         rlimits: opts.rlimits.as_deref().unwrap_or(&target.spec.rlimits),
-        seccomp: seccomp.as_ref(),
+        seccomp: child::Filters {
+            programs: &programs,
+            profile: target.spec.seccomp_profile.is_some(),
+        },
         slave: terminal.as_ref().map(|(_, s)| s),
         null: null.as_ref(),
         detach: opts.detach,
@@ -376,7 +375,7 @@ struct Setup<'a> {
     capabilities: CapSet,
     no_new_privs: bool,
     rlimits: &'a [crate::spec::Rlimit],
-    seccomp: Option<&'a seccompiler::BpfProgram>,
+    seccomp: child::Filters<'a>,
     slave: Option<&'a OwnedFd>,
     null: Option<&'a OwnedFd>,
     detach: bool,

@@ -203,7 +203,10 @@ pub(crate) fn launch(
                 root,
                 signal_mask: &old_mask,
                 join: &join,
-                seccomp: surface.seccomp.as_ref(),
+                seccomp: child::Filters {
+                    programs: &surface.seccomp,
+                    profile: spec.seccomp_profile.is_some(),
+                },
                 gate,
             },
             child_ends,
@@ -274,21 +277,28 @@ pub(crate) fn launch(
     })
 }
 
+/// The seccomp programs a container's processes get (its init, and every exec): a
+/// bundle's profile, compiled, or gocker's default filter, or none when unconfined.
+pub(crate) fn seccomp_programs(spec: &ContainerSpec) -> Result<Vec<seccompiler::BpfProgram>> {
+    Ok(match &spec.seccomp_profile {
+        Some(p) => crate::seccomp::profile::build(p)?,
+        None if spec.confinement.seccomp => vec![crate::seccomp::build()?],
+        None => Vec::new(),
+    })
+}
+
 /// The kernel walls made ready before anything exists, so that a host that cannot
 /// have them is refused early: the seccomp filter, compiled (~5 us), and on v2 the
 /// device program, loaded and verified by the kernel (attached once the cgroup exists).
 pub(crate) struct Surface {
-    seccomp: Option<seccompiler::BpfProgram>,
+    /// The filters to install, in order: the default one, a bundle's profile's, or none.
+    seccomp: Vec<seccompiler::BpfProgram>,
     device_program: Option<std::os::fd::OwnedFd>,
 }
 
 impl Surface {
     pub(crate) fn prepare(spec: &ContainerSpec, cg_host: Option<&CgroupHost>) -> Result<Surface> {
-        let seccomp = if spec.confinement.seccomp {
-            Some(crate::seccomp::build()?)
-        } else {
-            None
-        };
+        let seccomp = seccomp_programs(spec)?;
         let device_program = match cg_host {
             Some(h) if spec.confinement.devices && h.version() == Version::V2 => Some(
                 sys::load_device_program(&crate::devices::program(&crate::devices::ALLOWED))

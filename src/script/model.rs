@@ -34,6 +34,11 @@ pub(super) fn render_lang(
             "the script backend cannot set resource limits (rlimits): run the container with gocker run",
         ));
     }
+    if spec.seccomp_profile.is_some() {
+        return Err(crate::error::Failure::Usage.with(
+            "the script backend cannot install a seccomp profile (no host tool does): run the container with gocker run",
+        ));
+    }
     if spec.cgroup_path.is_some() {
         return Err(crate::error::Failure::Usage.with(
             "the script backend names its cgroup gocker/<its pid>, not a bundle's cgroupsPath: run the container with gocker run",
@@ -133,7 +138,13 @@ pub(super) fn render_lang(
         stdin: spec.process.stdin,
         cwd: (spec.process.cwd != Path::new("/")).then_some(spec.process.cwd.as_path()),
         oom_score_adj: spec.process.oom_score_adj,
+        sysctl: spec
+            .sysctl
+            .iter()
+            .map(|(k, v)| (crate::spec::sysctl_file(k), v.as_str()))
+            .collect(),
         readonly_root: spec.readonly_root,
+        rootfs_slave: spec.rootfs_slave,
         search_path: search_path(&spec.process.env),
         env: &spec.process.env,
         argv: &spec.process.argv,
@@ -193,6 +204,10 @@ pub(super) fn limit_comment(l: &LimitFile) -> String {
         "cpu.max" => "CPU time per period, in microseconds",
         "cpu.cfs_quota_us" => "CPU time per period, in microseconds (quota before period)",
         "cpu.cfs_period_us" => "the period, in microseconds",
+        "cpu.shares" => "relative CPU share under contention (1024 is the default)",
+        "cpu.weight" => {
+            "relative CPU weight under contention (100 is the default; from cpu.shares)"
+        }
         "memory.max" | "memory.limit_in_bytes" => "bytes of memory",
         "memory.memsw.limit_in_bytes" => {
             "bytes of memory and swap together: no swap (where the kernel accounts swap)"
@@ -244,8 +259,12 @@ pub(super) struct Script<'a> {
     terminal: bool,
     stdin: bool,
     cwd: Option<&'a Path>,
+    /// Namespaced kernel parameters: the file under /proc/sys, and its value.
+    sysctl: Vec<(PathBuf, &'a str)>,
     /// Written to /proc/self/oom_score_adj by the container's PID 1, before its setup.
     oom_score_adj: Option<i32>,
+    /// `/` recursively slave rather than private (OCI rootfsPropagation).
+    rootfs_slave: bool,
     /// Remount `/` read-only after the working directory is made (OCI `root.readonly`).
     readonly_root: bool,
     /// The PATH the command is looked up on: the container's.

@@ -27,6 +27,9 @@ fn spec(id: &str) -> ContainerSpec {
         capabilities: CapSet::DOCKER_DEFAULT,
         no_new_privs: true,
         rlimits: vec![],
+        sysctl: Vec::new(),
+        seccomp_profile: None,
+        rootfs_slave: false,
         readonly_root: false,
         cgroup_path: None,
     }

@@ -111,3 +111,26 @@ pub fn set_user(uid: u32, gid: u32, groups: &[u32]) -> io::Result<()> {
     // SAFETY: three uid_t values (setresuid(2)).
     check_long(unsafe { libc::syscall(libc::SYS_setresuid, uid, uid, uid) }).map(drop)
 }
+
+/// seccomp(2) SECCOMP_SET_MODE_FILTER with no flags: `filter` joins this thread's
+/// filters. Unlike seccompiler's apply_filter, it leaves no_new_privs as it is (a bundle
+/// may not ask for it; then CAP_SYS_ADMIN is needed).
+pub fn seccomp_set_filter(filter: &[seccompiler::sock_filter]) -> io::Result<()> {
+    let len =
+        u16::try_from(filter.len()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let prog = libc::sock_fprog {
+        len,
+        // seccompiler's sock_filter is #[repr(C)] with linux/filter.h's fields, as libc's is.
+        filter: filter.as_ptr() as *mut libc::sock_filter,
+    };
+    // SAFETY: prog points to `len` valid instructions, which the kernel copies (seccomp(2)).
+    check_long(unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            0,
+            &prog as *const libc::sock_fprog,
+        )
+    })
+    .map(drop)
+}

@@ -13,6 +13,7 @@ pub mod ms {
     pub const BIND: u64 = libc::MS_BIND;
     pub const REC: u64 = libc::MS_REC;
     pub const PRIVATE: u64 = libc::MS_PRIVATE;
+    pub const SLAVE: u64 = libc::MS_SLAVE;
     pub const MOVE: u64 = libc::MS_MOVE;
 }
 

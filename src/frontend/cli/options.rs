@@ -44,6 +44,7 @@ impl RunArgs {
                 .map(|s| parse_memory(s, host.memory_bytes()))
                 .transpose()?,
             pids: args.pids_limit.as_deref().map(parse_pids).transpose()?,
+            cpu_shares: None,
         };
         let argv = args.command.clone();
         match argv.first() {
@@ -93,6 +94,9 @@ impl RunArgs {
             no_new_privs: true,
             rlimits: Vec::new(),
             cgroup_path: None,
+            sysctl: Vec::new(),
+            seccomp_profile: None,
+            rootfs_slave: false,
         })
     }
 }

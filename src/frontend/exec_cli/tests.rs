@@ -26,6 +26,9 @@ fn spec() -> ContainerSpec {
         capabilities: CapSet::DOCKER_DEFAULT,
         no_new_privs: true,
         rlimits: vec![],
+        sysctl: Vec::new(),
+        seccomp_profile: None,
+        rootfs_slave: false,
         readonly_root: false,
         cgroup_path: None,
     }

@@ -225,7 +225,7 @@ fn binds_resolve_relative_sources_from_the_bundle() {
 fn resources_become_the_same_limits_the_cli_sets() {
     let cfg = with(|v| {
         v["linux"]["resources"] = json!({
-            "cpu": {"quota": 50000, "period": 100000},
+            "cpu": {"quota": 50000, "period": 100000, "shares": 512},
             "memory": {"limit": 67108864, "swap": 67108864},
             "pids": {"limit": 20}
         })
@@ -239,7 +239,8 @@ fn resources_become_the_same_limits_the_cli_sets() {
                 period_us: 100_000
             }),
             memory_bytes: Some(64 << 20),
-            pids: Some(20)
+            pids: Some(20),
+            cpu_shares: Some(512),
         }
     );
     // -1 and 0 mean no limit.
@@ -389,11 +390,11 @@ fn every_refusal_names_its_field() {
         ),
         (
             "linux.seccomp",
-            with(|v| v["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW"})),
+            with(|v| v["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_NOTIFY"})),
         ),
         (
             "linux.sysctl",
-            with(|v| v["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1"})),
+            with(|v| v["linux"]["sysctl"] = json!({"vm.swappiness": "1"})),
         ),
         (
             "linux.cgroupsPath",
@@ -422,7 +423,7 @@ fn every_refusal_names_its_field() {
         ),
         (
             "linux.resources.cpu.shares",
-            with(|v| v["linux"]["resources"]["cpu"] = json!({"shares": 512})),
+            with(|v| v["linux"]["resources"]["cpu"] = json!({"shares": 1})),
         ),
         (
             "linux.resources.memory.swap",
@@ -655,4 +656,155 @@ fn cgroups_path_is_read_as_runc_reads_it_on_cgroupfs() {
     }
     // None: gocker's own place, named after the id.
     assert_eq!(load(&base()).unwrap().cgroup_leaf(), Path::new("gocker/c1"));
+}
+
+#[test]
+fn namespaced_sysctls_map_and_others_are_refused() {
+    let cfg = with(|v| {
+        v["linux"]["sysctl"] =
+            json!({"net.ipv4.ip_forward": "1", "kernel.shmmni": "1000", "fs.mqueue.msg_max": "20"})
+    });
+    assert_eq!(
+        load(&cfg).unwrap().sysctl,
+        [
+            ("fs.mqueue.msg_max".to_string(), "20".to_string()),
+            ("kernel.shmmni".into(), "1000".into()),
+            ("net.ipv4.ip_forward".into(), "1".into()),
+        ]
+    );
+    assert_eq!(
+        crate::spec::sysctl_file("net.ipv4.ip_forward"),
+        Path::new("/proc/sys/net/ipv4/ip_forward")
+    );
+    for (key, why) in [
+        ("kernel.hostname", "would change the host"),
+        ("net/../../x", "not a sysctl key"),
+        ("vm.overcommit_memory", "would change the host"),
+    ] {
+        let msg = refused(&with(|v| v["linux"]["sysctl"] = json!({key: "1"})));
+        assert!(msg.contains(key) && msg.contains(why), "{msg}");
+    }
+    // A net.* key without a network namespace of its own is the host's.
+    let msg = refused(&with(|v| {
+        v["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1"});
+        v["linux"]["namespaces"].as_array_mut().unwrap().remove(1);
+    }));
+    assert!(msg.contains("needs a new net namespace"), "{msg}");
+}
+
+#[test]
+fn a_seccomp_section_becomes_this_architectures_profile() {
+    use crate::spec::{SeccompAct, SeccompArg, SeccompCmp};
+    let cfg = with(|v| {
+        v["linux"]["seccomp"] = json!({
+            "defaultAction": "SCMP_ACT_ERRNO",
+            "architectures": ["SCMP_ARCH_X86_64"],
+            "syscalls": [
+                {"names": ["read", "socketcall"], "action": "SCMP_ACT_ALLOW"},
+                {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
+                {"names": ["personality"], "action": "SCMP_ACT_ALLOW",
+                 "args": [{"index": 0, "value": 4294967295_u64, "valueTwo": 8, "op": "SCMP_CMP_MASKED_EQ"}]},
+                {"names": ["ptrace"], "action": "SCMP_ACT_KILL_PROCESS"}
+            ]
+        })
+    });
+    let s = load(&cfg).unwrap();
+    let p = s.seccomp_profile.as_ref().expect("a profile");
+    assert_eq!(p.default, SeccompAct::Errno(libc::EPERM as u32));
+    let nrs: Vec<(i64, SeccompAct)> = p.rules.iter().map(|r| (r.nr, r.action)).collect();
+    // socketcall is an i386 call: skipped on x86_64, as libseccomp does.
+    assert_eq!(
+        nrs,
+        [
+            (libc::SYS_read, SeccompAct::Allow),
+            (libc::SYS_clone3, SeccompAct::Errno(38)),
+            (libc::SYS_personality, SeccompAct::Allow),
+            (libc::SYS_ptrace, SeccompAct::KillProcess),
+        ]
+    );
+    assert_eq!(
+        p.rules[2].args,
+        [SeccompArg {
+            index: 0,
+            op: SeccompCmp::MaskedEq,
+            value: 0xffff_ffff,
+            value_two: 8
+        }]
+    );
+    // The default filter is off: the profile takes its place.
+    assert!(!s.confinement.seccomp);
+    // The allow-or-default filter, then one per other action (ERRNO 38, KILL_PROCESS).
+    assert_eq!(crate::seccomp::profile::build(p).unwrap().len(), 3);
+    for (field, seccomp) in [
+        (
+            "linux.seccomp.architectures",
+            json!({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_AARCH64"]}),
+        ),
+        (
+            "linux.seccomp.listenerPath",
+            json!({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/x.sock"}),
+        ),
+        (
+            "linux.seccomp.syscalls[0]",
+            json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_TRACE"}]}),
+        ),
+        (
+            "linux.seccomp.syscalls[0]",
+            json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]}),
+        ),
+    ] {
+        let msg = refused(&with(|v| v["linux"]["seccomp"] = seccomp));
+        assert!(msg.contains(field), "{field}: {msg}");
+    }
+}
+
+#[test]
+fn rootfs_propagation_private_or_slave() {
+    for (p, slave) in [
+        ("private", false),
+        ("rprivate", false),
+        ("slave", true),
+        ("rslave", true),
+    ] {
+        let s = load(&with(|v| v["linux"]["rootfsPropagation"] = json!(p))).unwrap();
+        assert_eq!(s.rootfs_slave, slave, "{p}");
+    }
+    assert!(!load(&base()).unwrap().rootfs_slave);
+}
+
+#[test]
+fn a_cgroup_mount_is_the_hosts_tree_read_only() {
+    let cfg = with(|v| {
+        v["mounts"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"destination": "/sys/fs/cgroup",
+            "type": "cgroup", "source": "cgroup",
+            "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}))
+    });
+    let s = load(&cfg).unwrap();
+    let m = s
+        .mounts
+        .iter()
+        .find(|m| m.target == Path::new("/sys/fs/cgroup"))
+        .unwrap();
+    assert_eq!(
+        m.kind,
+        MountKind::Bind {
+            source: "/sys/fs/cgroup".into(),
+            dir: true
+        }
+    );
+    assert_eq!(
+        m.flags,
+        ms::REC | ms::RDONLY | ms::NOSUID | ms::NODEV | ms::NOEXEC
+    );
+    let msg = refused(&with(|v| {
+        v["mounts"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"destination": "/sys/fs/cgroup",
+            "type": "cgroup", "source": "cgroup", "options": ["nosuid"]}))
+    }));
+    assert!(msg.contains("read-only"), "{msg}");
 }
