@@ -320,8 +320,17 @@ impl Entry {
     /// Remove the container's directory and everything in it; the lock goes with it, and
     /// a command waiting for it then finds the id gone.
     pub fn remove(self) -> Result<()> {
-        fs::remove_dir_all(&self.dir)
-            .with_context(|| format!("remove state directory {}", self.dir.display()))
+        // Renamed away first, in one step: removing in place unlinks the lock file
+        // before the directory goes, and a command that opens the lock meanwhile
+        // (O_CREAT) makes a new one, so the rmdir fails (seen under concurrent
+        // `delete --force` and `state`). A name with '#' is never an id, nor listed.
+        let gone = self
+            .dir
+            .with_file_name(format!("{}#removed.{}", self.id, std::process::id()));
+        fs::rename(&self.dir, &gone)
+            .with_context(|| format!("remove state directory {}", self.dir.display()))?;
+        fs::remove_dir_all(&gone)
+            .with_context(|| format!("remove state directory {}", gone.display()))
     }
 }
 
