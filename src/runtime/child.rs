@@ -181,7 +181,7 @@ impl Filters<'_> {
         profile: false,
     };
 
-    fn install(&self) -> Result<()> {
+    pub(super) fn install(&self) -> Result<()> {
         match self.programs.first() {
             None => Ok(()),
             Some(_) if self.profile => crate::seccomp::profile::install(self.programs),

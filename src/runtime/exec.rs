@@ -458,6 +458,14 @@ fn enter_and_exec(
     let command = child::resolve_command(s.process)?;
     child::set_rlimits(s.rlimits)?;
     // process.user between the bounding set and the other sets (runc's order).
+    // Without no_new_privs, installing a filter takes CAP_SYS_ADMIN: a bundle's profile
+    // goes in before the capabilities are cut then (runc's order, as for the init).
+    let late = if s.seccomp.profile && !s.no_new_privs {
+        s.seccomp.install()?;
+        child::Filters::NONE
+    } else {
+        s.seccomp
+    };
     child::drop_privileges_as(s.capabilities, s.no_new_privs, Some(&s.process.user))?;
     let join: Vec<(&OwnedFd, &Path)> = s
         .cgroups
@@ -465,7 +473,7 @@ fn enter_and_exec(
         .filter(|c| !(c.v2 && in_cgroup))
         .map(|c| (&c.dir, c.file))
         .collect();
-    Err(child::join_and_exec(&join, mask, None, s.seccomp, &command))
+    Err(child::join_and_exec(&join, mask, None, late, &command))
 }
 
 /// The pid the middle process said, if it got that far.
