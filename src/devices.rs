@@ -54,6 +54,8 @@ pub const ALLOWED: [Device; 9] = [
 pub const V1_DENY_ALL: &str = "a";
 pub const V1_DENY: &str = "devices.deny";
 pub const V1_ALLOW: &str = "devices.allow";
+/// What a v1 devices cgroup allows, one rule a line.
+pub const V1_LIST: &str = "devices.list";
 
 impl Device {
     /// The rule as v1's `devices.allow` takes it: `c 1:3 rwm`, `c 136:* rwm`.
