@@ -24,15 +24,32 @@ extern "C" fn main(
     _argv: *const *const std::ffi::c_char,
 ) -> std::ffi::c_int {
     gocker::sys::start_process();
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match cli::parse_run_fast(&argv) {
+        Some(c) => c,
+        None => parse(argv),
+    };
+    let code = match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("gocker: {}", error::one_line(&e));
+            error::exit_code_of(&e)
+        }
+    };
+    std::process::exit(code);
+}
+
+/// The whole command line, with the whole command: every subcommand, help and error.
+fn parse(argv: Vec<std::ffi::OsString>) -> Cli {
     let mut command = Cli::command();
-    let args = match cli::normalize_args_with(&command, std::env::args_os().collect()) {
+    let args = match cli::normalize_args_with(&command, argv) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("gocker: {e}");
             std::process::exit(125);
         }
     };
-    let cli = match command
+    match command
         .try_get_matches_from_mut(args)
         .and_then(|m| Cli::from_arg_matches(&m))
     {
@@ -43,15 +60,7 @@ extern "C" fn main(
             let _ = e.print();
             std::process::exit(code);
         }
-    };
-    let code = match dispatch(cli) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("gocker: {}", error::one_line(&e));
-            error::exit_code_of(&e)
-        }
-    };
-    std::process::exit(code);
+    }
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<i32> {
