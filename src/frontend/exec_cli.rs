@@ -460,36 +460,12 @@ fn cap_mask(names: &[String]) -> Result<u64> {
     Ok(m)
 }
 
-/// The RLIMIT_* names of the OCI spec (setrlimit(2)).
+/// An RLIMIT_* name of the OCI spec as its setrlimit(2) number: read as oci-spec reads
+/// it, numbered by the bundle loader's table (`frontend::oci`).
 fn rlimit_number(name: &str) -> Result<u32> {
-    const NAMES: [(&str, libc::__rlimit_resource_t); 16] = [
-        ("RLIMIT_CPU", libc::RLIMIT_CPU),
-        ("RLIMIT_FSIZE", libc::RLIMIT_FSIZE),
-        ("RLIMIT_DATA", libc::RLIMIT_DATA),
-        ("RLIMIT_STACK", libc::RLIMIT_STACK),
-        ("RLIMIT_CORE", libc::RLIMIT_CORE),
-        ("RLIMIT_RSS", libc::RLIMIT_RSS),
-        ("RLIMIT_NPROC", libc::RLIMIT_NPROC),
-        ("RLIMIT_NOFILE", libc::RLIMIT_NOFILE),
-        ("RLIMIT_MEMLOCK", libc::RLIMIT_MEMLOCK),
-        ("RLIMIT_AS", libc::RLIMIT_AS),
-        ("RLIMIT_LOCKS", libc::RLIMIT_LOCKS),
-        ("RLIMIT_SIGPENDING", libc::RLIMIT_SIGPENDING),
-        ("RLIMIT_MSGQUEUE", libc::RLIMIT_MSGQUEUE),
-        ("RLIMIT_NICE", libc::RLIMIT_NICE),
-        ("RLIMIT_RTPRIO", libc::RLIMIT_RTPRIO),
-        ("RLIMIT_RTTIME", libc::RLIMIT_RTTIME),
-    ];
-    NAMES
-        .iter()
-        .find(|(n, _)| *n == name)
-        // The type is u32 on glibc, c_int on musl.
-        .map(|(_, r)| {
-            #[allow(clippy::unnecessary_cast)]
-            let n = *r as u32;
-            n
-        })
-        .ok_or_else(|| Failure::Usage.with(format!("process.rlimits: unknown type {name}")))
+    serde_json::from_value::<oci_spec::runtime::PosixRlimitType>(serde_json::Value::from(name))
+        .map(super::oci::rlimit_number)
+        .map_err(|_| Failure::Usage.with(format!("process.rlimits: unknown type {name}")))
 }
 
 #[cfg(test)]

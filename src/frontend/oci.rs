@@ -680,7 +680,7 @@ fn privileges(p: &oci::Process) -> Result<(CapSet, Vec<Rlimit>, bool)> {
 
 // glibc's RLIMIT_* are u32, musl's c_int: the cast is needed on one of them.
 #[allow(clippy::unnecessary_cast)]
-fn rlimit_number(t: oci::PosixRlimitType) -> u32 {
+pub(crate) fn rlimit_number(t: oci::PosixRlimitType) -> u32 {
     use oci::PosixRlimitType as T;
     (match t {
         T::RlimitCpu => libc::RLIMIT_CPU,
