@@ -148,15 +148,7 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     // The init joins before it drops privileges: a user other than root could not
     // write the cgroup's file. (join_and_exec then has nothing left to join.)
     join_cgroups(&join)?;
-    // Without no_new_privs, installing a filter takes CAP_SYS_ADMIN: a bundle's profile
-    // goes in before the capabilities are cut then (runc's order), and must allow what
-    // is left (capset, prctl, setresuid, rt_sigprocmask, execve).
-    let late = if s.seccomp.profile && !spec.no_new_privs {
-        s.seccomp.install()?;
-        Filters::NONE
-    } else {
-        s.seccomp
-    };
+    let late = s.seccomp.before_cap_drop(spec.no_new_privs)?;
     drop_privileges_as(
         spec.capabilities,
         spec.no_new_privs,
@@ -181,7 +173,19 @@ impl Filters<'_> {
         profile: false,
     };
 
-    pub(super) fn install(&self) -> Result<()> {
+    /// Called just before the capabilities are cut: without no_new_privs, installing a
+    /// filter takes CAP_SYS_ADMIN, so a bundle's profile goes in now (runc's order, for
+    /// the init and for exec) and must allow what is left (capset, prctl, setresuid,
+    /// rt_sigprocmask, execve). Returns what is still to install at the end.
+    pub(super) fn before_cap_drop(self, no_new_privs: bool) -> Result<Self> {
+        if self.profile && !no_new_privs {
+            self.install()?;
+            return Ok(Filters::NONE);
+        }
+        Ok(self)
+    }
+
+    fn install(&self) -> Result<()> {
         match self.programs.first() {
             None => Ok(()),
             Some(_) if self.profile => crate::seccomp::profile::install(self.programs),

@@ -458,14 +458,7 @@ fn enter_and_exec(
     let command = child::resolve_command(s.process)?;
     child::set_rlimits(s.rlimits)?;
     // process.user between the bounding set and the other sets (runc's order).
-    // Without no_new_privs, installing a filter takes CAP_SYS_ADMIN: a bundle's profile
-    // goes in before the capabilities are cut then (runc's order, as for the init).
-    let late = if s.seccomp.profile && !s.no_new_privs {
-        s.seccomp.install()?;
-        child::Filters::NONE
-    } else {
-        s.seccomp
-    };
+    let late = s.seccomp.before_cap_drop(s.no_new_privs)?;
     child::drop_privileges_as(s.capabilities, s.no_new_privs, Some(&s.process.user))?;
     let join: Vec<(&OwnedFd, &Path)> = s
         .cgroups
