@@ -90,6 +90,7 @@ impl Container {
                 status_hint: "running".into(),
                 annotations: Default::default(),
                 spec,
+                layer: None,
             })
             .unwrap();
         drop(entry);

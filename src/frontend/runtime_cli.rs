@@ -279,6 +279,7 @@ fn create_cmd(global: &GlobalArgs, a: &CreateArgs, roots: &Roots) -> Result<i32>
             status_hint: Status::Created.as_str().to_string(),
             annotations,
             spec: spec.clone(),
+            layer: None,
         };
         // Saved before the pid file: an engine that reads the pid file may call
         // `state` at once.

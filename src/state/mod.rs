@@ -69,6 +69,11 @@ pub struct Record {
     pub status_hint: String,
     pub annotations: BTreeMap<String, String>,
     pub spec: ContainerSpec,
+    /// The container's writable layer (`upper/` and `work/` of its overlay) when it must
+    /// outlive the container's mount namespace (`export`, `commit` of a stopped one);
+    /// removed with the container. None: no layer, or one that died with the container.
+    #[serde(default)]
+    pub layer: Option<PathBuf>,
 }
 
 /// The OCI runtime spec's container states.

@@ -48,6 +48,7 @@ fn record(id: &str, pid: i32, start: u64) -> Record {
         status_hint: "created".into(),
         annotations: BTreeMap::new(),
         spec: spec(id),
+        layer: None,
     }
 }
 
