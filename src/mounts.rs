@@ -20,8 +20,8 @@ pub struct Mount {
     pub kind: MountKind,
     /// Where, inside the container.
     pub target: PathBuf,
-    /// Mount flags (`sys::ms`): RDONLY, NOSUID, NODEV, NOEXEC, REC.
-    pub flags: u64,
+    /// What the step asks of the mount: read-only, nosuid, ..., recursive.
+    pub flags: MountFlags,
     /// Skip this step when the target does not exist (kernel-dependent /proc files); for
     /// a symlink, when the link exists already (a root that brings its own).
     pub optional: bool,
@@ -54,15 +54,66 @@ pub enum MountKind {
     Mask,
 }
 
-/// Flag names, as mount(8) spells them; the one table both backends use.
-pub const FLAG_NAMES: [(u64, &str); 4] = [
-    (ms::RDONLY, "ro"),
-    (ms::NOSUID, "nosuid"),
-    (ms::NODEV, "nodev"),
-    (ms::NOEXEC, "noexec"),
+/// The options of one step, typed: the per-mount flags mount(8) spells `ro`, `nosuid`,
+/// `nodev` and `noexec`, and whether a bind takes the mounts below its source along
+/// (`--rbind`, and `:ro` reaching them). A front end sets fields; only `bits` and `names`
+/// turn them into the kernel's `MS_*` word and mount(8)'s words, from one table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MountFlags {
+    pub readonly: bool,
+    pub nosuid: bool,
+    pub nodev: bool,
+    pub noexec: bool,
+    pub recursive: bool,
+}
+
+type Flag = (fn(&MountFlags) -> bool, u64, &'static str);
+
+/// Each per-mount flag: its field, its kernel bit, its mount(8) name; the one table both
+/// backends use.
+const PER_MOUNT: [Flag; 4] = [
+    (|f| f.readonly, ms::RDONLY, "ro"),
+    (|f| f.nosuid, ms::NOSUID, "nosuid"),
+    (|f| f.nodev, ms::NODEV, "nodev"),
+    (|f| f.noexec, ms::NOEXEC, "noexec"),
 ];
 
-const PER_MOUNT_FLAGS: u64 = ms::RDONLY | ms::NOSUID | ms::NODEV | ms::NOEXEC;
+impl MountFlags {
+    pub const NONE: MountFlags = MountFlags {
+        readonly: false,
+        nosuid: false,
+        nodev: false,
+        noexec: false,
+        recursive: false,
+    };
+
+    /// RDONLY | NOSUID | NODEV | NOEXEC, as set: what a remount of a bind applies.
+    pub fn per_mount_bits(&self) -> u64 {
+        PER_MOUNT
+            .iter()
+            .filter(|(on, _, _)| on(self))
+            .fold(0, |bits, (_, bit, _)| bits | bit)
+    }
+
+    /// The kernel's word for all of it (`MS_REC` for `recursive`).
+    pub fn bits(&self) -> u64 {
+        self.per_mount_bits() | if self.recursive { ms::REC } else { 0 }
+    }
+
+    /// The per-mount flags set, as mount(8) `-o` spells them, in the table's order.
+    pub fn names(&self) -> Vec<&'static str> {
+        flag_names(self.per_mount_bits())
+    }
+}
+
+/// mount(8)'s names of the per-mount flags in a kernel word (a `MountCall`'s).
+pub fn flag_names(bits: u64) -> Vec<&'static str> {
+    PER_MOUNT
+        .iter()
+        .filter(|(_, bit, _)| bits & bit != 0)
+        .map(|(_, _, name)| *name)
+        .collect()
+}
 
 /// One mount(2) call. `source` and `target` are container paths except for a bind's
 /// host source; the backend prefixes the container ones with its root.
@@ -89,7 +140,11 @@ impl Mount {
         Mount {
             kind: MountKind::Bind { source, dir },
             target,
-            flags: ms::REC | if readonly { ms::RDONLY } else { 0 },
+            flags: MountFlags {
+                readonly,
+                recursive: true,
+                ..MountFlags::NONE
+            },
             optional: false,
             dev: false,
             why: "volume (-v)".into(),
@@ -98,7 +153,7 @@ impl Mount {
 
     #[cfg(test)]
     pub fn is_readonly(&self) -> bool {
-        self.flags & ms::RDONLY != 0
+        self.flags.readonly
     }
 
     /// The mountpoint to create when missing: `Some(true)` a directory, `Some(false)` a file.
@@ -116,13 +171,13 @@ impl Mount {
     /// The kernel calls this step makes. A bind ignores per-mount flags, so a read-only
     /// (or nosuid, ...) bind is a bind followed by a remount of that bind (mount(2)).
     pub fn calls(&self) -> Vec<MountCall> {
-        let per_mount = self.flags & PER_MOUNT_FLAGS;
+        let per_mount = self.flags.per_mount_bits();
         let bind = |source: CallSource| {
             let mut v = vec![MountCall {
                 source: Some(source),
                 target: self.target.clone(),
                 fstype: None,
-                flags: ms::BIND | (self.flags & ms::REC),
+                flags: ms::BIND | if self.flags.recursive { ms::REC } else { 0 },
                 data: None,
             }];
             if per_mount != 0 {
@@ -194,11 +249,7 @@ impl MountCall {
     pub fn mount_args(&self) -> Vec<MountArg> {
         let text = |s: &str| MountArg::Text(s.to_string());
         let target = MountArg::Inside(self.target.clone());
-        let names: Vec<&str> = FLAG_NAMES
-            .iter()
-            .filter(|(f, _)| self.flags & f != 0)
-            .map(|(_, n)| *n)
-            .collect();
+        let names = flag_names(self.flags);
         if self.flags & ms::REMOUNT != 0 {
             let mut o = vec!["remount", "bind"];
             o.extend(&names);
@@ -277,7 +328,11 @@ pub fn host_view_mounts(dirs: &[HostDir]) -> Vec<Mount> {
             data: Some(Cow::Borrowed(*mode)),
         },
         target: (*target).into(),
-        flags: ms::NOSUID | ms::NODEV,
+        flags: MountFlags {
+            nosuid: true,
+            nodev: true,
+            ..MountFlags::NONE
+        },
         optional: false,
         dev: false,
         why: "a private, writable tmpfs (the default root)".into(),
@@ -290,7 +345,13 @@ pub fn host_view_mounts(dirs: &[HostDir]) -> Vec<Mount> {
                     dir: true,
                 },
                 target: p.clone(),
-                flags: ms::REC | ms::RDONLY | ms::NOSUID | ms::NODEV,
+                flags: MountFlags {
+                    readonly: true,
+                    nosuid: true,
+                    nodev: true,
+                    noexec: false,
+                    recursive: true,
+                },
                 optional: false,
                 dev: false,
                 why: "host system directory, read-only (the default root)".into(),
@@ -298,7 +359,7 @@ pub fn host_view_mounts(dirs: &[HostDir]) -> Vec<Mount> {
             HostDir::Link(p, to) => Mount {
                 kind: MountKind::Symlink { to: to.clone() },
                 target: p.clone(),
-                flags: 0,
+                flags: MountFlags::NONE,
                 optional: false,
                 dev: false,
                 why: "same symlink as on the host (the default root)".into(),
@@ -311,7 +372,7 @@ pub fn host_view_mounts(dirs: &[HostDir]) -> Vec<Mount> {
 fn fs(
     target: &str,
     fstype: &'static str,
-    flags: u64,
+    flags: MountFlags,
     data: Option<&'static str>,
     why: &'static str,
 ) -> Mount {
@@ -333,12 +394,29 @@ fn link(target: &str, to: &str, why: &'static str) -> Mount {
     Mount {
         kind: MountKind::Symlink { to: to.into() },
         target: target.into(),
-        flags: 0,
+        flags: MountFlags::NONE,
         optional: false,
         dev: false,
         why: why.into(),
     }
 }
+
+/// A path of the host kernel's shown read-only (/proc/sys, OCI `readonlyPaths`): every
+/// flag, and the mounts below it too.
+pub const KERNEL_READONLY: MountFlags = MountFlags {
+    readonly: true,
+    nosuid: true,
+    nodev: true,
+    noexec: true,
+    recursive: true,
+};
+
+/// A filesystem where nothing may run or gain privileges by a set-id bit (/dev, /dev/pts).
+const NOSUID_NOEXEC: MountFlags = MountFlags {
+    nosuid: true,
+    noexec: true,
+    ..MountFlags::NONE
+};
 
 /// A root whose /dev/null is a character device brings its own /dev (an image, or a rootfs
 /// from `gocker rootfs busybox`): then the tmpfs, device nodes and links below are not
@@ -389,7 +467,10 @@ pub fn standard_mounts(tty: bool) -> Vec<Mount> {
     let mut v = vec![fs(
         "/proc",
         "proc",
-        ms::NOSUID | ms::NODEV | ms::NOEXEC,
+        MountFlags {
+            nodev: true,
+            ..NOSUID_NOEXEC
+        },
         None,
         "a fresh /proc: ps sees only this PID namespace",
     )];
@@ -397,7 +478,7 @@ pub fn standard_mounts(tty: bool) -> Vec<Mount> {
         v.push(Mount {
             kind: MountKind::Rebind,
             target: p.into(),
-            flags: ms::REC | ms::RDONLY | ms::NOSUID | ms::NODEV | ms::NOEXEC,
+            flags: KERNEL_READONLY,
             optional: true,
             dev: false,
             why: "host kernel settings, read-only".into(),
@@ -410,7 +491,7 @@ pub fn standard_mounts(tty: bool) -> Vec<Mount> {
                 dir: false,
             },
             target: p.into(),
-            flags: 0,
+            flags: MountFlags::NONE,
             optional: true,
             dev: false,
             why: "host kernel information, masked".into(),
@@ -421,7 +502,7 @@ pub fn standard_mounts(tty: bool) -> Vec<Mount> {
         ..fs(
             "/dev",
             "tmpfs",
-            ms::NOSUID | ms::NOEXEC,
+            NOSUID_NOEXEC,
             Some("mode=755,size=64k"),
             "a minimal /dev of its own",
         )
@@ -430,7 +511,7 @@ pub fn standard_mounts(tty: bool) -> Vec<Mount> {
         v.push(Mount {
             kind: MountKind::Device { major, minor },
             target: Path::new("/dev").join(name),
-            flags: 0,
+            flags: MountFlags::NONE,
             optional: false,
             dev: true,
             why: "device nodes (mknod)".into(),
@@ -446,7 +527,7 @@ pub fn standard_mounts(tty: bool) -> Vec<Mount> {
         v.push(fs(
             "/dev/pts",
             "devpts",
-            ms::NOSUID | ms::NOEXEC,
+            NOSUID_NOEXEC,
             Some("newinstance,ptmxmode=0666,mode=0620"),
             "pseudo-terminals of its own (-t)",
         ));

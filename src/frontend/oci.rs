@@ -8,12 +8,11 @@
 //! kind of host (`ociVersion`, `annotations`, atime mount options) are read and dropped.
 
 use crate::error::{Failure, fail};
-use crate::mounts::{DEV_LINKS, DEVICES, Mount, MountKind};
+use crate::mounts::{DEV_LINKS, DEVICES, KERNEL_READONLY, Mount, MountFlags, MountKind};
 use crate::spec::{
     CapSet, Confinement, ContainerSpec, CpuLimit, Limits, Namespace, PIDS_MAX, Process, Rlimit,
     Root, container_path, validate_hostname, validate_rootfs,
 };
-use crate::sys::ms;
 use anyhow::{Context, Result};
 use oci_spec::runtime as oci;
 use std::ffi::OsString;
@@ -285,7 +284,7 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
         mounts.push(Mount {
             kind: MountKind::Rebind,
             target,
-            flags: ms::REC | ms::RDONLY | ms::NOSUID | ms::NODEV | ms::NOEXEC,
+            flags: KERNEL_READONLY,
             // runc skips a path this kernel does not have.
             optional: true,
             dev: false,
@@ -297,7 +296,7 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
         mounts.push(Mount {
             kind: MountKind::Mask,
             target,
-            flags: 0,
+            flags: MountFlags::NONE,
             optional: true,
             dev: false,
             why: "maskedPaths (config.json)".into(),
@@ -751,7 +750,7 @@ const CGROUP_MOUNT: &str = "/sys/fs/cgroup";
 /// filesystem as data.
 #[derive(Default)]
 struct Options {
-    flags: u64,
+    flags: MountFlags,
     bind: Option<bool>,
     data: Vec<String>,
 }
@@ -759,30 +758,29 @@ struct Options {
 fn options(field: &str, opts: &[String]) -> Result<Options> {
     let mut o = Options::default();
     for opt in opts {
-        let (set, clear) = match opt.as_str() {
-            "ro" => (ms::RDONLY, 0),
-            "rw" => (0, ms::RDONLY),
-            "nosuid" => (ms::NOSUID, 0),
-            "suid" => (0, ms::NOSUID),
-            "nodev" => (ms::NODEV, 0),
-            "dev" => (0, ms::NODEV),
-            "noexec" => (ms::NOEXEC, 0),
-            "exec" => (0, ms::NOEXEC),
+        let f = &mut o.flags;
+        match opt.as_str() {
+            "ro" => f.readonly = true,
+            "rw" => f.readonly = false,
+            "nosuid" => f.nosuid = true,
+            "suid" => f.nosuid = false,
+            "nodev" => f.nodev = true,
+            "dev" => f.nodev = false,
+            "noexec" => f.noexec = true,
+            "exec" => f.noexec = false,
             "bind" => {
                 o.bind = Some(o.bind.unwrap_or(false));
-                (0, 0)
             }
             "rbind" => {
                 o.bind = Some(true);
-                (0, 0)
             }
             // Access-time updates change no permission and nothing a program relies on;
             // the kernel's default (relatime) stands.
             "strictatime" | "relatime" | "norelatime" | "noatime" | "atime" | "nodiratime"
-            | "diratime" => (0, 0),
+            | "diratime" => {}
             // gocker makes `/` recursively private before any mount: these are what every
             // mount of the container is anyway.
-            "private" | "rprivate" => (0, 0),
+            "private" | "rprivate" => {}
             "shared" | "rshared" | "slave" | "rslave" | "unbindable" | "runbindable" => refuse(
                 field,
                 format!("propagation option {opt} is not supported yet"),
@@ -806,10 +804,8 @@ fn options(field: &str, opts: &[String]) -> Result<Options> {
                     refuse(field, format!("option {other:?} contains a comma"))?;
                 }
                 o.data.push(other.to_owned());
-                (0, 0)
             }
-        };
-        o.flags = (o.flags | set) & !clear;
+        }
     }
     Ok(o)
 }
@@ -835,7 +831,7 @@ fn mount(i: usize, m: &oci::Mount, bundle: &Path) -> Result<Vec<Mount>> {
         // Without a cgroup namespace runc shows the host's hierarchy (v2: a fresh cgroup2
         // mount, the whole tree). gocker binds the host's /sys/fs/cgroup, all of it, and
         // only read-only: writable, it would let the container change the host's limits.
-        if o.flags & ms::RDONLY == 0 {
+        if !o.flags.readonly {
             refuse::<()>(
                 &field,
                 "a cgroup mount must be read-only (\"ro\") in gocker",
@@ -856,7 +852,10 @@ fn mount(i: usize, m: &oci::Mount, bundle: &Path) -> Result<Vec<Mount>> {
                 dir: true,
             },
             target,
-            flags: ms::REC | o.flags,
+            flags: MountFlags {
+                recursive: true,
+                ..o.flags
+            },
             optional: false,
             dev: false,
             why: why("the host's cgroup tree, read-only").into(),
@@ -889,11 +888,13 @@ fn mount(i: usize, m: &oci::Mount, bundle: &Path) -> Result<Vec<Mount>> {
             ))
         })?;
         let dir = source.is_dir();
-        let rec = if o.bind == Some(true) { ms::REC } else { 0 };
         return Ok(vec![Mount {
             kind: MountKind::Bind { source, dir },
             target,
-            flags: rec | o.flags,
+            flags: MountFlags {
+                recursive: o.bind == Some(true),
+                ..o.flags
+            },
             optional: false,
             dev: false,
             why: why("bind mount").into(),
@@ -928,7 +929,7 @@ fn mount(i: usize, m: &oci::Mount, bundle: &Path) -> Result<Vec<Mount>> {
             v.push(Mount {
                 kind: MountKind::Device { major, minor },
                 target: target.join(name),
-                flags: 0,
+                flags: MountFlags::NONE,
                 optional: false,
                 dev: false,
                 why: "device nodes (mknod)".into(),
@@ -938,7 +939,7 @@ fn mount(i: usize, m: &oci::Mount, bundle: &Path) -> Result<Vec<Mount>> {
             v.push(Mount {
                 kind: MountKind::Symlink { to: to.into() },
                 target: target.join(name),
-                flags: 0,
+                flags: MountFlags::NONE,
                 optional: true,
                 dev: false,
                 why: "standard /dev link".into(),

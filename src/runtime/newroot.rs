@@ -419,8 +419,6 @@ pub enum Op<'a> {
     },
 }
 
-const PER_MOUNT: u64 = sys::ms::RDONLY | sys::ms::NOSUID | sys::ms::NODEV | sys::ms::NOEXEC;
-
 impl<'a> Op<'a> {
     /// The operation one entry of the mount table becomes.
     pub fn of(m: &'a Mount) -> Op<'a> {
@@ -445,21 +443,21 @@ impl<'a> Op<'a> {
                 fstype,
                 source,
                 data: data.as_deref(),
-                flags: m.flags,
+                flags: m.flags.per_mount_bits(),
                 why: &m.why,
             },
             MountKind::Bind { source, dir } => Op::Bind {
                 target,
                 source,
-                recursive: m.flags & sys::ms::REC != 0,
-                per_mount: m.flags & PER_MOUNT,
+                recursive: m.flags.recursive,
+                per_mount: m.flags.per_mount_bits(),
                 dir: *dir,
                 optional: m.optional,
                 why: &m.why,
             },
             MountKind::Rebind => Op::Rebind {
                 target,
-                per_mount: m.flags & PER_MOUNT,
+                per_mount: m.flags.per_mount_bits(),
                 optional: m.optional,
             },
             MountKind::Mask => Op::Mask { target },

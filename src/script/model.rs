@@ -395,12 +395,8 @@ pub(super) fn mount_steps(mounts: &[Mount]) -> Vec<MountStep> {
             calls: m.calls().iter().map(mount_words).collect(),
             mask: (m.kind == MountKind::Mask).then(|| m.mask_calls().each_ref().map(mount_words)),
             remount_below: match m.kind {
-                MountKind::Bind { .. } if m.flags & crate::sys::ms::REC != 0 => {
-                    let names: Vec<&str> = crate::mounts::FLAG_NAMES
-                        .iter()
-                        .filter(|(f, _)| m.flags & f != 0)
-                        .map(|(_, n)| *n)
-                        .collect();
+                MountKind::Bind { .. } if m.flags.recursive => {
+                    let names = m.flags.names();
                     (!names.is_empty()).then(|| names.join(","))
                 }
                 _ => None,

@@ -4,6 +4,24 @@ use super::*;
 use crate::error::exit_code_of;
 
 use crate::testutil::TempDir;
+
+/// The per-mount flags named, as mount(8) spells them, and nothing else.
+fn flags(names: &[&str]) -> MountFlags {
+    let f = MountFlags {
+        readonly: names.contains(&"ro"),
+        nosuid: names.contains(&"nosuid"),
+        nodev: names.contains(&"nodev"),
+        noexec: names.contains(&"noexec"),
+        recursive: false,
+    };
+    // The table agrees: the same names back, in its order.
+    let mut back = f.names();
+    back.sort_unstable();
+    let mut want = names.to_vec();
+    want.sort_unstable();
+    assert_eq!(back, want);
+    f
+}
 use serde_json::{Value, json};
 
 /// The smallest config gocker runs: runc's `spec` shape without the parts refused today.
@@ -133,9 +151,9 @@ fn mounts_keep_their_order_flags_and_data_and_dev_gets_its_nodes() {
     let s = load(&base()).unwrap();
     let proc = &s.mounts[0];
     assert_eq!(proc.target, Path::new("/proc"));
-    assert_eq!(proc.flags, 0);
+    assert_eq!(proc.flags, MountFlags::NONE);
     let dev = &s.mounts[1];
-    assert_eq!(dev.flags, ms::NOSUID);
+    assert_eq!(dev.flags, flags(&["nosuid"]));
     assert_eq!(
         dev.kind,
         MountKind::Fs {
@@ -162,7 +180,7 @@ fn mounts_keep_their_order_flags_and_data_and_dev_gets_its_nodes() {
         .iter()
         .find(|m| m.target == Path::new("/dev/pts"))
         .unwrap();
-    assert_eq!(pts.flags, ms::NOSUID | ms::NOEXEC);
+    assert_eq!(pts.flags, flags(&["nosuid", "noexec"]));
     assert_eq!(
         pts.calls()[0].mount_args_under("R"),
         [
@@ -177,7 +195,7 @@ fn mounts_keep_their_order_flags_and_data_and_dev_gets_its_nodes() {
     let last = s.mounts.last().unwrap();
     assert_eq!(last.kind, MountKind::Rebind);
     assert_eq!(last.target, Path::new("/proc/sys"));
-    assert!(last.optional && last.flags & ms::RDONLY != 0);
+    assert!(last.optional && last.flags.readonly);
 }
 
 #[test]
@@ -205,7 +223,13 @@ fn binds_resolve_relative_sources_from_the_bundle() {
             dir: true
         }
     );
-    assert_eq!(data.flags, ms::REC | ms::RDONLY | ms::NOSUID);
+    assert_eq!(
+        data.flags,
+        MountFlags {
+            recursive: true,
+            ..flags(&["ro", "nosuid"])
+        }
+    );
     let x = s
         .mounts
         .iter()
@@ -218,7 +242,7 @@ fn binds_resolve_relative_sources_from_the_bundle() {
             dir: false
         }
     );
-    assert_eq!(x.flags, 0);
+    assert_eq!(x.flags, MountFlags::NONE);
 }
 
 #[test]
@@ -583,7 +607,7 @@ fn masked_paths_readonly_root_sysfs_and_mqueue_map() {
         .iter()
         .find(|m| m.target == Path::new("/sys"))
         .unwrap();
-    assert_eq!(sys.flags, ms::NOSUID | ms::NOEXEC | ms::NODEV | ms::RDONLY);
+    assert_eq!(sys.flags, flags(&["nosuid", "noexec", "nodev", "ro"]));
     assert_eq!(
         sys.calls()[0].mount_args_under("R"),
         [
@@ -795,10 +819,7 @@ fn a_cgroup_mount_is_the_hosts_tree_read_only() {
             dir: true
         }
     );
-    assert_eq!(
-        m.flags,
-        ms::REC | ms::RDONLY | ms::NOSUID | ms::NODEV | ms::NOEXEC
-    );
+    assert_eq!(m.flags, KERNEL_READONLY);
     let msg = refused(&with(|v| {
         v["mounts"]
             .as_array_mut()
