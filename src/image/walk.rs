@@ -227,7 +227,14 @@ fn open_changed_ok(
     }
 }
 
-/// A path inside the root as the user reads it: `/etc/passwd`.
+/// A path inside the root as the user reads it: `/etc/passwd`; a hostile tree's deep
+/// path by its last 200 characters, so that a message stays one readable line.
 pub fn show(path: &Path) -> String {
-    format!("/{}", path.display())
+    let s = path.display().to_string();
+    let chars = s.chars().count();
+    if chars <= 240 {
+        return format!("/{s}");
+    }
+    let tail: String = s.chars().skip(chars - 200).collect();
+    format!("/...{tail}")
 }
