@@ -213,3 +213,6 @@ fn commit_into(root: &OwnedFd, fd: OwnedFd, dir: &Path) -> Result<Skipped> {
     let mut sink = DirSink::new(fd, dir);
     walk(root, &skip, &mut sink)
 }
+
+#[cfg(test)]
+mod tests;
