@@ -4,7 +4,8 @@
 //!
 //! Every entry is reached from the descriptor of the directory that listed it, by one
 //! component: statx without following, then openat with O_NOFOLLOW (O_DIRECTORY for a
-//! directory), readlinkat for a link. So a hostile image, or a running container that
+//! directory, O_PATH for a file, reopened to read only once it is known to be a regular
+//! file), readlinkat for a link. So a hostile image, or a running container that
 //! swaps a directory for a symlink between the stat and the open, can make the walk see a
 //! link (kept as a link) or an open that fails (the entry, changed under the walk, is left
 //! out), never a file outside the root. What was opened is checked again on its own
@@ -156,9 +157,10 @@ pub fn walk(root: &OwnedFd, skip: &[(u64, u64)], sink: &mut dyn Sink) -> Result<
                     sink.file(&path, &Stat { size: 0, ..st }, None)?;
                     continue;
                 }
-                // O_NONBLOCK: should a fifo have been swapped in, the open does not wait
-                // for a writer (and the type check below leaves it out).
-                let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
+                // O_PATH first: should a device or a fifo have been swapped in, it is not
+                // opened (a device's open can act: rewind a tape, hang up a line); only
+                // a regular file is, through its descriptor, so it is this very inode.
+                let flags = libc::O_PATH | libc::O_NOFOLLOW;
                 let Some(fd) = open_changed_ok(&top.fd, &name, flags, &path)? else {
                     skipped.changed += 1;
                     continue;
@@ -172,7 +174,9 @@ pub fn walk(root: &OwnedFd, skip: &[(u64, u64)], sink: &mut dyn Sink) -> Result<
                 if other_mount(&now) {
                     sink.file(&path, &Stat { size: 0, ..now }, None)?;
                 } else {
-                    sink.file(&path, &now, Some(File::from(fd)))?;
+                    let content =
+                        reopen_to_read(&fd).with_context(|| format!("open {}", show(&path)))?;
+                    sink.file(&path, &now, Some(content))?;
                 }
                 if now.nlink > 1 {
                     first_names.insert((now.dev, now.ino), path);
@@ -224,6 +228,20 @@ fn open_changed_ok(
             Ok(None)
         }
         Err(e) => Err(e).with_context(|| format!("open {}", show(path))),
+    }
+}
+
+/// The regular file an O_PATH descriptor holds, opened to read through /proc/self/fd
+/// (the magic link is that inode itself, no path is looked up again), without updating
+/// its access time where gocker may say so.
+fn reopen_to_read(fd: &OwnedFd) -> std::io::Result<File> {
+    let path = sys::fd_path(fd);
+    let flags = libc::O_RDONLY | libc::O_NOCTTY | libc::O_NONBLOCK;
+    match sys::open(&path, flags | libc::O_NOATIME) {
+        Ok(f) => Ok(File::from(f)),
+        // O_NOATIME needs the file's owner or CAP_FOWNER.
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => sys::open(&path, flags).map(File::from),
+        Err(e) => Err(e),
     }
 }
 
