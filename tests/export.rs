@@ -546,6 +546,16 @@ fn a_hostile_rootfs_is_exported_and_committed_as_it_is_and_the_host_is_untouched
     );
     assert_eq!(fs::read_to_string(host_dir.join("marker")).unwrap(), marker);
     host.assert_unchanged(test);
+    let mut beside: Vec<String> = fs::read_dir(s.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    beside.sort();
+    assert_eq!(
+        beside,
+        ["committed", "host", "rootfs", "state"],
+        "made beside DIR"
+    );
     // The rootfs too is as it was (the walk only read it).
     assert_eq!(walk_dir(&rootfs), got, "the rootfs changed");
 }
@@ -783,4 +793,53 @@ fn unknown_ids_rootless_containers_terminals_and_full_dirs_are_refused_in_one_li
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn a_failed_commit_or_export_leaves_nothing_half_made() {
+    let test = "a_failed_commit_or_export_leaves_nothing_half_made";
+    root_or_skip!(test);
+    let s = States::new();
+    // Too deep to walk (gocker's limit is 512 levels): the walk fails after the first
+    // entries are written.
+    let rootfs = s.path("rootfs");
+    fs::create_dir_all(&rootfs).unwrap();
+    fs::write(rootfs.join("a-first"), "written before the failure").unwrap();
+    let mut deep = rootfs.join("z-deep");
+    for _ in 0..600 {
+        deep.push("d");
+    }
+    fs::create_dir_all(&deep).unwrap();
+    let id = s.stopped(Root::Dir(rootfs.canonicalize().unwrap()), None);
+    let check = |o: &Output| {
+        assert_eq!(o.status.code(), Some(125), "{}", stderr(o));
+        assert!(stderr(o).contains("deeper than 512"), "{}", stderr(o));
+        assert_eq!(stderr(o).lines().count(), 1, "{}", stderr(o));
+    };
+
+    let new_dir = s.path("new");
+    check(&s.gocker(&[OsStr::new("commit"), OsStr::new(&id), new_dir.as_os_str()]));
+    assert!(!new_dir.exists(), "a failed commit left the DIR it made");
+    let empty = s.path("empty");
+    fs::create_dir_all(&empty).unwrap();
+    check(&s.gocker(&[OsStr::new("commit"), OsStr::new(&id), empty.as_os_str()]));
+    assert_eq!(
+        fs::read_dir(&empty).unwrap().count(),
+        0,
+        "a failed commit left entries in DIR"
+    );
+    let out = s.path("half.tar");
+    check(&s.gocker(&[
+        OsStr::new("export"),
+        OsStr::new("-o"),
+        out.as_os_str(),
+        OsStr::new(&id),
+    ]));
+    assert!(!out.exists(), "a failed export left half an archive");
+    let mut names: Vec<String> = fs::read_dir(s.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["empty", "rootfs", "state"]);
 }
