@@ -384,6 +384,11 @@ fn a_stopped_layer_exports_as_the_merged_view_and_nothing_is_written() {
         upper_before,
         "the layer's upper/ changed"
     );
+    assert_eq!(
+        fs::read_dir(layer.join("work")).unwrap().count(),
+        0,
+        "the layer's work/ was written"
+    );
     assert_eq!(mountinfo(), mounts_before, "a mount was left on the host");
 }
 

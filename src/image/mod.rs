@@ -5,9 +5,9 @@
 //! - running: its init's root, `/proc/PID/root` opened as a directory (and the init's
 //!   start time checked again once it is open, so a reused pid is refused);
 //! - stopped, with a writable layer that outlived it (`Record.layer`) over an overlay
-//!   root: the overlay of the rootfs and the layer's `upper/` mounted again, read-only,
-//!   as a detached mount (fsopen/fsmount): it is in no mount namespace, has no mount
-//!   point, and goes away when gocker closes it (or dies): nothing of it on the host;
+//!   root: the layer's `upper/` over the rootfs mounted again, read-only, as a detached
+//!   mount (fsopen/fsmount): it is in no mount namespace, has no mount point, and goes
+//!   away when gocker closes it (or dies): nothing of it on the host;
 //! - stopped, written in place (`--rootfs-rw`, a bundle's root): the rootfs itself;
 //! - otherwise (the host's read-only view, an overlay whose layer died with it) refused:
 //!   there is no root left to read.
@@ -71,23 +71,23 @@ pub fn open_root(record: &Record) -> Result<OwnedFd> {
     }
 }
 
-/// The overlay of `rootfs` (lower) and `layer`/upper, read-only, as a detached mount.
-/// Each directory goes to overlayfs as /proc/self/fd/N of a descriptor opened here, never
-/// as its path (runtime/layer.rs says why); the layer's directories are opened without
-/// following a symlink.
+/// The overlay of the layer's `upper/` over `rootfs`, as a detached mount. Both go in as
+/// lower layers (`lowerdir=UPPER:ROOTFS`, upper first): an overlay of lower layers only is
+/// read-only by nature and needs no work directory, so the layer is not written at all
+/// (not even `work/`), and whiteouts and opaque directories in a lower layer hide what is
+/// under them as they do in an upper one. Each directory goes to overlayfs as
+/// /proc/self/fd/N of a descriptor opened here, never as its path (runtime/layer.rs says
+/// why); the layer's `upper/` is opened without following a symlink.
 fn mount_layer(rootfs: &Path, layer: &Path) -> Result<OwnedFd> {
     let lower = open_no_symlinks(rootfs)?;
     let layer_fd = open_no_symlinks(layer)?;
-    let sub = |name: &str| {
-        sys::openat_mode(
-            &layer_fd,
-            OsStr::new(name),
-            libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW,
-            0,
-        )
-        .with_context(|| format!("open {}", layer.join(name).display()))
-    };
-    let (upper, work) = (sub("upper")?, sub("work")?);
+    let upper = sys::openat_mode(
+        &layer_fd,
+        OsStr::new("upper"),
+        libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW,
+        0,
+    )
+    .with_context(|| format!("open {}", layer.join("upper").display()))?;
     let ctx = sys::fsopen("overlay").map_err(|e| {
         let hint = match e.raw_os_error() {
             Some(libc::ENODEV) => " (no overlayfs in this kernel: modprobe overlay)",
@@ -96,21 +96,18 @@ fn mount_layer(rootfs: &Path, layer: &Path) -> Result<OwnedFd> {
         };
         anyhow::Error::new(e).context(format!("fsopen overlay{hint}"))
     })?;
-    for (key, fd) in [
-        ("lowerdir", &lower),
-        ("upperdir", &upper),
-        ("workdir", &work),
-    ] {
-        sys::fsconfig(&ctx, key, Some(sys::fd_path(fd).as_os_str()))
-            .with_context(|| format!("overlay option {key}"))?;
-    }
-    // Read-only: reading the layer must not change it.
-    sys::fsconfig(&ctx, "ro", None).context("overlay option ro")?;
+    let layers = format!(
+        "{}:{}",
+        sys::fd_path(&upper).display(),
+        sys::fd_path(&lower).display()
+    );
+    sys::fsconfig(&ctx, "lowerdir", Some(OsStr::new(&layers)))
+        .context("overlay option lowerdir")?;
     sys::fsconfig_create(&ctx).with_context(|| {
         format!(
-            "mount overlay of {} and {}",
-            rootfs.display(),
-            layer.join("upper").display()
+            "mount overlay of {} over {}",
+            layer.join("upper").display(),
+            rootfs.display()
         )
     })?;
     sys::fsmount(&ctx, sys::ms::RDONLY | sys::ms::NOSUID | sys::ms::NODEV).context("fsmount")
