@@ -206,6 +206,15 @@ fn commit_into(root: &OwnedFd, fd: OwnedFd, dir: &Path) -> Result<Skipped> {
     // Root's and 0700 from the start: see copy.rs for why DIR stays so.
     sys::chown_at(&fd, OsStr::new(""), 0, 0).with_context(|| format!("chown {}", dir.display()))?;
     sys::fchmod(&fd, 0o700).with_context(|| format!("chmod {}", dir.display()))?;
+    // Again, now that nobody else can add to it: an entry put in before the chmod would
+    // be someone else's inside the new rootfs.
+    let names = sys::dir_names(&fd).with_context(|| format!("read {}", dir.display()))?;
+    if !names.is_empty() {
+        return Err(Failure::Usage.with(format!(
+            "{}: entries appeared in it as commit began: refusing to write there",
+            dir.display()
+        )));
+    }
     let skip = [identity(&fd)?];
     let mut sink = DirSink::new(fd, dir);
     walk(root, &skip, &mut sink)
