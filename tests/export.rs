@@ -805,7 +805,7 @@ fn a_failed_commit_or_export_leaves_nothing_half_made() {
     let test = "a_failed_commit_or_export_leaves_nothing_half_made";
     root_or_skip!(test);
     let s = States::new();
-    // Too deep to walk (gocker's limit is 512 levels): the walk fails after the first
+    // Too deep to walk (gocker's limit is 256 levels): the walk fails after the first
     // entries are written.
     let rootfs = s.path("rootfs");
     fs::create_dir_all(&rootfs).unwrap();
@@ -818,7 +818,7 @@ fn a_failed_commit_or_export_leaves_nothing_half_made() {
     let id = s.stopped(Root::Dir(rootfs.canonicalize().unwrap()), None);
     let check = |o: &Output| {
         assert_eq!(o.status.code(), Some(125), "{}", stderr(o));
-        assert!(stderr(o).contains("deeper than 512"), "{}", stderr(o));
+        assert!(stderr(o).contains("nested deeper than"), "{}", stderr(o));
         assert_eq!(stderr(o).lines().count(), 1, "{}", stderr(o));
     };
 
@@ -847,4 +847,36 @@ fn a_failed_commit_or_export_leaves_nothing_half_made() {
         .collect();
     names.sort();
     assert_eq!(names, ["empty", "rootfs", "state"]);
+}
+
+#[test]
+fn a_tree_just_under_the_depth_limit_commits_under_a_1024_open_file_limit() {
+    let test = "a_tree_just_under_the_depth_limit_commits_under_a_1024_open_file_limit";
+    root_or_skip!(test);
+    let s = States::new();
+    let rootfs = s.path("rootfs");
+    let mut deep = rootfs.clone();
+    // The root, 254 directories, and the file: 255 levels, the walk's limit being 256.
+    for _ in 0..254 {
+        deep.push("d");
+    }
+    fs::create_dir_all(&deep).unwrap();
+    fs::write(deep.join("f"), "deep").unwrap();
+    let id = s.stopped(Root::Dir(rootfs.canonicalize().unwrap()), None);
+    let dir = s.path("committed");
+    // The limit most hosts give a shell; the walk and the copy each hold a descriptor
+    // per level.
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 1024 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_gocker"))
+        .arg("--root")
+        .arg(s.root())
+        .args([OsStr::new("commit"), OsStr::new(&id), dir.as_os_str()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "commit: {}", stderr(&o));
+    let copied = dir.join(deep.strip_prefix(&rootfs).unwrap()).join("f");
+    assert_eq!(fs::read_to_string(copied).unwrap(), "deep");
 }

@@ -112,7 +112,7 @@ fn a_tree_deeper_than_the_limit_is_refused_not_a_crash() {
     fs::create_dir_all(&p).unwrap();
     let e = walk(&root_of(t.path()), &[], &mut Log::default()).unwrap_err();
     let msg = crate::error::one_line(&e);
-    assert!(msg.contains("deeper than 512"), "{msg}");
+    assert!(msg.contains(&format!("deeper than {MAX_DEPTH}")), "{msg}");
     assert_eq!(crate::error::exit_code_of(&e), 125);
     // One readable line: the path is cut to its tail.
     assert!(msg.len() < 400, "{msg}");

@@ -26,9 +26,10 @@ use std::fs::File;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
-/// Directories deeper than this are refused: each open level holds a descriptor, and the
-/// default limit of open files is 1024.
-pub const MAX_DEPTH: usize = 512;
+/// Directories deeper than this are refused: each open level holds a descriptor, and so
+/// does each level commit is writing, under a common limit of 1024 open files. No image
+/// has reason to come near (PATH_MAX is 4096 bytes).
+pub const MAX_DEPTH: usize = 256;
 
 /// Where the walk's entries go. `path` is relative to the root, without a leading `./`
 /// (the root itself is the empty path); `st` is what the entry's own descriptor said.
