@@ -14,6 +14,7 @@ pub mod devices;
 pub mod error;
 pub mod frontend;
 pub mod host;
+pub mod image;
 pub mod mounts;
 pub mod rootfs;
 pub mod runtime;

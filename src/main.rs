@@ -138,5 +138,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Oci(cmd) => gocker::frontend::runtime_cli::dispatch(&cli.oci, cmd, &roots),
         Command::Exec(args) => gocker::frontend::exec_cli::dispatch(&args, &cli.oci),
+        Command::Export(args) => gocker::frontend::image_cli::export(&args, &cli.oci),
+        Command::Commit(args) => gocker::frontend::image_cli::commit(&args, &cli.oci),
     }
 }

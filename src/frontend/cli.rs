@@ -80,6 +80,10 @@ Exit status: 0 when gocker run can work on this host; 1 when it cannot (the firs
     Oci(super::runtime_cli::OciCommand),
     /// Run a command in a running container (OCI and Docker flags)
     Exec(super::exec_cli::ExecArgs),
+    /// Write a container's root filesystem as a tar archive (stdout, or -o FILE)
+    Export(super::image_cli::ExportArgs),
+    /// Write a container's root filesystem as a new rootfs directory
+    Commit(super::image_cli::CommitArgs),
 }
 
 const COMPLETIONS_EXAMPLES: &str = "Examples:\n  \

@@ -121,7 +121,7 @@ pub fn run(args: &ExecArgs, root: &Path) -> Result<i32> {
 }
 
 /// The record of `id`: by id, else by name, else by a prefix of exactly one id.
-fn find(store: &Store, id: &str) -> Result<Record> {
+pub fn find(store: &Store, id: &str) -> Result<Record> {
     match store.peek(id) {
         Ok(r) => return Ok(r),
         Err(e) if !state::is_does_not_exist(&e) => {

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod exec_cli;
+pub mod image_cli;
 pub mod life;
 pub mod oci;
 pub mod runtime_cli;

@@ -3,10 +3,10 @@
 //! This is the only module with `unsafe` (`#[allow(unsafe_code)]` on it in lib.rs; the
 //! crate denies it everywhere else). One file per concern: `fs` (mounts, paths inside a
 //! root), `process` (clone, exec, wait, signals), `creds` (capabilities, no_new_privs,
-//! rlimits), `tty` (terminals, descriptor passing), `join` (entering a running container), `kernel`
-//! (the rest). Each function is
-//! one syscall; a `-1` return
-//! becomes `io::Error::last_os_error()`, and callers add the operation and path as context.
+//! rlimits), `tty` (terminals, descriptor passing), `join` (entering a running
+//! container), `tree` (a tree walked and copied by descriptors, a detached overlay),
+//! `kernel` (the rest). Each function is one syscall; a `-1` return becomes
+//! `io::Error::last_os_error()`, and callers add the operation and path as context.
 
 use std::ffi::{CStr, CString, OsStr};
 use std::io;
@@ -21,6 +21,7 @@ mod fs;
 mod join;
 mod kernel;
 mod process;
+mod tree;
 mod tty;
 
 pub use creds::*;
@@ -28,6 +29,7 @@ pub use fs::*;
 pub use join::*;
 pub use kernel::*;
 pub use process::*;
+pub use tree::*;
 pub use tty::*;
 
 fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
