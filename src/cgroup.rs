@@ -378,8 +378,9 @@ impl Cgroup {
             // a leaf elsewhere (a bundle's cgroupsPath) or under a parent that is not set
             // gets the list written.
             let dir = cg.dir_of(Controller::Devices).to_path_buf();
-            if !has_device_list(&dir) {
-                write_device_list(&dir)?;
+            let list = devices::List::for_container(&limits.devices);
+            if !has_device_list(&dir, &list) {
+                write_device_list(&dir, &list)?;
             }
         }
         Ok(cg)
@@ -437,9 +438,13 @@ fn counter(text: &str, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Whether the v1 devices cgroup `dir` allows exactly the list (default deny, and each
-/// allowed device), as its `devices.list` shows.
-fn has_device_list(dir: &Path) -> bool {
+/// Whether the v1 devices cgroup `dir` allows exactly `list` (default deny, and each
+/// allowed exception), as its `devices.list` shows. An allow-all list shows only
+/// `a *:* rwm`, whatever it denies: never taken as set.
+fn has_device_list(dir: &Path, list: &devices::List) -> bool {
+    if list.default_allow {
+        return false;
+    }
     let Ok(text) = std::fs::read_to_string(dir.join(devices::V1_LIST)) else {
         return false;
     };
@@ -448,39 +453,42 @@ fn has_device_list(dir: &Path) -> bool {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
-    let want_lines: Vec<String> = devices::ALLOWED.iter().map(|d| d.v1_line()).collect();
+    let want_lines = list.v1_list_lines();
     let mut want: Vec<&str> = want_lines.iter().map(|l| l.trim()).collect();
     have.sort_unstable();
     want.sort_unstable();
     have == want
 }
 
-/// Deny everything inherited, then allow the list: one rule per write, as the kernel
-/// parses them, through one open file (an open each cost ~10 us).
-fn write_device_list(dir: &Path) -> Result<()> {
-    write(&dir.join(devices::V1_DENY), devices::V1_DENY_ALL)?;
-    let allow = dir.join(devices::V1_ALLOW);
+/// Reset to the default (`a`, removing everything inherited), then write the exceptions:
+/// one rule per write, in order, as the kernel parses them, through one open file (an
+/// open each cost ~10 us).
+fn write_device_list(dir: &Path, list: &devices::List) -> Result<()> {
+    let (default_file, exceptions_file) = list.v1_files();
+    write(&dir.join(default_file), devices::V1_ALL)?;
+    let path = dir.join(exceptions_file);
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
-        .open(&allow)
-        .with_context(|| format!("open {}", allow.display()))?;
-    for d in &devices::ALLOWED {
-        let line = d.v1_line();
+        .open(&path)
+        .with_context(|| format!("open {}", path.display()))?;
+    for e in &list.exceptions {
+        let line = e.v1_line();
         std::io::Write::write_all(&mut f, line.as_bytes())
-            .with_context(|| format!("write {line:?} to {}", allow.display()))?;
+            .with_context(|| format!("write {line:?} to {}", path.display()))?;
     }
     Ok(())
 }
 
-/// Give gocker/ in the v1 devices hierarchy the list, once (after boot), so that every
-/// container's cgroup copies it when made. Best effort: the kernel refuses a new default
-/// (deny all) on a cgroup that has children (EINVAL), and then each container's cgroup
-/// is written itself, as before. gocker/ never holds a process.
+/// Give gocker/ in the v1 devices hierarchy the default list, once (after boot), so that
+/// every container's cgroup with that list copies it when made. Best effort: the kernel
+/// refuses a new default (deny all) on a cgroup that has children (EINVAL), and then each
+/// container's cgroup is written itself, as before. gocker/ never holds a process.
 fn prepare_device_parent(parent: &Path) {
-    if !has_device_list(parent) {
-        let _ = write_device_list(parent);
+    let list = devices::List::for_container(&[]);
+    if !has_device_list(parent, &list) {
+        let _ = write_device_list(parent, &list);
     }
 }
 
@@ -567,6 +575,7 @@ mod tests {
             memory_bytes: Some(32 << 20),
             pids: Some(10),
             cpu_shares: None,
+            devices: Vec::new(),
         }
     }
 
@@ -793,7 +802,7 @@ mod tests {
         // One write per rule, through one open file: a plain file holds them all.
         assert_eq!(
             std::fs::read_to_string(leaf.join(devices::V1_ALLOW)).unwrap(),
-            devices::ALLOWED.map(|d| d.v1_line()).concat()
+            devices::List::for_container(&[]).v1_list_lines().concat()
         );
         assert_eq!(
             join_points(Version::V1, root, &cg.controllers, Path::new("gocker/77")),
@@ -829,6 +838,65 @@ mod tests {
             [],
             "unconfined and unlimited: no cgroup"
         );
+    }
+
+    #[test]
+    fn v1_writes_a_bundles_device_rules_in_order() {
+        use crate::devices::{ACC_ALL, ACC_WRITE, Kind, Rule};
+        let t = TempDir::new("cgdevrules");
+        let root = t.path();
+        std::fs::create_dir(root.join("devices")).unwrap();
+        let rule = |allow, kind, major, minor, access| Rule {
+            allow,
+            kind,
+            major,
+            minor,
+            access,
+        };
+        let limits = Limits {
+            devices: vec![
+                rule(false, None, None, None, ACC_ALL),
+                rule(true, Some(Kind::Char), Some(10), Some(229), ACC_ALL),
+            ],
+            ..Default::default()
+        };
+        let leaf = root.join("devices/cgrouptest");
+        // As the kernel shows a new cgroup's list: inherited allow-all, so it is written.
+        let mut cg =
+            Cgroup::create(Version::V1, root, Path::new("cgrouptest"), &limits, true).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(leaf.join(devices::V1_DENY)).unwrap(),
+            "a"
+        );
+        let allowed = std::fs::read_to_string(leaf.join(devices::V1_ALLOW)).unwrap();
+        assert!(allowed.starts_with("c 10:229 rwmc 1:3 rwm"), "{allowed}");
+        for f in [devices::V1_DENY, devices::V1_ALLOW] {
+            std::fs::remove_file(leaf.join(f)).unwrap();
+        }
+        cg.remove().unwrap();
+
+        // Allow-all, then deny writes to sda: `a` to devices.allow, the denial after it.
+        let limits = Limits {
+            devices: vec![
+                rule(true, None, None, None, ACC_ALL),
+                rule(false, Some(Kind::Block), Some(8), Some(0), ACC_WRITE),
+            ],
+            ..Default::default()
+        };
+        let mut cg =
+            Cgroup::create(Version::V1, root, Path::new("cgrouptest"), &limits, true).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(leaf.join(devices::V1_ALLOW)).unwrap(),
+            "a"
+        );
+        assert_eq!(
+            std::fs::read_to_string(leaf.join(devices::V1_DENY)).unwrap(),
+            "b 8:0 w"
+        );
+        for f in [devices::V1_DENY, devices::V1_ALLOW] {
+            std::fs::remove_file(leaf.join(f)).unwrap();
+        }
+        cg.remove().unwrap();
     }
 
     #[test]

@@ -385,6 +385,11 @@ pub struct Limits {
     pub cpu_shares: Option<u64>,
     pub memory_bytes: Option<u64>,
     pub pids: Option<u64>,
+    /// A bundle's `linux.resources.devices` rules, in order, before gocker's default
+    /// allow list (`devices::List::for_container`); none from the command line. Applied
+    /// only with `Confinement::devices`.
+    #[serde(default)]
+    pub devices: Vec<crate::devices::Rule>,
 }
 
 /// CFS bandwidth: `quota_us` of CPU time per `period_us` of wall time.

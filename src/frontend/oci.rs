@@ -1044,20 +1044,11 @@ fn limits(linux: &oci::Linux) -> Result<Limits> {
             )?,
         }
     }
-    // Docker's, podman's and runc's default is one rule that denies every device; gocker
-    // adds its own default allow list after it (`Confinement::devices`), as runc does.
-    for d in r.devices().clone().unwrap_or_default() {
-        let deny_all = !d.allow()
-            && d.typ().is_none_or(|t| t == oci::LinuxDeviceType::A)
-            && d.major().is_none()
-            && d.minor().is_none()
-            && d.access().as_deref().is_none_or(|a| a == "rwm");
-        if !deny_all {
-            refuse::<()>(
-                "linux.resources.devices",
-                "rules other than the default deny-all are not supported yet",
-            )?;
-        }
+    // Docker's, podman's and runc's default starts with one rule that denies every
+    // device, containerd's adds its allow list; gocker appends its own default list
+    // after them (`Confinement::devices`), as runc does.
+    for (i, d) in r.devices().clone().unwrap_or_default().iter().enumerate() {
+        l.devices.push(device_rule(d, i)?);
     }
     for (field, set) in [
         ("blockIO", r.block_io().is_some()),
@@ -1075,6 +1066,60 @@ fn limits(linux: &oci::Linux) -> Result<Limits> {
         unsupported(&format!("linux.resources.{field}"), set)?;
     }
     Ok(l)
+}
+
+/// One `linux.resources.devices` entry as a rule: type a, c or b (absent: a), numbers
+/// absent for any, access letters r, w, m (absent or empty: all three).
+fn device_rule(d: &oci::LinuxDeviceCgroup, i: usize) -> Result<crate::devices::Rule> {
+    use crate::devices::{ACC_ALL, Kind, access_bits};
+    let field = format!("linux.resources.devices[{i}]");
+    let kind = match d.typ() {
+        None | Some(oci::LinuxDeviceType::A) => None,
+        Some(oci::LinuxDeviceType::C) => Some(Kind::Char),
+        Some(oci::LinuxDeviceType::B) => Some(Kind::Block),
+        Some(t) => refuse(
+            &field,
+            format!("type {}: a cgroup rule is of type a, c or b", t.as_str()),
+        )?,
+    };
+    let number = |n: Option<i64>, what: &str| -> Result<Option<u32>> {
+        match n {
+            None => Ok(None),
+            Some(v) => match u32::try_from(v) {
+                Ok(v) => Ok(Some(v)),
+                Err(_) => refuse(
+                    &field,
+                    format!("{what} {v}: leave it out for any, or give 0 to 4294967295"),
+                ),
+            },
+        }
+    };
+    let major = number(d.major(), "major")?;
+    let minor = number(d.minor(), "minor")?;
+    let access = match d.access().as_deref() {
+        None | Some("") => ACC_ALL,
+        Some(a) => match access_bits(a) {
+            Some(bits) => bits,
+            None => refuse(
+                &field,
+                format!("access {a:?}: letters r (read), w (write) and m (mknod) only"),
+            )?,
+        },
+    };
+    if kind.is_none() && (major.is_some() || minor.is_some() || access != ACC_ALL) {
+        // v1 would take any `a` line as every device, whatever follows it.
+        refuse::<()>(
+            &field,
+            "type a is every device: it takes no major, minor or partial access (give type c or b)",
+        )?;
+    }
+    Ok(crate::devices::Rule {
+        allow: d.allow(),
+        kind,
+        major,
+        minor,
+        access,
+    })
 }
 
 fn other_linux_fields(linux: &oci::Linux) -> Result<()> {

@@ -44,6 +44,13 @@ pub(super) fn render_lang(
             "the script backend names its cgroup gocker/<its pid>, not a bundle's cgroupsPath: run the container with gocker run",
         ));
     }
+    if crate::devices::List::for_container(&spec.limits.devices)
+        != crate::devices::List::for_container(&[])
+    {
+        return Err(crate::error::Failure::Usage.with(
+            "the script backend applies no device list, so it cannot honour config.json's linux.resources.devices rules: run the container with gocker run",
+        ));
+    }
     if !spec.process.user.is_root() {
         return Err(crate::error::Failure::Usage.with(
             "the script backend cannot run the command as another user (busybox's setpriv has no --reuid): run the container with gocker run",

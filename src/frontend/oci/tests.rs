@@ -115,7 +115,24 @@ fn process_root_hostname_and_privileges_map() {
     // No seccomp section: no filter (runc's behaviour); the default device list stays.
     assert!(!s.confinement.seccomp);
     assert!(s.confinement.devices);
-    assert_eq!(s.limits, Limits::default());
+    // The bundle's deny-all is kept as its one rule; the list is then the default one.
+    assert_eq!(
+        s.limits,
+        Limits {
+            devices: vec![crate::devices::Rule {
+                allow: false,
+                kind: None,
+                major: None,
+                minor: None,
+                access: crate::devices::ACC_ALL,
+            }],
+            ..Limits::default()
+        }
+    );
+    assert_eq!(
+        crate::devices::List::for_container(&s.limits.devices),
+        crate::devices::List::for_container(&[])
+    );
 }
 
 #[test]
@@ -241,6 +258,7 @@ fn resources_become_the_same_limits_the_cli_sets() {
             memory_bytes: Some(64 << 20),
             pids: Some(20),
             cpu_shares: Some(512),
+            devices: Vec::new(),
         }
     );
     // -1 and 0 mean no limit.
@@ -249,6 +267,56 @@ fn resources_become_the_same_limits_the_cli_sets() {
             json!({"cpu": {"quota": -1}, "memory": {"limit": -1}, "pids": {"limit": 0}})
     });
     assert_eq!(load(&cfg).unwrap().limits, Limits::default());
+}
+
+#[test]
+fn device_rules_keep_their_order_before_the_default_list() {
+    use crate::devices::{ACC_ALL, ACC_READ, ACC_WRITE, Kind, List, Rule};
+    let cfg = with(|v| {
+        v["linux"]["resources"]["devices"] = json!([
+            {"allow": false, "access": "rwm"},
+            {"allow": true, "type": "c", "major": 10, "minor": 229, "access": "rwm"},
+            {"allow": true, "type": "b", "major": 8, "minor": 20, "access": "rw"},
+            {"allow": true, "type": "c", "major": 136, "access": ""},
+            {"allow": false, "type": "c", "major": 10, "minor": 229, "access": "w"}
+        ])
+    });
+    let s = load(&cfg).unwrap();
+    let r = |allow, kind, major, minor, access| Rule {
+        allow,
+        kind,
+        major,
+        minor,
+        access,
+    };
+    assert_eq!(
+        s.limits.devices,
+        [
+            r(false, None, None, None, ACC_ALL),
+            r(true, Some(Kind::Char), Some(10), Some(229), ACC_ALL),
+            r(
+                true,
+                Some(Kind::Block),
+                Some(8),
+                Some(20),
+                ACC_READ | ACC_WRITE
+            ),
+            r(true, Some(Kind::Char), Some(136), None, ACC_ALL),
+            r(false, Some(Kind::Char), Some(10), Some(229), ACC_WRITE),
+        ]
+    );
+    // The later deny took the write bit back; the default list follows.
+    let lines = List::for_container(&s.limits.devices).v1_list_lines();
+    assert_eq!(lines[..3], ["c 10:229 rm", "b 8:20 rw", "c 136:* rwm"]);
+    assert_eq!(lines.len(), 3 + 8, "pts merged into the bundle's 136:*");
+    // The script has no device list of its own: it refuses rather than drop them.
+    let mut s = s;
+    s.rlimits.clear();
+    let e = crate::script::render_in(&s, crate::cgroup::Version::V1, &[], crate::script::Lang::En);
+    assert!(e.is_err_and(|e| format!("{e:#}").contains("linux.resources.devices")));
+    // A deny-all alone is the default the script already documents: no refusal there.
+    s.limits.devices.truncate(1);
+    crate::script::render_in(&s, crate::cgroup::Version::V1, &[], crate::script::Lang::En).unwrap();
 }
 
 #[test]
@@ -416,9 +484,33 @@ fn every_refusal_names_its_field() {
             with(|v| v["linux"]["rootfsPropagation"] = json!("shared")),
         ),
         (
-            "linux.resources.devices",
+            "linux.resources.devices[0]: type a",
             with(|v| {
-                v["linux"]["resources"]["devices"] = json!([{"allow": true, "access": "rwm"}])
+                v["linux"]["resources"]["devices"] =
+                    json!([{"allow": true, "type": "a", "major": 1, "access": "rwm"}])
+            }),
+        ),
+        (
+            "linux.resources.devices[1]: type u",
+            with(|v| {
+                v["linux"]["resources"]["devices"] = json!([
+                    {"allow": false, "access": "rwm"},
+                    {"allow": true, "type": "u", "major": 1, "minor": 3, "access": "rwm"}
+                ])
+            }),
+        ),
+        (
+            "linux.resources.devices[0]: access",
+            with(|v| {
+                v["linux"]["resources"]["devices"] =
+                    json!([{"allow": true, "type": "c", "major": 1, "access": "rx"}])
+            }),
+        ),
+        (
+            "linux.resources.devices[0]: major -2",
+            with(|v| {
+                v["linux"]["resources"]["devices"] =
+                    json!([{"allow": true, "type": "c", "major": -2, "access": "r"}])
             }),
         ),
         (
