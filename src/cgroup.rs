@@ -9,7 +9,7 @@
 //! later run can tell a leftover (owner gone) from a cgroup in use and sweep only those.
 
 use crate::devices;
-use crate::spec::Limits;
+use crate::spec::{Limits, Throttle};
 use anyhow::{Context, Result};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -46,6 +46,13 @@ pub enum Controller {
     /// Not a limit: the device allow list (`devices`). A v1 hierarchy; v2 has no such
     /// controller and attaches a BPF program to the cgroup instead.
     Devices,
+    /// The rest only a bundle's `linux.resources` asks for.
+    Cpuset,
+    /// v2's `io`, v1's `blkio`.
+    Io,
+    /// v1 only, like the next: v2 has no such controllers.
+    NetCls,
+    NetPrio,
 }
 
 impl Controller {
@@ -56,6 +63,18 @@ impl Controller {
             Controller::Memory => "memory",
             Controller::Pids => "pids",
             Controller::Devices => "devices",
+            Controller::Cpuset => "cpuset",
+            Controller::Io => "io",
+            Controller::NetCls => "net_cls",
+            Controller::NetPrio => "net_prio",
+        }
+    }
+
+    /// The controller's v1 hierarchy directory, where it differs from its name.
+    pub fn v1_name(self) -> &'static str {
+        match self {
+            Controller::Io => "blkio",
+            other => other.name(),
         }
     }
 
@@ -66,46 +85,60 @@ impl Controller {
             Controller::Memory => "-m/--memory",
             Controller::Pids => "--pids-limit",
             Controller::Devices => "--security-opt devices=unconfined",
+            Controller::Cpuset => "config.json's linux.resources.cpu.cpus/mems",
+            Controller::Io => "config.json's linux.resources.blockIO",
+            Controller::NetCls => "config.json's linux.resources.network.classID",
+            Controller::NetPrio => "config.json's linux.resources.network.priorities",
         }
     }
 }
 
-/// A controller `check` reports: its name, the kernel option behind it (for hints), and
-/// the `Controller` of gocker's that uses it, if any.
+/// A controller `check` reports: its name, the kernel option behind it (for hints), the
+/// `Controller` of gocker's that uses it, if any, and whether only a bundle's
+/// `linux.resources` asks for it (no command-line option does).
 pub struct KnownController {
     pub name: &'static str,
     pub config: &'static str,
     pub used: Option<Controller>,
+    pub bundle_only: bool,
 }
 
-/// The one controller list run, script and check read: the three the limits use, then
-/// two gocker does not use (reported for a learner's curiosity).
-pub const KNOWN_CONTROLLERS: [KnownController; 5] = [
+const fn known(
+    name: &'static str,
+    config: &'static str,
+    used: Option<Controller>,
+    bundle_only: bool,
+) -> KnownController {
     KnownController {
-        name: "cpu",
-        config: "CONFIG_CFS_BANDWIDTH",
-        used: Some(Controller::Cpu),
-    },
-    KnownController {
-        name: "memory",
-        config: "CONFIG_MEMCG",
-        used: Some(Controller::Memory),
-    },
-    KnownController {
-        name: "pids",
-        config: "CONFIG_CGROUP_PIDS",
-        used: Some(Controller::Pids),
-    },
-    KnownController {
-        name: "cpuset",
-        config: "CONFIG_CPUSETS",
-        used: None,
-    },
-    KnownController {
-        name: "io",
-        config: "CONFIG_BLK_CGROUP",
-        used: None,
-    },
+        name,
+        config,
+        used,
+        bundle_only,
+    }
+}
+
+/// The one controller list run, script and check read: the three the command line's
+/// limits use, then those only a bundle's resources use, then one gocker does not use
+/// (reported for a learner's curiosity).
+pub const KNOWN_CONTROLLERS: [KnownController; 8] = [
+    known("cpu", "CONFIG_CFS_BANDWIDTH", Some(Controller::Cpu), false),
+    known("memory", "CONFIG_MEMCG", Some(Controller::Memory), false),
+    known("pids", "CONFIG_CGROUP_PIDS", Some(Controller::Pids), false),
+    known("cpuset", "CONFIG_CPUSETS", Some(Controller::Cpuset), true),
+    known("io", "CONFIG_BLK_CGROUP", Some(Controller::Io), true),
+    known(
+        "net_cls",
+        "CONFIG_CGROUP_NET_CLASSID",
+        Some(Controller::NetCls),
+        true,
+    ),
+    known(
+        "net_prio",
+        "CONFIG_CGROUP_NET_PRIO",
+        Some(Controller::NetPrio),
+        true,
+    ),
+    known("hugetlb", "CONFIG_CGROUP_HUGETLB", None, false),
 ];
 
 /// One limit: write `value` to `file` in the container's cgroup of `controller`.
@@ -174,7 +207,10 @@ pub fn limit_files(limits: &Limits, version: Version) -> Vec<LimitFile> {
         match version {
             // v1 counts memory and swap together, and refuses memsw below the memory
             // limit: the memory limit first, then the same sum.
+            // A bundle's swap (memory and swap together) is written where the kernel has
+            // the file, or it fails; the default (no swap) is skipped where it has none.
             Version::V1 => {
+                let swap = limits.memory_swap_bytes.unwrap_or(bytes);
                 push(
                     Controller::Memory,
                     "memory.limit_in_bytes",
@@ -184,20 +220,275 @@ pub fn limit_files(limits: &Limits, version: Version) -> Vec<LimitFile> {
                 push(
                     Controller::Memory,
                     "memory.memsw.limit_in_bytes",
-                    bytes.to_string(),
-                    true,
+                    swap.to_string(),
+                    swap == bytes,
                 );
             }
             Version::V2 => {
+                let swap = limits.memory_swap_bytes.unwrap_or(bytes);
                 push(Controller::Memory, "memory.max", bytes.to_string(), false);
-                push(Controller::Memory, "memory.swap.max", "0".into(), true);
+                push(
+                    Controller::Memory,
+                    "memory.swap.max",
+                    swap.saturating_sub(bytes).to_string(),
+                    swap == bytes,
+                );
             }
         }
     }
     if let Some(n) = limits.pids {
         push(Controller::Pids, "pids.max", n.to_string(), false);
     }
+    for s in settings(limits) {
+        let files = match version {
+            Version::V1 => s.v1,
+            Version::V2 => s.v2,
+        };
+        for (file, value) in files.unwrap_or_default() {
+            push(s.controller, file, value, s.if_present);
+        }
+    }
     out
+}
+
+/// One setting of a bundle's `linux.resources` beyond the command line's: the files and
+/// values each version writes for it, side by side, in order; `None` where that version
+/// has no such setting (then refused, naming `field`: see `refused_on`).
+struct Setting {
+    field: &'static str,
+    controller: Controller,
+    v1: Option<Vec<(&'static str, String)>>,
+    v2: Option<Vec<(&'static str, String)>>,
+    if_present: bool,
+}
+
+/// The bundle-only settings `limits` has, in the order they are written: cpuset first
+/// (a v1 cpuset with no CPUs takes no process), real-time period before runtime (the
+/// kernel checks the runtime against the period).
+fn settings(limits: &Limits) -> Vec<Setting> {
+    let mut v = Vec::new();
+    let mut both = |field, controller, file: &'static str, value: Option<String>| {
+        if let Some(value) = value {
+            v.push(Setting {
+                field,
+                controller,
+                v1: Some(vec![(file, value.clone())]),
+                v2: Some(vec![(file, value)]),
+                if_present: false,
+            });
+        }
+    };
+    both(
+        "cpu.cpus",
+        Controller::Cpuset,
+        "cpuset.cpus",
+        limits.cpuset_cpus.clone(),
+    );
+    both(
+        "cpu.mems",
+        Controller::Cpuset,
+        "cpuset.mems",
+        limits.cpuset_mems.clone(),
+    );
+    let mut v1_only = |field, controller, file: &'static str, value: Option<String>| {
+        if let Some(value) = value {
+            v.push(Setting {
+                field,
+                controller,
+                v1: Some(vec![(file, value)]),
+                v2: None,
+                // Kernel memory: since 6.x the kernel takes the write and ignores it;
+                // a kernel without the file is the same.
+                if_present: file == "memory.kmem.limit_in_bytes",
+            });
+        }
+    };
+    let n = |x: Option<u64>| x.map(|x| x.to_string());
+    v1_only(
+        "cpu.realtimePeriod",
+        Controller::Cpu,
+        "cpu.rt_period_us",
+        n(limits.rt_period_us),
+    );
+    v1_only(
+        "cpu.realtimeRuntime",
+        Controller::Cpu,
+        "cpu.rt_runtime_us",
+        limits.rt_runtime_us.map(|x| x.to_string()),
+    );
+    if let Some(b) = limits.memory_reservation_bytes {
+        v.push(Setting {
+            field: "memory.reservation",
+            controller: Controller::Memory,
+            v1: Some(vec![("memory.soft_limit_in_bytes", b.to_string())]),
+            v2: Some(vec![("memory.low", b.to_string())]),
+            if_present: false,
+        });
+    }
+    let mut v1_only = |field, controller, file: &'static str, value: Option<String>| {
+        if let Some(value) = value {
+            v.push(Setting {
+                field,
+                controller,
+                v1: Some(vec![(file, value)]),
+                v2: None,
+                if_present: file == "memory.kmem.limit_in_bytes",
+            });
+        }
+    };
+    v1_only(
+        "memory.swappiness",
+        Controller::Memory,
+        "memory.swappiness",
+        n(limits.memory_swappiness),
+    );
+    v1_only(
+        "memory.kernel",
+        Controller::Memory,
+        "memory.kmem.limit_in_bytes",
+        n(limits.kernel_memory_bytes),
+    );
+    v1_only(
+        "memory.kernelTCP",
+        Controller::Memory,
+        "memory.kmem.tcp.limit_in_bytes",
+        n(limits.kernel_tcp_bytes),
+    );
+    v1_only(
+        "memory.disableOOMKiller",
+        Controller::Memory,
+        "memory.oom_control",
+        limits.oom_kill_disable.then(|| "1".to_string()),
+    );
+    v1_only(
+        "network.classID",
+        Controller::NetCls,
+        "net_cls.classid",
+        limits.net_classid.map(|x| x.to_string()),
+    );
+    if !limits.net_priorities.is_empty() {
+        v.push(Setting {
+            field: "network.priorities",
+            controller: Controller::NetPrio,
+            v1: Some(
+                limits
+                    .net_priorities
+                    .iter()
+                    .map(|(name, prio)| ("net_prio.ifpriomap", format!("{name} {prio}")))
+                    .collect(),
+            ),
+            v2: None,
+            if_present: false,
+        });
+    }
+    if let Some(w) = limits.blkio_weight {
+        v.push(Setting {
+            field: "blockIO.weight",
+            controller: Controller::Io,
+            v1: Some(vec![("blkio.weight", w.to_string())]),
+            v2: Some(vec![("io.weight", blkio_weight_to_io(w).to_string())]),
+            if_present: false,
+        });
+    }
+    if !limits.blkio_weight_devices.is_empty() {
+        let d = &limits.blkio_weight_devices;
+        v.push(Setting {
+            field: "blockIO.weightDevice",
+            controller: Controller::Io,
+            v1: Some(
+                d.iter()
+                    .map(|d| {
+                        (
+                            "blkio.weight_device",
+                            format!("{}:{} {}", d.major, d.minor, d.weight),
+                        )
+                    })
+                    .collect(),
+            ),
+            v2: Some(
+                d.iter()
+                    .map(|d| {
+                        (
+                            "io.weight",
+                            format!("{}:{} {}", d.major, d.minor, blkio_weight_to_io(d.weight)),
+                        )
+                    })
+                    .collect(),
+            ),
+            if_present: false,
+        });
+    }
+    for t in &limits.blkio_throttles {
+        let (field, v1_file, v2_key) = match t.kind {
+            Throttle::ReadBps => (
+                "blockIO.throttleReadBpsDevice",
+                "blkio.throttle.read_bps_device",
+                "rbps",
+            ),
+            Throttle::WriteBps => (
+                "blockIO.throttleWriteBpsDevice",
+                "blkio.throttle.write_bps_device",
+                "wbps",
+            ),
+            Throttle::ReadIops => (
+                "blockIO.throttleReadIOPSDevice",
+                "blkio.throttle.read_iops_device",
+                "riops",
+            ),
+            Throttle::WriteIops => (
+                "blockIO.throttleWriteIOPSDevice",
+                "blkio.throttle.write_iops_device",
+                "wiops",
+            ),
+        };
+        let dev = format!("{}:{}", t.major, t.minor);
+        v.push(Setting {
+            field,
+            controller: Controller::Io,
+            v1: Some(vec![(v1_file, format!("{dev} {}", t.rate))]),
+            v2: Some(vec![("io.max", format!("{dev} {v2_key}={}", t.rate))]),
+            if_present: false,
+        });
+    }
+    v
+}
+
+/// v1's blkio weight (10..=1000) as v2's io.weight (1..=10000), runc's linear map.
+pub fn blkio_weight_to_io(w: u16) -> u64 {
+    1 + (u64::from(w.clamp(10, 1000)) - 10) * 9999 / 990
+}
+
+/// The first of `limits`' settings that cgroup `version` has no file for, as a one-line
+/// reason naming the config.json field: nothing is created for a limit that would not
+/// be there.
+pub fn refused_on(limits: &Limits, version: Version) -> Option<String> {
+    settings(limits).into_iter().find_map(|s| {
+        let missing = match version {
+            Version::V1 => s.v1.is_none(),
+            Version::V2 => s.v2.is_none(),
+        };
+        missing.then(|| {
+            format!(
+                "config.json: linux.resources.{}: cgroup {} has no such setting{}",
+                s.field,
+                version.name(),
+                if version == Version::V2 {
+                    " (a cgroup v1 one)"
+                } else {
+                    ""
+                }
+            )
+        })
+    })
+}
+
+/// The first of `limits`' settings the script backend does not make (it makes the cpu,
+/// memory and pids cgroups only), as its config.json field.
+pub fn script_refusal(limits: &Limits) -> Option<&'static str> {
+    settings(limits)
+        .into_iter()
+        .find(|s| ![Controller::Cpu, Controller::Memory, Controller::Pids].contains(&s.controller))
+        .map(|s| s.field)
 }
 
 /// v1's cpu.shares (2..=262144, default 1024) as v2's cpu.weight (1..=10000, default
@@ -206,12 +497,15 @@ pub fn shares_to_weight(shares: u64) -> u64 {
     1 + (shares.clamp(2, 262_144) - 2) * 9999 / 262_142
 }
 
-/// The controllers `limits` need, each once, in a fixed order.
+/// The controllers `limits` need, each once, in a fixed order (v1's files: a setting v2
+/// lacks is refused there before any cgroup is made, see `refused_on`).
 pub fn needed_controllers(limits: &Limits) -> Vec<Controller> {
-    let mut c: Vec<Controller> = limit_files(limits, Version::V2)
+    let mut c: Vec<Controller> = limit_files(limits, Version::V1)
         .into_iter()
+        .chain(limit_files(limits, Version::V2))
         .map(|l| l.controller)
         .collect();
+    c.sort_unstable();
     c.dedup();
     c
 }
@@ -247,7 +541,7 @@ pub fn container_dirs(
         Version::V2 => vec![root.join(leaf)],
         Version::V1 => controllers
             .iter()
-            .map(|c| root.join(c.name()).join(leaf))
+            .map(|c| root.join(c.v1_name()).join(leaf))
             .collect(),
     }
 }
@@ -278,7 +572,7 @@ pub fn join_points(
         Version::V2 => vec![(root.to_path_buf(), rel)],
         Version::V1 => controllers
             .iter()
-            .map(|c| (root.join(c.name()), rel.clone()))
+            .map(|c| (root.join(c.v1_name()), rel.clone()))
             .collect(),
     }
 }
@@ -308,6 +602,9 @@ impl Cgroup {
         limits: &Limits,
         devices: bool,
     ) -> Result<Cgroup> {
+        if let Some(why) = refused_on(limits, version) {
+            return Err(crate::error::Failure::Usage.with(why));
+        }
         let controllers = controllers(limits, devices);
         let dirs = container_dirs(version, root, &controllers, leaf);
         // Built up as directories appear, so a failure half-way removes what exists.
@@ -333,7 +630,10 @@ impl Cgroup {
             }
         }
         let depth = leaf.components().count();
-        for dir in &dirs {
+        for (dir, controller) in dirs.iter().zip(&controllers) {
+            // v1 cpuset: a new cgroup starts with no CPUs and no memory nodes, and takes no
+            // process until it has both: each directory made gets its parent's.
+            let cpuset = version == Version::V1 && *controller == Controller::Cpuset;
             // The directories between the hierarchy (which must exist: never made here)
             // and the leaf, top-down.
             let mut hierarchy = dir.as_path();
@@ -344,6 +644,9 @@ impl Cgroup {
             for part in leaf.parent().into_iter().flat_map(Path::components) {
                 up.push(part);
                 make_dir(&up)?;
+                if cpuset {
+                    inherit_cpuset(&up)?;
+                }
             }
             if devices
                 && version == Version::V1
@@ -362,6 +665,9 @@ impl Cgroup {
             }
             .with_context(|| format!("create cgroup {}", dir.display()))?;
             cg.dirs.push(dir.clone());
+            if cpuset {
+                inherit_cpuset(dir)?;
+            }
         }
         for l in limit_files(limits, version) {
             let file = cg.dir_of(l.controller).join(l.file);
@@ -492,6 +798,23 @@ fn prepare_device_parent(parent: &Path) {
     }
 }
 
+/// v1: give cpuset cgroup `dir` its parent's CPUs and memory nodes where it has none.
+fn inherit_cpuset(dir: &Path) -> Result<()> {
+    let Some(parent) = dir.parent() else {
+        return Ok(());
+    };
+    for f in ["cpuset.cpus", "cpuset.mems"] {
+        let own = std::fs::read_to_string(dir.join(f)).unwrap_or_default();
+        if own.trim().is_empty() {
+            let path = parent.join(f);
+            let from = std::fs::read_to_string(&path)
+                .with_context(|| format!("read {}", path.display()))?;
+            write(&dir.join(f), from.trim())?;
+        }
+    }
+    Ok(())
+}
+
 fn make_dir(dir: &Path) -> Result<()> {
     match std::fs::create_dir(dir) {
         Ok(()) => Ok(()),
@@ -540,9 +863,13 @@ pub fn sweep(version: Version, root: &Path, self_pid: i32, alive: impl Fn(i32) -
             Controller::Memory,
             Controller::Pids,
             Controller::Devices,
+            Controller::Cpuset,
+            Controller::Io,
+            Controller::NetCls,
+            Controller::NetPrio,
         ]
         .iter()
-        .map(|c| root.join(c.name()).join(PARENT))
+        .map(|c| root.join(c.v1_name()).join(PARENT))
         .collect(),
     };
     for parent in parents {
@@ -575,7 +902,7 @@ mod tests {
             memory_bytes: Some(32 << 20),
             pids: Some(10),
             cpu_shares: None,
-            devices: Vec::new(),
+            ..Default::default()
         }
     }
 
@@ -896,6 +1223,158 @@ mod tests {
         for f in [devices::V1_DENY, devices::V1_ALLOW] {
             std::fs::remove_file(leaf.join(f)).unwrap();
         }
+        cg.remove().unwrap();
+    }
+
+    /// What runtime-tools' linux_cgroups_memory and _cpus ask for, and a block throttle.
+    fn bundle_limits() -> Limits {
+        Limits {
+            memory_bytes: Some(50_593_792),
+            memory_swap_bytes: Some(101_187_584),
+            memory_reservation_bytes: Some(50_593_792),
+            memory_swappiness: Some(10),
+            kernel_tcp_bytes: Some(50_593_792),
+            oom_kill_disable: true,
+            cpuset_cpus: Some("0-1".into()),
+            cpuset_mems: Some("0".into()),
+            rt_period_us: Some(1_000_000),
+            rt_runtime_us: Some(950_000),
+            blkio_throttles: vec![crate::spec::BlkioThrottle {
+                kind: Throttle::WriteBps,
+                major: 8,
+                minor: 0,
+                rate: 4096,
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_bundles_resources_v1_and_v2_from_one_table() {
+        let files = |l: &Limits, v| {
+            limit_files(l, v)
+                .into_iter()
+                .map(|f| (f.file, f.value))
+                .collect::<Vec<_>>()
+        };
+        let s = |x: &str| x.to_string();
+        assert_eq!(
+            files(&bundle_limits(), Version::V1),
+            [
+                ("memory.limit_in_bytes", s("50593792")),
+                ("memory.memsw.limit_in_bytes", s("101187584")),
+                ("cpuset.cpus", s("0-1")),
+                ("cpuset.mems", s("0")),
+                ("cpu.rt_period_us", s("1000000")),
+                ("cpu.rt_runtime_us", s("950000")),
+                ("memory.soft_limit_in_bytes", s("50593792")),
+                ("memory.swappiness", s("10")),
+                ("memory.kmem.tcp.limit_in_bytes", s("50593792")),
+                ("memory.oom_control", s("1")),
+                ("blkio.throttle.write_bps_device", s("8:0 4096")),
+            ]
+        );
+        assert_eq!(
+            needed_controllers(&bundle_limits()),
+            [
+                Controller::Cpu,
+                Controller::Memory,
+                Controller::Cpuset,
+                Controller::Io
+            ]
+        );
+        // v2 has no swappiness, TCP memory, OOM switch or real-time setting: refused,
+        // naming the first field, and nothing is made.
+        assert_eq!(
+            refused_on(&bundle_limits(), Version::V2).unwrap(),
+            "config.json: linux.resources.cpu.realtimePeriod: cgroup v2 has no such setting (a cgroup v1 one)"
+        );
+        assert_eq!(refused_on(&bundle_limits(), Version::V1), None);
+        let t = fake_v2();
+        let e = Cgroup::create(
+            Version::V2,
+            t.path(),
+            Path::new("cgrouptest"),
+            &bundle_limits(),
+            false,
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("realtimePeriod"), "{e:#}");
+        assert!(!t.path().join("cgrouptest").exists());
+        let v2_able = Limits {
+            rt_period_us: None,
+            rt_runtime_us: None,
+            memory_swappiness: None,
+            kernel_tcp_bytes: None,
+            oom_kill_disable: false,
+            blkio_weight: Some(500),
+            ..bundle_limits()
+        };
+        assert_eq!(
+            files(&v2_able, Version::V2),
+            [
+                ("memory.max", s("50593792")),
+                ("memory.swap.max", s("50593792")),
+                ("cpuset.cpus", s("0-1")),
+                ("cpuset.mems", s("0")),
+                ("memory.low", s("50593792")),
+                ("io.weight", s("4950")),
+                ("io.max", s("8:0 wbps=4096")),
+            ]
+        );
+        assert_eq!(blkio_weight_to_io(10), 1);
+        assert_eq!(blkio_weight_to_io(1000), 10_000);
+        // The script makes cpu, memory and pids cgroups only.
+        assert_eq!(script_refusal(&bundle_limits()), Some("cpu.cpus"));
+        let memory_only = Limits {
+            memory_swappiness: Some(10),
+            ..Limits::default()
+        };
+        assert_eq!(script_refusal(&memory_only), None);
+    }
+
+    #[test]
+    fn v1_cpuset_directories_get_their_parents_cpus_and_nodes() {
+        let t = TempDir::new("cgcpuset");
+        let root = t.path();
+        for c in ["cpuset", "cpu", "memory", "blkio"] {
+            std::fs::create_dir(root.join(c)).unwrap();
+        }
+        std::fs::write(root.join("cpuset/cpuset.cpus"), "0-3\n").unwrap();
+        std::fs::write(root.join("cpuset/cpuset.mems"), "0\n").unwrap();
+        let limits = Limits {
+            cpuset_cpus: Some("1".into()),
+            ..Default::default()
+        };
+        let leaf = Path::new("testdir/cgrouptest/container");
+        let mut cg = Cgroup::create(Version::V1, root, leaf, &limits, false).unwrap();
+        let read = |p: &str| std::fs::read_to_string(root.join("cpuset").join(p)).unwrap();
+        assert_eq!(read("testdir/cpuset.cpus"), "0-3");
+        assert_eq!(read("testdir/cgrouptest/cpuset.mems"), "0");
+        assert_eq!(read("testdir/cgrouptest/container/cpuset.cpus"), "1");
+        assert_eq!(read("testdir/cgrouptest/container/cpuset.mems"), "0");
+        assert_eq!(cg.dirs, [root.join("cpuset").join(leaf)]);
+        for f in ["cpuset.cpus", "cpuset.mems"] {
+            std::fs::remove_file(root.join("cpuset").join(leaf).join(f)).unwrap();
+        }
+        cg.remove().unwrap();
+
+        // blkio is v1's name of the io controller.
+        let limits = Limits {
+            blkio_weight: Some(100),
+            ..Default::default()
+        };
+        let mut cg =
+            Cgroup::create(Version::V1, root, Path::new("gocker/5"), &limits, false).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(root.join("blkio/gocker/5/blkio.weight")).unwrap(),
+            "100"
+        );
+        assert_eq!(
+            join_points(Version::V1, root, &cg.controllers, Path::new("gocker/5")),
+            [(root.join("blkio"), PathBuf::from("gocker/5/tasks"))]
+        );
+        std::fs::remove_file(root.join("blkio/gocker/5/blkio.weight")).unwrap();
         cg.remove().unwrap();
     }
 

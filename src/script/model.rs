@@ -51,6 +51,14 @@ pub(super) fn render_lang(
             "the script backend applies no device list, so it cannot honour config.json's linux.resources.devices rules: run the container with gocker run",
         ));
     }
+    if let Some(field) = cgroup::script_refusal(&spec.limits) {
+        return Err(crate::error::Failure::Usage.with(format!(
+            "the script backend makes only cpu, memory and pids cgroups, so it cannot set config.json's linux.resources.{field}: run the container with gocker run"
+        )));
+    }
+    if let Some(why) = cgroup::refused_on(&spec.limits, version) {
+        return Err(crate::error::Failure::Usage.with(why));
+    }
     if !spec.process.user.is_root() {
         return Err(crate::error::Failure::Usage.with(
             "the script backend cannot run the command as another user (busybox's setpriv has no --reuid): run the container with gocker run",

@@ -256,9 +256,10 @@ fn resources_become_the_same_limits_the_cli_sets() {
                 period_us: 100_000
             }),
             memory_bytes: Some(64 << 20),
+            memory_swap_bytes: Some(64 << 20),
             pids: Some(20),
             cpu_shares: Some(512),
-            devices: Vec::new(),
+            ..Default::default()
         }
     );
     // -1 and 0 mean no limit.
@@ -317,6 +318,65 @@ fn device_rules_keep_their_order_before_the_default_list() {
     // A deny-all alone is the default the script already documents: no refusal there.
     s.limits.devices.truncate(1);
     crate::script::render_in(&s, crate::cgroup::Version::V1, &[], crate::script::Lang::En).unwrap();
+}
+
+#[test]
+fn the_other_resources_map_to_limits() {
+    use crate::spec::{BlkioDevice, BlkioThrottle, Throttle};
+    let cfg = with(|v| {
+        v["linux"]["resources"] = json!({
+            "cpu": {"cpus": "0-1", "mems": "0", "realtimePeriod": 1000000,
+                    "realtimeRuntime": 950000},
+            "memory": {"limit": 50593792, "reservation": 50593792, "swap": 101187584,
+                       "kernel": 50593792, "kernelTCP": 50593792, "swappiness": 10,
+                       "disableOOMKiller": true},
+            "blockIO": {"weight": 500,
+                        "weightDevice": [{"major": 8, "minor": 0, "weight": 300}],
+                        "throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 1048576}],
+                        "throttleWriteIOPSDevice": [{"major": 8, "minor": 0, "rate": 100}]},
+            "network": {"classID": 1048577, "priorities": [{"name": "lo", "priority": 2}]}
+        })
+    });
+    let l = load(&cfg).unwrap().limits;
+    assert_eq!(
+        l,
+        Limits {
+            memory_bytes: Some(50_593_792),
+            memory_swap_bytes: Some(101_187_584),
+            memory_reservation_bytes: Some(50_593_792),
+            memory_swappiness: Some(10),
+            kernel_memory_bytes: Some(50_593_792),
+            kernel_tcp_bytes: Some(50_593_792),
+            oom_kill_disable: true,
+            cpuset_cpus: Some("0-1".into()),
+            cpuset_mems: Some("0".into()),
+            rt_period_us: Some(1_000_000),
+            rt_runtime_us: Some(950_000),
+            net_classid: Some(1_048_577),
+            net_priorities: vec![("lo".into(), 2)],
+            blkio_weight: Some(500),
+            blkio_weight_devices: vec![BlkioDevice {
+                major: 8,
+                minor: 0,
+                weight: 300
+            }],
+            blkio_throttles: vec![
+                BlkioThrottle {
+                    kind: Throttle::ReadBps,
+                    major: 8,
+                    minor: 0,
+                    rate: 1_048_576
+                },
+                BlkioThrottle {
+                    kind: Throttle::WriteIops,
+                    major: 8,
+                    minor: 0,
+                    rate: 100
+                },
+            ],
+            ..Limits::default()
+        }
+    );
 }
 
 #[test]
@@ -520,7 +580,7 @@ fn every_refusal_names_its_field() {
         (
             "linux.resources.memory.swap",
             with(|v| {
-                v["linux"]["resources"]["memory"] = json!({"limit": 67108864, "swap": 134217728})
+                v["linux"]["resources"]["memory"] = json!({"limit": 67108864, "swap": 33554432})
             }),
         ),
         (
@@ -528,8 +588,38 @@ fn every_refusal_names_its_field() {
             with(|v| v["linux"]["resources"]["memory"] = json!({"limit": 4096})),
         ),
         (
-            "linux.resources.blockIO",
-            with(|v| v["linux"]["resources"]["blockIO"] = json!({"weight": 10})),
+            "linux.resources.blockIO.weight",
+            with(|v| v["linux"]["resources"]["blockIO"] = json!({"weight": 5})),
+        ),
+        (
+            "linux.resources.blockIO.leafWeight",
+            with(|v| v["linux"]["resources"]["blockIO"] = json!({"leafWeight": 500})),
+        ),
+        (
+            "linux.resources.memory.swappiness",
+            with(|v| v["linux"]["resources"]["memory"] = json!({"swappiness": 101})),
+        ),
+        (
+            "linux.resources.memory.swap",
+            with(|v| v["linux"]["resources"]["memory"] = json!({"swap": 67108864})),
+        ),
+        (
+            "linux.resources.cpu.cpus",
+            with(|v| v["linux"]["resources"]["cpu"] = json!({"cpus": "0\n1"})),
+        ),
+        (
+            "linux.resources.cpu.realtimeRuntime",
+            with(|v| {
+                v["linux"]["resources"]["cpu"] =
+                    json!({"realtimePeriod": 1000, "realtimeRuntime": 2000})
+            }),
+        ),
+        (
+            "linux.resources.network.priorities",
+            with(|v| {
+                v["linux"]["resources"]["network"] =
+                    json!({"priorities": [{"name": "../eth0", "priority": 1}]})
+            }),
         ),
         (
             "linux.uidMappings",
