@@ -267,103 +267,96 @@ struct Setting {
 /// kernel checks the runtime against the period).
 fn settings(limits: &Limits) -> Vec<Setting> {
     let mut v = Vec::new();
-    let mut both = |field, controller, file: &'static str, value: Option<String>| {
+    // One value in one file: the same name on both versions, another on v2, or none.
+    let mut one = |field, controller, v1: &'static str, v2: Option<&'static str>, value| {
         if let Some(value) = value {
+            let value: String = value;
             v.push(Setting {
                 field,
                 controller,
-                v1: Some(vec![(file, value.clone())]),
-                v2: Some(vec![(file, value)]),
-                if_present: false,
-            });
-        }
-    };
-    both(
-        "cpu.cpus",
-        Controller::Cpuset,
-        "cpuset.cpus",
-        limits.cpuset_cpus.clone(),
-    );
-    both(
-        "cpu.mems",
-        Controller::Cpuset,
-        "cpuset.mems",
-        limits.cpuset_mems.clone(),
-    );
-    let mut v1_only = |field, controller, file: &'static str, value: Option<String>| {
-        if let Some(value) = value {
-            v.push(Setting {
-                field,
-                controller,
-                v1: Some(vec![(file, value)]),
-                v2: None,
-                // Kernel memory: since 6.x the kernel takes the write and ignores it;
-                // a kernel without the file is the same.
-                if_present: file == "memory.kmem.limit_in_bytes",
+                v1: Some(vec![(v1, value.clone())]),
+                v2: v2.map(|f| vec![(f, value)]),
+                // Kernel memory: a kernel without the file has no such limit, and 6.x
+                // takes the write and ignores it (runc no longer writes it).
+                if_present: v1 == "memory.kmem.limit_in_bytes",
             });
         }
     };
     let n = |x: Option<u64>| x.map(|x| x.to_string());
-    v1_only(
-        "cpu.realtimePeriod",
+    let (cpu, cpuset, mem, netcls) = (
         Controller::Cpu,
+        Controller::Cpuset,
+        Controller::Memory,
+        Controller::NetCls,
+    );
+    one(
+        "cpu.cpus",
+        cpuset,
+        "cpuset.cpus",
+        Some("cpuset.cpus"),
+        limits.cpuset_cpus.clone(),
+    );
+    one(
+        "cpu.mems",
+        cpuset,
+        "cpuset.mems",
+        Some("cpuset.mems"),
+        limits.cpuset_mems.clone(),
+    );
+    one(
+        "cpu.realtimePeriod",
+        cpu,
         "cpu.rt_period_us",
+        None,
         n(limits.rt_period_us),
     );
-    v1_only(
+    one(
         "cpu.realtimeRuntime",
-        Controller::Cpu,
+        cpu,
         "cpu.rt_runtime_us",
+        None,
         limits.rt_runtime_us.map(|x| x.to_string()),
     );
-    if let Some(b) = limits.memory_reservation_bytes {
-        v.push(Setting {
-            field: "memory.reservation",
-            controller: Controller::Memory,
-            v1: Some(vec![("memory.soft_limit_in_bytes", b.to_string())]),
-            v2: Some(vec![("memory.low", b.to_string())]),
-            if_present: false,
-        });
-    }
-    let mut v1_only = |field, controller, file: &'static str, value: Option<String>| {
-        if let Some(value) = value {
-            v.push(Setting {
-                field,
-                controller,
-                v1: Some(vec![(file, value)]),
-                v2: None,
-                if_present: file == "memory.kmem.limit_in_bytes",
-            });
-        }
-    };
-    v1_only(
+    one(
+        "memory.reservation",
+        mem,
+        "memory.soft_limit_in_bytes",
+        Some("memory.low"),
+        n(limits.memory_reservation_bytes),
+    );
+    one(
         "memory.swappiness",
-        Controller::Memory,
+        mem,
         "memory.swappiness",
+        None,
         n(limits.memory_swappiness),
     );
-    v1_only(
+    one(
         "memory.kernel",
-        Controller::Memory,
+        mem,
         "memory.kmem.limit_in_bytes",
+        None,
         n(limits.kernel_memory_bytes),
     );
-    v1_only(
+    one(
         "memory.kernelTCP",
-        Controller::Memory,
+        mem,
         "memory.kmem.tcp.limit_in_bytes",
+        None,
         n(limits.kernel_tcp_bytes),
     );
-    v1_only(
+    one(
         "memory.disableOOMKiller",
-        Controller::Memory,
+        mem,
         "memory.oom_control",
+        None,
         limits.oom_kill_disable.then(|| "1".to_string()),
     );
-    v1_only(
+    one(
         "network.classID",
-        Controller::NetCls,
+        netcls,
         "net_cls.classid",
+        None,
         limits.net_classid.map(|x| x.to_string()),
     );
     if !limits.net_priorities.is_empty() {
@@ -482,13 +475,17 @@ pub fn refused_on(limits: &Limits, version: Version) -> Option<String> {
     })
 }
 
-/// The first of `limits`' settings the script backend does not make (it makes the cpu,
-/// memory and pids cgroups only), as its config.json field.
+/// The first of `limits`' settings the script backend does not write, as its config.json
+/// field: it writes the command line's limits and cpu.shares, each line with its comment
+/// (in both languages), and none of a bundle's other settings yet.
 pub fn script_refusal(limits: &Limits) -> Option<&'static str> {
-    settings(limits)
-        .into_iter()
-        .find(|s| ![Controller::Cpu, Controller::Memory, Controller::Pids].contains(&s.controller))
-        .map(|s| s.field)
+    if limits
+        .memory_swap_bytes
+        .is_some_and(|s| Some(s) != limits.memory_bytes)
+    {
+        return Some("memory.swap");
+    }
+    settings(limits).first().map(|s| s.field)
 }
 
 /// v1's cpu.shares (2..=262144, default 1024) as v2's cpu.weight (1..=10000, default
@@ -1324,13 +1321,20 @@ mod tests {
         );
         assert_eq!(blkio_weight_to_io(10), 1);
         assert_eq!(blkio_weight_to_io(1000), 10_000);
-        // The script makes cpu, memory and pids cgroups only.
-        assert_eq!(script_refusal(&bundle_limits()), Some("cpu.cpus"));
-        let memory_only = Limits {
+        // The script writes the command line's limits only (and cpu.shares).
+        assert_eq!(script_refusal(&bundle_limits()), Some("memory.swap"));
+        let swappiness = Limits {
             memory_swappiness: Some(10),
             ..Limits::default()
         };
-        assert_eq!(script_refusal(&memory_only), None);
+        assert_eq!(script_refusal(&swappiness), Some("memory.swappiness"));
+        let cli_like = Limits {
+            memory_bytes: Some(64 << 20),
+            memory_swap_bytes: Some(64 << 20),
+            cpu_shares: Some(512),
+            ..Limits::default()
+        };
+        assert_eq!(script_refusal(&cli_like), None);
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub(super) fn render_lang(
     }
     if let Some(field) = cgroup::script_refusal(&spec.limits) {
         return Err(crate::error::Failure::Usage.with(format!(
-            "the script backend makes only cpu, memory and pids cgroups, so it cannot set config.json's linux.resources.{field}: run the container with gocker run"
+            "the script backend writes only the command line's limits and cpu.shares, so it cannot set config.json's linux.resources.{field}: run the container with gocker run"
         )));
     }
     if let Some(why) = cgroup::refused_on(&spec.limits, version) {
