@@ -650,7 +650,9 @@ impl Cgroup {
                 && dir.parent()
                     == Some(root.join(Controller::Devices.name()).join(PARENT).as_path())
             {
-                prepare_device_parent(&root.join(Controller::Devices.name()).join(PARENT));
+                let parent = root.join(Controller::Devices.name()).join(PARENT);
+                prepare_device_parent(&parent);
+                widen_device_parent(&parent, &devices::List::for_container(&limits.devices));
             }
             match std::fs::create_dir(dir) {
                 // A leftover of an earlier process with our pid (no live process but us
@@ -810,6 +812,21 @@ fn inherit_cpuset(dir: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A bundle's list under gocker/ (no cgroupsPath) that allows more than the default:
+/// v1 lets a cgroup allow only what its parent allows, so gocker/ gets those exceptions
+/// too, before the container's cgroup is made. gocker/ holds no process, and every
+/// container's cgroup is checked against its own list (`has_device_list`), so a wider
+/// gocker/ only costs the next default containers the writes, until it has no children
+/// and `prepare_device_parent` resets it. Best effort: a failure shows as the leaf's.
+fn widen_device_parent(parent: &Path, list: &devices::List) {
+    if list.default_allow || *list == devices::List::for_container(&[]) {
+        return;
+    }
+    for e in &list.exceptions {
+        let _ = write(&parent.join(devices::V1_ALLOW), &e.v1_line());
+    }
 }
 
 fn make_dir(dir: &Path) -> Result<()> {

@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
-fn config(script: &str, resources: Value, cgroups_path: &str) -> Value {
-    json!({
+fn config(script: &str, resources: Value, cgroups_path: Option<&str>) -> Value {
+    let mut c = json!({
         "ociVersion": "1.0.2",
         "root": {"path": "rootfs"},
         "hostname": "res",
@@ -32,10 +32,13 @@ fn config(script: &str, resources: Value, cgroups_path: &str) -> Value {
         "linux": {
             "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"},
                            {"type": "uts"}, {"type": "mount"}],
-            "cgroupsPath": cgroups_path,
             "resources": resources
         }
-    })
+    });
+    if let Some(p) = cgroups_path {
+        c["linux"]["cgroupsPath"] = json!(p);
+    }
+    c
 }
 
 struct Bundle {
@@ -44,7 +47,9 @@ struct Bundle {
 }
 
 impl Bundle {
-    fn new(name: &str, script: &str, resources: Value) -> Bundle {
+    /// With `own_cgroup`, the cgroup is `/<id>` (as engines place it); without, gocker's
+    /// `gocker/<id>`.
+    fn new(name: &str, script: &str, resources: Value, own_cgroup: bool) -> Bundle {
         let dir = TempDir::new("resources");
         let out = gocker()
             .args(["rootfs", "busybox"])
@@ -53,7 +58,8 @@ impl Bundle {
             .expect("run gocker rootfs");
         assert!(out.status.success(), "rootfs: {}", stderr(&out));
         let id = format!("gocker-test-{name}-{}", std::process::id());
-        let cfg = config(script, resources, &format!("/{id}"));
+        let path = format!("/{id}");
+        let cfg = config(script, resources, own_cgroup.then_some(path.as_str()));
         std::fs::write(dir.path().join("bundle/config.json"), cfg.to_string()).unwrap();
         Bundle { dir, id }
     }
@@ -137,21 +143,47 @@ fn device_rules_apply_in_order_on_a_real_container() {
                   (: < /tmp/loop0) 2>&1; \
                   mknod /tmp/sda b 8 0 2>&1; \
                   (echo x > /dev/null) && echo null-ok";
-    let b = Bundle::new("devrules", script, resources);
+    // In a cgroup of its own, and under gocker/ (on v1 that parent holds the default
+    // list, which a child may not exceed: gocker widens it for the bundle's rules).
+    for own_cgroup in [true, false] {
+        let b = Bundle::new("devrules", script, resources.clone(), own_cgroup);
+        let out = b.gocker(&["run", "--bundle", &b.bundle()], true);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+        for want in [
+            "fuse-made",
+            "/tmp/fuse: Operation not permitted",
+            "loop-made",
+            "/tmp/loop0: Operation not permitted",
+            "/tmp/sda: Operation not permitted",
+            "null-ok",
+        ] {
+            assert!(text.contains(want), "{want:?} not in:\n{text}");
+        }
+        b.assert_no_cgroup_left();
+        if !own_cgroup {
+            let left = cgroup_dirs();
+            assert!(
+                left.iter().all(|d| !d.ends_with(&b.id)),
+                "gocker/{} left",
+                b.id
+            );
+        }
+    }
+    // A container with the default list after that still gets exactly the default list.
+    let b = Bundle::new(
+        "devdefault",
+        "mknod /tmp/fuse c 10 229 2>&1; true",
+        json!({"devices": [{"allow": false, "access": "rwm"}]}),
+        false,
+    );
     let out = b.gocker(&["run", "--bundle", &b.bundle()], true);
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
-    for want in [
-        "fuse-made",
-        "/tmp/fuse: Operation not permitted",
-        "loop-made",
-        "/tmp/loop0: Operation not permitted",
-        "/tmp/sda: Operation not permitted",
-        "null-ok",
-    ] {
-        assert!(text.contains(want), "{want:?} not in:\n{text}");
-    }
-    b.assert_no_cgroup_left();
+    assert!(
+        text.contains("/tmp/fuse: Operation not permitted"),
+        "{text}{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -170,7 +202,7 @@ fn the_other_resources_reach_their_cgroup_files() {
         "devices": [{"allow": false, "access": "rwm"},
                     {"allow": true, "type": "b", "major": 8, "minor": 20, "access": "rw"}]
     });
-    let b = Bundle::new("resfiles", "true", resources);
+    let b = Bundle::new("resfiles", "true", resources, true);
     b.create().expect("create");
     let checked = std::panic::catch_unwind(|| {
         let mem = b.cgroup("memory");
@@ -207,7 +239,7 @@ fn a_setting_this_cgroup_version_lacks_is_refused_naming_it() {
     } else {
         json!({"hugepageLimits": [{"pageSize": "2MB", "limit": 2097152}]})
     };
-    let b = Bundle::new("refused", "true", resources);
+    let b = Bundle::new("refused", "true", resources, true);
     let err = b.create().expect_err("refused");
     assert!(err.starts_with("Some(125): "), "{err}");
     let err = err.trim_start_matches("Some(125): ").trim_end();
