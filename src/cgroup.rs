@@ -53,6 +53,7 @@ pub enum Controller {
     /// v1 only, like the next: v2 has no such controllers.
     NetCls,
     NetPrio,
+    Hugetlb,
 }
 
 impl Controller {
@@ -67,6 +68,7 @@ impl Controller {
             Controller::Io => "io",
             Controller::NetCls => "net_cls",
             Controller::NetPrio => "net_prio",
+            Controller::Hugetlb => "hugetlb",
         }
     }
 
@@ -89,6 +91,7 @@ impl Controller {
             Controller::Io => "config.json's linux.resources.blockIO",
             Controller::NetCls => "config.json's linux.resources.network.classID",
             Controller::NetPrio => "config.json's linux.resources.network.priorities",
+            Controller::Hugetlb => "config.json's linux.resources.hugepageLimits",
         }
     }
 }
@@ -118,8 +121,7 @@ const fn known(
 }
 
 /// The one controller list run, script and check read: the three the command line's
-/// limits use, then those only a bundle's resources use, then one gocker does not use
-/// (reported for a learner's curiosity).
+/// limits use, then those only a bundle's resources use.
 pub const KNOWN_CONTROLLERS: [KnownController; 8] = [
     known("cpu", "CONFIG_CFS_BANDWIDTH", Some(Controller::Cpu), false),
     known("memory", "CONFIG_MEMCG", Some(Controller::Memory), false),
@@ -138,7 +140,12 @@ pub const KNOWN_CONTROLLERS: [KnownController; 8] = [
         Some(Controller::NetPrio),
         true,
     ),
-    known("hugetlb", "CONFIG_CGROUP_HUGETLB", None, false),
+    known(
+        "hugetlb",
+        "CONFIG_CGROUP_HUGETLB",
+        Some(Controller::Hugetlb),
+        true,
+    ),
 ];
 
 /// One limit: write `value` to `file` in the container's cgroup of `controller`.
@@ -359,6 +366,18 @@ fn settings(limits: &Limits) -> Vec<Setting> {
         None,
         limits.net_classid.map(|x| x.to_string()),
     );
+    for (size, bytes) in &limits.hugepages {
+        // The front end takes only sizes of the table.
+        if let Some((_, v1, v2)) = HUGEPAGE_SIZES.iter().find(|(s, _, _)| s == size) {
+            v.push(Setting {
+                field: "hugepageLimits",
+                controller: Controller::Hugetlb,
+                v1: Some(vec![(v1, bytes.to_string())]),
+                v2: Some(vec![(v2, bytes.to_string())]),
+                if_present: false,
+            });
+        }
+    }
     if !limits.net_priorities.is_empty() {
         v.push(Setting {
             field: "network.priorities",
@@ -445,6 +464,17 @@ fn settings(limits: &Limits) -> Vec<Setting> {
     }
     v
 }
+
+/// The huge page sizes the kernel names its hugetlb files with (x86's 2MB and 1GB,
+/// arm64's 64KB and 32MB, powerpc's 16MB and 16GB), each with its v1 and v2 file.
+pub const HUGEPAGE_SIZES: [(&str, &str, &str); 6] = [
+    ("64KB", "hugetlb.64KB.limit_in_bytes", "hugetlb.64KB.max"),
+    ("2MB", "hugetlb.2MB.limit_in_bytes", "hugetlb.2MB.max"),
+    ("16MB", "hugetlb.16MB.limit_in_bytes", "hugetlb.16MB.max"),
+    ("32MB", "hugetlb.32MB.limit_in_bytes", "hugetlb.32MB.max"),
+    ("1GB", "hugetlb.1GB.limit_in_bytes", "hugetlb.1GB.max"),
+    ("16GB", "hugetlb.16GB.limit_in_bytes", "hugetlb.16GB.max"),
+];
 
 /// v1's blkio weight (10..=1000) as v2's io.weight (1..=10000), runc's linear map.
 pub fn blkio_weight_to_io(w: u16) -> u64 {
@@ -881,6 +911,7 @@ pub fn sweep(version: Version, root: &Path, self_pid: i32, alive: impl Fn(i32) -
             Controller::Io,
             Controller::NetCls,
             Controller::NetPrio,
+            Controller::Hugetlb,
         ]
         .iter()
         .map(|c| root.join(c.v1_name()).join(PARENT))
@@ -1336,6 +1367,25 @@ mod tests {
                 ("io.max", s("8:0 wbps=4096")),
             ]
         );
+        let huge = Limits {
+            hugepages: vec![("2MB".into(), 2 << 30), ("1GB".into(), 4 << 30)],
+            ..Limits::default()
+        };
+        assert_eq!(
+            files(&huge, Version::V1),
+            [
+                ("hugetlb.2MB.limit_in_bytes", s("2147483648")),
+                ("hugetlb.1GB.limit_in_bytes", s("4294967296")),
+            ]
+        );
+        assert_eq!(
+            files(&huge, Version::V2),
+            [
+                ("hugetlb.2MB.max", s("2147483648")),
+                ("hugetlb.1GB.max", s("4294967296")),
+            ]
+        );
+        assert_eq!(needed_controllers(&huge), [Controller::Hugetlb]);
         assert_eq!(blkio_weight_to_io(10), 1);
         assert_eq!(blkio_weight_to_io(1000), 10_000);
         // The script writes the command line's limits only (and cpu.shares).

@@ -420,6 +420,8 @@ pub struct Limits {
     pub blkio_weight: Option<u16>,
     pub blkio_weight_devices: Vec<BlkioDevice>,
     pub blkio_throttles: Vec<BlkioThrottle>,
+    /// Huge page limits (OCI hugepageLimits): a size of `cgroup::HUGEPAGE_SIZES`, bytes.
+    pub hugepages: Vec<(String, u64)>,
 }
 
 /// A weight for one block device, `major:minor`.

@@ -1087,11 +1087,28 @@ fn limits(linux: &oci::Linux) -> Result<Limits> {
             l.net_priorities.push((name.clone(), p.priority()));
         }
     }
+    for h in r.hugepage_limits().clone().unwrap_or_default() {
+        let size = h.page_size();
+        if !crate::cgroup::HUGEPAGE_SIZES
+            .iter()
+            .any(|(s, _, _)| s == size)
+        {
+            refuse::<()>(
+                "linux.resources.hugepageLimits",
+                format!(
+                    "page size {size:?}: not one the kernel names (64KB, 2MB, 16MB, 32MB, 1GB, 16GB)"
+                ),
+            )?;
+        }
+        let Ok(limit) = u64::try_from(h.limit()) else {
+            refuse(
+                "linux.resources.hugepageLimits",
+                format!("{}: bytes", h.limit()),
+            )?
+        };
+        l.hugepages.push((size.clone(), limit));
+    }
     for (field, set) in [
-        (
-            "hugepageLimits",
-            r.hugepage_limits().as_ref().is_some_and(|v| !v.is_empty()),
-        ),
         ("rdma", r.rdma().as_ref().is_some_and(|v| !v.is_empty())),
         (
             "unified",

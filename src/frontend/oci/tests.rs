@@ -334,7 +334,8 @@ fn the_other_resources_map_to_limits() {
                         "weightDevice": [{"major": 8, "minor": 0, "weight": 300}],
                         "throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 1048576}],
                         "throttleWriteIOPSDevice": [{"major": 8, "minor": 0, "rate": 100}]},
-            "network": {"classID": 1048577, "priorities": [{"name": "lo", "priority": 2}]}
+            "network": {"classID": 1048577, "priorities": [{"name": "lo", "priority": 2}]},
+            "hugepageLimits": [{"pageSize": "2MB", "limit": 2147483648u64}]
         })
     });
     let l = load(&cfg).unwrap().limits;
@@ -354,6 +355,7 @@ fn the_other_resources_map_to_limits() {
             rt_runtime_us: Some(950_000),
             net_classid: Some(1_048_577),
             net_priorities: vec![("lo".into(), 2)],
+            hugepages: vec![("2MB".into(), 2 << 30)],
             blkio_weight: Some(500),
             blkio_weight_devices: vec![BlkioDevice {
                 major: 8,
@@ -590,6 +592,13 @@ fn every_refusal_names_its_field() {
         (
             "linux.resources.blockIO.weight",
             with(|v| v["linux"]["resources"]["blockIO"] = json!({"weight": 5})),
+        ),
+        (
+            "linux.resources.hugepageLimits: page size \"3MB\"",
+            with(|v| {
+                v["linux"]["resources"]["hugepageLimits"] =
+                    json!([{"pageSize": "3MB", "limit": 314572800}])
+            }),
         ),
         (
             "linux.resources.blockIO.leafWeight",
