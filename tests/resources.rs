@@ -233,11 +233,11 @@ fn the_other_resources_reach_their_cgroup_files() {
 #[test]
 fn a_setting_this_cgroup_version_lacks_is_refused_naming_it() {
     root_or_skip!("a_setting_this_cgroup_version_lacks_is_refused_naming_it");
-    // v2 has no swappiness; v1 (this kind of host) has no hugetlb hierarchy for gocker.
+    // v2 has no swappiness; v1's leaf weights went with the CFQ scheduler (Linux 5.0).
     let resources = if v2_host() {
         json!({"memory": {"limit": 67108864, "swappiness": 10}})
     } else {
-        json!({"hugepageLimits": [{"pageSize": "2MB", "limit": 2097152}]})
+        json!({"blockIO": {"leafWeight": 500}})
     };
     let b = Bundle::new("refused", "true", resources, true);
     let err = b.create().expect_err("refused");
@@ -245,7 +245,7 @@ fn a_setting_this_cgroup_version_lacks_is_refused_naming_it() {
     let err = err.trim_start_matches("Some(125): ").trim_end();
     assert!(
         err.contains("linux.resources.memory.swappiness")
-            || err.contains("linux.resources.hugepageLimits"),
+            || err.contains("linux.resources.blockIO.leafWeight"),
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "one line: {err}");
