@@ -9,7 +9,7 @@
 //! later run can tell a leftover (owner gone) from a cgroup in use and sweep only those.
 
 use crate::devices;
-use crate::spec::Limits;
+use crate::spec::{Limits, Throttle};
 use anyhow::{Context, Result};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -46,6 +46,14 @@ pub enum Controller {
     /// Not a limit: the device allow list (`devices`). A v1 hierarchy; v2 has no such
     /// controller and attaches a BPF program to the cgroup instead.
     Devices,
+    /// The rest only a bundle's `linux.resources` asks for.
+    Cpuset,
+    /// v2's `io`, v1's `blkio`.
+    Io,
+    /// v1 only, like the next: v2 has no such controllers.
+    NetCls,
+    NetPrio,
+    Hugetlb,
 }
 
 impl Controller {
@@ -56,6 +64,19 @@ impl Controller {
             Controller::Memory => "memory",
             Controller::Pids => "pids",
             Controller::Devices => "devices",
+            Controller::Cpuset => "cpuset",
+            Controller::Io => "io",
+            Controller::NetCls => "net_cls",
+            Controller::NetPrio => "net_prio",
+            Controller::Hugetlb => "hugetlb",
+        }
+    }
+
+    /// The controller's v1 hierarchy directory, where it differs from its name.
+    pub fn v1_name(self) -> &'static str {
+        match self {
+            Controller::Io => "blkio",
+            other => other.name(),
         }
     }
 
@@ -66,46 +87,65 @@ impl Controller {
             Controller::Memory => "-m/--memory",
             Controller::Pids => "--pids-limit",
             Controller::Devices => "--security-opt devices=unconfined",
+            Controller::Cpuset => "config.json's linux.resources.cpu.cpus/mems",
+            Controller::Io => "config.json's linux.resources.blockIO",
+            Controller::NetCls => "config.json's linux.resources.network.classID",
+            Controller::NetPrio => "config.json's linux.resources.network.priorities",
+            Controller::Hugetlb => "config.json's linux.resources.hugepageLimits",
         }
     }
 }
 
-/// A controller `check` reports: its name, the kernel option behind it (for hints), and
-/// the `Controller` of gocker's that uses it, if any.
+/// A controller `check` reports: its name, the kernel option behind it (for hints), the
+/// `Controller` of gocker's that uses it, if any, and whether only a bundle's
+/// `linux.resources` asks for it (no command-line option does).
 pub struct KnownController {
     pub name: &'static str,
     pub config: &'static str,
     pub used: Option<Controller>,
+    pub bundle_only: bool,
 }
 
-/// The one controller list run, script and check read: the three the limits use, then
-/// two gocker does not use (reported for a learner's curiosity).
-pub const KNOWN_CONTROLLERS: [KnownController; 5] = [
+const fn known(
+    name: &'static str,
+    config: &'static str,
+    used: Option<Controller>,
+    bundle_only: bool,
+) -> KnownController {
     KnownController {
-        name: "cpu",
-        config: "CONFIG_CFS_BANDWIDTH",
-        used: Some(Controller::Cpu),
-    },
-    KnownController {
-        name: "memory",
-        config: "CONFIG_MEMCG",
-        used: Some(Controller::Memory),
-    },
-    KnownController {
-        name: "pids",
-        config: "CONFIG_CGROUP_PIDS",
-        used: Some(Controller::Pids),
-    },
-    KnownController {
-        name: "cpuset",
-        config: "CONFIG_CPUSETS",
-        used: None,
-    },
-    KnownController {
-        name: "io",
-        config: "CONFIG_BLK_CGROUP",
-        used: None,
-    },
+        name,
+        config,
+        used,
+        bundle_only,
+    }
+}
+
+/// The one controller list run, script and check read: the three the command line's
+/// limits use, then those only a bundle's resources use.
+pub const KNOWN_CONTROLLERS: [KnownController; 8] = [
+    known("cpu", "CONFIG_CFS_BANDWIDTH", Some(Controller::Cpu), false),
+    known("memory", "CONFIG_MEMCG", Some(Controller::Memory), false),
+    known("pids", "CONFIG_CGROUP_PIDS", Some(Controller::Pids), false),
+    known("cpuset", "CONFIG_CPUSETS", Some(Controller::Cpuset), true),
+    known("io", "CONFIG_BLK_CGROUP", Some(Controller::Io), true),
+    known(
+        "net_cls",
+        "CONFIG_CGROUP_NET_CLASSID",
+        Some(Controller::NetCls),
+        true,
+    ),
+    known(
+        "net_prio",
+        "CONFIG_CGROUP_NET_PRIO",
+        Some(Controller::NetPrio),
+        true,
+    ),
+    known(
+        "hugetlb",
+        "CONFIG_CGROUP_HUGETLB",
+        Some(Controller::Hugetlb),
+        true,
+    ),
 ];
 
 /// One limit: write `value` to `file` in the container's cgroup of `controller`.
@@ -174,7 +214,10 @@ pub fn limit_files(limits: &Limits, version: Version) -> Vec<LimitFile> {
         match version {
             // v1 counts memory and swap together, and refuses memsw below the memory
             // limit: the memory limit first, then the same sum.
+            // A bundle's swap (memory and swap together) is written where the kernel has
+            // the file, or it fails; the default (no swap) is skipped where it has none.
             Version::V1 => {
+                let swap = limits.memory_swap_bytes.unwrap_or(bytes);
                 push(
                     Controller::Memory,
                     "memory.limit_in_bytes",
@@ -184,20 +227,295 @@ pub fn limit_files(limits: &Limits, version: Version) -> Vec<LimitFile> {
                 push(
                     Controller::Memory,
                     "memory.memsw.limit_in_bytes",
-                    bytes.to_string(),
-                    true,
+                    swap.to_string(),
+                    swap == bytes,
                 );
             }
             Version::V2 => {
+                let swap = limits.memory_swap_bytes.unwrap_or(bytes);
                 push(Controller::Memory, "memory.max", bytes.to_string(), false);
-                push(Controller::Memory, "memory.swap.max", "0".into(), true);
+                push(
+                    Controller::Memory,
+                    "memory.swap.max",
+                    swap.saturating_sub(bytes).to_string(),
+                    swap == bytes,
+                );
             }
         }
     }
     if let Some(n) = limits.pids {
         push(Controller::Pids, "pids.max", n.to_string(), false);
     }
+    for s in settings(limits) {
+        let files = match version {
+            Version::V1 => s.v1,
+            Version::V2 => s.v2,
+        };
+        for (file, value) in files.unwrap_or_default() {
+            push(s.controller, file, value, s.if_present);
+        }
+    }
     out
+}
+
+/// One setting of a bundle's `linux.resources` beyond the command line's: the files and
+/// values each version writes for it, side by side, in order; `None` where that version
+/// has no such setting (then refused, naming `field`: see `refused_on`).
+struct Setting {
+    field: &'static str,
+    controller: Controller,
+    v1: Option<Vec<(&'static str, String)>>,
+    v2: Option<Vec<(&'static str, String)>>,
+    if_present: bool,
+}
+
+/// The bundle-only settings `limits` has, in the order they are written: cpuset first
+/// (a v1 cpuset with no CPUs takes no process), real-time period before runtime (the
+/// kernel checks the runtime against the period).
+fn settings(limits: &Limits) -> Vec<Setting> {
+    let mut v = Vec::new();
+    // One value in one file: the same name on both versions, another on v2, or none.
+    let mut one = |field, controller, v1: &'static str, v2: Option<&'static str>, value| {
+        if let Some(value) = value {
+            let value: String = value;
+            v.push(Setting {
+                field,
+                controller,
+                v1: Some(vec![(v1, value.clone())]),
+                v2: v2.map(|f| vec![(f, value)]),
+                // Kernel memory: a kernel without the file has no such limit, and 6.x
+                // takes the write and ignores it (runc no longer writes it).
+                if_present: v1 == "memory.kmem.limit_in_bytes",
+            });
+        }
+    };
+    let n = |x: Option<u64>| x.map(|x| x.to_string());
+    let (cpu, cpuset, mem, netcls) = (
+        Controller::Cpu,
+        Controller::Cpuset,
+        Controller::Memory,
+        Controller::NetCls,
+    );
+    one(
+        "cpu.cpus",
+        cpuset,
+        "cpuset.cpus",
+        Some("cpuset.cpus"),
+        limits.cpuset_cpus.clone(),
+    );
+    one(
+        "cpu.mems",
+        cpuset,
+        "cpuset.mems",
+        Some("cpuset.mems"),
+        limits.cpuset_mems.clone(),
+    );
+    one(
+        "cpu.realtimePeriod",
+        cpu,
+        "cpu.rt_period_us",
+        None,
+        n(limits.rt_period_us),
+    );
+    one(
+        "cpu.realtimeRuntime",
+        cpu,
+        "cpu.rt_runtime_us",
+        None,
+        limits.rt_runtime_us.map(|x| x.to_string()),
+    );
+    one(
+        "memory.reservation",
+        mem,
+        "memory.soft_limit_in_bytes",
+        Some("memory.low"),
+        n(limits.memory_reservation_bytes),
+    );
+    one(
+        "memory.swappiness",
+        mem,
+        "memory.swappiness",
+        None,
+        n(limits.memory_swappiness),
+    );
+    one(
+        "memory.kernel",
+        mem,
+        "memory.kmem.limit_in_bytes",
+        None,
+        n(limits.kernel_memory_bytes),
+    );
+    one(
+        "memory.kernelTCP",
+        mem,
+        "memory.kmem.tcp.limit_in_bytes",
+        None,
+        n(limits.kernel_tcp_bytes),
+    );
+    one(
+        "memory.disableOOMKiller",
+        mem,
+        "memory.oom_control",
+        None,
+        limits.oom_kill_disable.then(|| "1".to_string()),
+    );
+    one(
+        "network.classID",
+        netcls,
+        "net_cls.classid",
+        None,
+        limits.net_classid.map(|x| x.to_string()),
+    );
+    for (size, bytes) in &limits.hugepages {
+        // The front end takes only sizes of the table.
+        if let Some((_, v1, v2)) = HUGEPAGE_SIZES.iter().find(|(s, _, _)| s == size) {
+            v.push(Setting {
+                field: "hugepageLimits",
+                controller: Controller::Hugetlb,
+                v1: Some(vec![(v1, bytes.to_string())]),
+                v2: Some(vec![(v2, bytes.to_string())]),
+                if_present: false,
+            });
+        }
+    }
+    if !limits.net_priorities.is_empty() {
+        v.push(Setting {
+            field: "network.priorities",
+            controller: Controller::NetPrio,
+            v1: Some(
+                limits
+                    .net_priorities
+                    .iter()
+                    .map(|(name, prio)| ("net_prio.ifpriomap", format!("{name} {prio}")))
+                    .collect(),
+            ),
+            v2: None,
+            if_present: false,
+        });
+    }
+    if let Some(w) = limits.blkio_weight {
+        v.push(Setting {
+            field: "blockIO.weight",
+            controller: Controller::Io,
+            v1: Some(vec![("blkio.weight", w.to_string())]),
+            v2: Some(vec![("io.weight", blkio_weight_to_io(w).to_string())]),
+            if_present: false,
+        });
+    }
+    if !limits.blkio_weight_devices.is_empty() {
+        let d = &limits.blkio_weight_devices;
+        v.push(Setting {
+            field: "blockIO.weightDevice",
+            controller: Controller::Io,
+            v1: Some(
+                d.iter()
+                    .map(|d| {
+                        (
+                            "blkio.weight_device",
+                            format!("{}:{} {}", d.major, d.minor, d.weight),
+                        )
+                    })
+                    .collect(),
+            ),
+            v2: Some(
+                d.iter()
+                    .map(|d| {
+                        (
+                            "io.weight",
+                            format!("{}:{} {}", d.major, d.minor, blkio_weight_to_io(d.weight)),
+                        )
+                    })
+                    .collect(),
+            ),
+            if_present: false,
+        });
+    }
+    for t in &limits.blkio_throttles {
+        let (field, v1_file, v2_key) = match t.kind {
+            Throttle::ReadBps => (
+                "blockIO.throttleReadBpsDevice",
+                "blkio.throttle.read_bps_device",
+                "rbps",
+            ),
+            Throttle::WriteBps => (
+                "blockIO.throttleWriteBpsDevice",
+                "blkio.throttle.write_bps_device",
+                "wbps",
+            ),
+            Throttle::ReadIops => (
+                "blockIO.throttleReadIOPSDevice",
+                "blkio.throttle.read_iops_device",
+                "riops",
+            ),
+            Throttle::WriteIops => (
+                "blockIO.throttleWriteIOPSDevice",
+                "blkio.throttle.write_iops_device",
+                "wiops",
+            ),
+        };
+        let dev = format!("{}:{}", t.major, t.minor);
+        v.push(Setting {
+            field,
+            controller: Controller::Io,
+            v1: Some(vec![(v1_file, format!("{dev} {}", t.rate))]),
+            v2: Some(vec![("io.max", format!("{dev} {v2_key}={}", t.rate))]),
+            if_present: false,
+        });
+    }
+    v
+}
+
+/// The huge page sizes the kernel names its hugetlb files with (x86's 2MB and 1GB,
+/// arm64's 64KB and 32MB, powerpc's 16MB and 16GB), each with its v1 and v2 file.
+pub const HUGEPAGE_SIZES: [(&str, &str, &str); 6] = [
+    ("64KB", "hugetlb.64KB.limit_in_bytes", "hugetlb.64KB.max"),
+    ("2MB", "hugetlb.2MB.limit_in_bytes", "hugetlb.2MB.max"),
+    ("16MB", "hugetlb.16MB.limit_in_bytes", "hugetlb.16MB.max"),
+    ("32MB", "hugetlb.32MB.limit_in_bytes", "hugetlb.32MB.max"),
+    ("1GB", "hugetlb.1GB.limit_in_bytes", "hugetlb.1GB.max"),
+    ("16GB", "hugetlb.16GB.limit_in_bytes", "hugetlb.16GB.max"),
+];
+
+/// v1's blkio weight (10..=1000) as v2's io.weight (1..=10000), runc's linear map.
+pub fn blkio_weight_to_io(w: u16) -> u64 {
+    1 + (u64::from(w.clamp(10, 1000)) - 10) * 9999 / 990
+}
+
+/// The first of `limits`' settings that cgroup `version` has no file for, as a one-line
+/// reason naming the config.json field: nothing is created for a limit that would not
+/// be there.
+pub fn refused_on(limits: &Limits, version: Version) -> Option<String> {
+    settings(limits).into_iter().find_map(|s| {
+        let missing = match version {
+            Version::V1 => s.v1.is_none(),
+            Version::V2 => s.v2.is_none(),
+        };
+        missing.then(|| {
+            format!(
+                "config.json: linux.resources.{}: cgroup {} has no such setting{}",
+                s.field,
+                version.name(),
+                if version == Version::V2 {
+                    " (a cgroup v1 one)"
+                } else {
+                    ""
+                }
+            )
+        })
+    })
+}
+
+/// The first of `limits`' settings the script backend does not write, as its config.json
+/// field: it writes the command line's limits and cpu.shares, each line with its comment
+/// (in both languages), and none of a bundle's other settings yet.
+pub fn script_refusal(limits: &Limits) -> Option<&'static str> {
+    if limits
+        .memory_swap_bytes
+        .is_some_and(|s| Some(s) != limits.memory_bytes)
+    {
+        return Some("memory.swap");
+    }
+    settings(limits).first().map(|s| s.field)
 }
 
 /// v1's cpu.shares (2..=262144, default 1024) as v2's cpu.weight (1..=10000, default
@@ -206,12 +524,15 @@ pub fn shares_to_weight(shares: u64) -> u64 {
     1 + (shares.clamp(2, 262_144) - 2) * 9999 / 262_142
 }
 
-/// The controllers `limits` need, each once, in a fixed order.
+/// The controllers `limits` need, each once, in a fixed order (v1's files: a setting v2
+/// lacks is refused there before any cgroup is made, see `refused_on`).
 pub fn needed_controllers(limits: &Limits) -> Vec<Controller> {
-    let mut c: Vec<Controller> = limit_files(limits, Version::V2)
+    let mut c: Vec<Controller> = limit_files(limits, Version::V1)
         .into_iter()
+        .chain(limit_files(limits, Version::V2))
         .map(|l| l.controller)
         .collect();
+    c.sort_unstable();
     c.dedup();
     c
 }
@@ -247,7 +568,7 @@ pub fn container_dirs(
         Version::V2 => vec![root.join(leaf)],
         Version::V1 => controllers
             .iter()
-            .map(|c| root.join(c.name()).join(leaf))
+            .map(|c| root.join(c.v1_name()).join(leaf))
             .collect(),
     }
 }
@@ -278,7 +599,7 @@ pub fn join_points(
         Version::V2 => vec![(root.to_path_buf(), rel)],
         Version::V1 => controllers
             .iter()
-            .map(|c| (root.join(c.name()), rel.clone()))
+            .map(|c| (root.join(c.v1_name()), rel.clone()))
             .collect(),
     }
 }
@@ -308,6 +629,9 @@ impl Cgroup {
         limits: &Limits,
         devices: bool,
     ) -> Result<Cgroup> {
+        if let Some(why) = refused_on(limits, version) {
+            return Err(crate::error::Failure::Usage.with(why));
+        }
         let controllers = controllers(limits, devices);
         let dirs = container_dirs(version, root, &controllers, leaf);
         // Built up as directories appear, so a failure half-way removes what exists.
@@ -333,7 +657,10 @@ impl Cgroup {
             }
         }
         let depth = leaf.components().count();
-        for dir in &dirs {
+        for (dir, controller) in dirs.iter().zip(&controllers) {
+            // v1 cpuset: a new cgroup starts with no CPUs and no memory nodes, and takes no
+            // process until it has both: each directory made gets its parent's.
+            let cpuset = version == Version::V1 && *controller == Controller::Cpuset;
             // The directories between the hierarchy (which must exist: never made here)
             // and the leaf, top-down.
             let mut hierarchy = dir.as_path();
@@ -344,13 +671,18 @@ impl Cgroup {
             for part in leaf.parent().into_iter().flat_map(Path::components) {
                 up.push(part);
                 make_dir(&up)?;
+                if cpuset {
+                    inherit_cpuset(&up)?;
+                }
             }
             if devices
                 && version == Version::V1
                 && dir.parent()
                     == Some(root.join(Controller::Devices.name()).join(PARENT).as_path())
             {
-                prepare_device_parent(&root.join(Controller::Devices.name()).join(PARENT));
+                let parent = root.join(Controller::Devices.name()).join(PARENT);
+                prepare_device_parent(&parent);
+                widen_device_parent(&parent, &devices::List::for_container(&limits.devices));
             }
             match std::fs::create_dir(dir) {
                 // A leftover of an earlier process with our pid (no live process but us
@@ -362,6 +694,9 @@ impl Cgroup {
             }
             .with_context(|| format!("create cgroup {}", dir.display()))?;
             cg.dirs.push(dir.clone());
+            if cpuset {
+                inherit_cpuset(dir)?;
+            }
         }
         for l in limit_files(limits, version) {
             let file = cg.dir_of(l.controller).join(l.file);
@@ -378,8 +713,9 @@ impl Cgroup {
             // a leaf elsewhere (a bundle's cgroupsPath) or under a parent that is not set
             // gets the list written.
             let dir = cg.dir_of(Controller::Devices).to_path_buf();
-            if !has_device_list(&dir) {
-                write_device_list(&dir)?;
+            let list = devices::List::for_container(&limits.devices);
+            if !has_device_list(&dir, &list) {
+                write_device_list(&dir, &list)?;
             }
         }
         Ok(cg)
@@ -437,9 +773,13 @@ fn counter(text: &str, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Whether the v1 devices cgroup `dir` allows exactly the list (default deny, and each
-/// allowed device), as its `devices.list` shows.
-fn has_device_list(dir: &Path) -> bool {
+/// Whether the v1 devices cgroup `dir` allows exactly `list` (default deny, and each
+/// allowed exception), as its `devices.list` shows. An allow-all list shows only
+/// `a *:* rwm`, whatever it denies: never taken as set.
+fn has_device_list(dir: &Path, list: &devices::List) -> bool {
+    if list.default_allow {
+        return false;
+    }
     let Ok(text) = std::fs::read_to_string(dir.join(devices::V1_LIST)) else {
         return false;
     };
@@ -448,39 +788,74 @@ fn has_device_list(dir: &Path) -> bool {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
-    let want_lines: Vec<String> = devices::ALLOWED.iter().map(|d| d.v1_line()).collect();
+    let want_lines = list.v1_list_lines();
     let mut want: Vec<&str> = want_lines.iter().map(|l| l.trim()).collect();
     have.sort_unstable();
     want.sort_unstable();
     have == want
 }
 
-/// Deny everything inherited, then allow the list: one rule per write, as the kernel
-/// parses them, through one open file (an open each cost ~10 us).
-fn write_device_list(dir: &Path) -> Result<()> {
-    write(&dir.join(devices::V1_DENY), devices::V1_DENY_ALL)?;
-    let allow = dir.join(devices::V1_ALLOW);
+/// Reset to the default (`a`, removing everything inherited), then write the exceptions:
+/// one rule per write, in order, as the kernel parses them, through one open file (an
+/// open each cost ~10 us).
+fn write_device_list(dir: &Path, list: &devices::List) -> Result<()> {
+    let (default_file, exceptions_file) = list.v1_files();
+    write(&dir.join(default_file), devices::V1_ALL)?;
+    let path = dir.join(exceptions_file);
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
-        .open(&allow)
-        .with_context(|| format!("open {}", allow.display()))?;
-    for d in &devices::ALLOWED {
-        let line = d.v1_line();
+        .open(&path)
+        .with_context(|| format!("open {}", path.display()))?;
+    for e in &list.exceptions {
+        let line = e.v1_line();
         std::io::Write::write_all(&mut f, line.as_bytes())
-            .with_context(|| format!("write {line:?} to {}", allow.display()))?;
+            .with_context(|| format!("write {line:?} to {}", path.display()))?;
     }
     Ok(())
 }
 
-/// Give gocker/ in the v1 devices hierarchy the list, once (after boot), so that every
-/// container's cgroup copies it when made. Best effort: the kernel refuses a new default
-/// (deny all) on a cgroup that has children (EINVAL), and then each container's cgroup
-/// is written itself, as before. gocker/ never holds a process.
+/// Give gocker/ in the v1 devices hierarchy the default list, once (after boot), so that
+/// every container's cgroup with that list copies it when made. Best effort: the kernel
+/// refuses a new default (deny all) on a cgroup that has children (EINVAL), and then each
+/// container's cgroup is written itself, as before. gocker/ never holds a process.
 fn prepare_device_parent(parent: &Path) {
-    if !has_device_list(parent) {
-        let _ = write_device_list(parent);
+    let list = devices::List::for_container(&[]);
+    if !has_device_list(parent, &list) {
+        let _ = write_device_list(parent, &list);
+    }
+}
+
+/// v1: give cpuset cgroup `dir` its parent's CPUs and memory nodes where it has none.
+fn inherit_cpuset(dir: &Path) -> Result<()> {
+    let Some(parent) = dir.parent() else {
+        return Ok(());
+    };
+    for f in ["cpuset.cpus", "cpuset.mems"] {
+        let own = std::fs::read_to_string(dir.join(f)).unwrap_or_default();
+        if own.trim().is_empty() {
+            let path = parent.join(f);
+            let from = std::fs::read_to_string(&path)
+                .with_context(|| format!("read {}", path.display()))?;
+            write(&dir.join(f), from.trim())?;
+        }
+    }
+    Ok(())
+}
+
+/// A bundle's list under gocker/ (no cgroupsPath) that allows more than the default:
+/// v1 lets a cgroup allow only what its parent allows, so gocker/ gets those exceptions
+/// too, before the container's cgroup is made. gocker/ holds no process, and every
+/// container's cgroup is checked against its own list (`has_device_list`), so a wider
+/// gocker/ only costs the next default containers the writes, until it has no children
+/// and `prepare_device_parent` resets it. Best effort: a failure shows as the leaf's.
+fn widen_device_parent(parent: &Path, list: &devices::List) {
+    if list.default_allow || *list == devices::List::for_container(&[]) {
+        return;
+    }
+    for e in &list.exceptions {
+        let _ = write(&parent.join(devices::V1_ALLOW), &e.v1_line());
     }
 }
 
@@ -532,9 +907,14 @@ pub fn sweep(version: Version, root: &Path, self_pid: i32, alive: impl Fn(i32) -
             Controller::Memory,
             Controller::Pids,
             Controller::Devices,
+            Controller::Cpuset,
+            Controller::Io,
+            Controller::NetCls,
+            Controller::NetPrio,
+            Controller::Hugetlb,
         ]
         .iter()
-        .map(|c| root.join(c.name()).join(PARENT))
+        .map(|c| root.join(c.v1_name()).join(PARENT))
         .collect(),
     };
     for parent in parents {
@@ -567,6 +947,7 @@ mod tests {
             memory_bytes: Some(32 << 20),
             pids: Some(10),
             cpu_shares: None,
+            ..Default::default()
         }
     }
 
@@ -793,7 +1174,7 @@ mod tests {
         // One write per rule, through one open file: a plain file holds them all.
         assert_eq!(
             std::fs::read_to_string(leaf.join(devices::V1_ALLOW)).unwrap(),
-            devices::ALLOWED.map(|d| d.v1_line()).concat()
+            devices::List::for_container(&[]).v1_list_lines().concat()
         );
         assert_eq!(
             join_points(Version::V1, root, &cg.controllers, Path::new("gocker/77")),
@@ -829,6 +1210,243 @@ mod tests {
             [],
             "unconfined and unlimited: no cgroup"
         );
+    }
+
+    #[test]
+    fn v1_writes_a_bundles_device_rules_in_order() {
+        use crate::devices::{ACC_ALL, ACC_WRITE, Kind, Rule};
+        let t = TempDir::new("cgdevrules");
+        let root = t.path();
+        std::fs::create_dir(root.join("devices")).unwrap();
+        let rule = |allow, kind, major, minor, access| Rule {
+            allow,
+            kind,
+            major,
+            minor,
+            access,
+        };
+        let limits = Limits {
+            devices: vec![
+                rule(false, None, None, None, ACC_ALL),
+                rule(true, Some(Kind::Char), Some(10), Some(229), ACC_ALL),
+            ],
+            ..Default::default()
+        };
+        let leaf = root.join("devices/cgrouptest");
+        // As the kernel shows a new cgroup's list: inherited allow-all, so it is written.
+        let mut cg =
+            Cgroup::create(Version::V1, root, Path::new("cgrouptest"), &limits, true).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(leaf.join(devices::V1_DENY)).unwrap(),
+            "a"
+        );
+        let allowed = std::fs::read_to_string(leaf.join(devices::V1_ALLOW)).unwrap();
+        assert!(allowed.starts_with("c 10:229 rwmc 1:3 rwm"), "{allowed}");
+        for f in [devices::V1_DENY, devices::V1_ALLOW] {
+            std::fs::remove_file(leaf.join(f)).unwrap();
+        }
+        cg.remove().unwrap();
+
+        // Allow-all, then deny writes to sda: `a` to devices.allow, the denial after it.
+        let limits = Limits {
+            devices: vec![
+                rule(true, None, None, None, ACC_ALL),
+                rule(false, Some(Kind::Block), Some(8), Some(0), ACC_WRITE),
+            ],
+            ..Default::default()
+        };
+        let mut cg =
+            Cgroup::create(Version::V1, root, Path::new("cgrouptest"), &limits, true).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(leaf.join(devices::V1_ALLOW)).unwrap(),
+            "a"
+        );
+        assert_eq!(
+            std::fs::read_to_string(leaf.join(devices::V1_DENY)).unwrap(),
+            "b 8:0 w"
+        );
+        for f in [devices::V1_DENY, devices::V1_ALLOW] {
+            std::fs::remove_file(leaf.join(f)).unwrap();
+        }
+        cg.remove().unwrap();
+    }
+
+    /// What runtime-tools' linux_cgroups_memory and _cpus ask for, and a block throttle.
+    fn bundle_limits() -> Limits {
+        Limits {
+            memory_bytes: Some(50_593_792),
+            memory_swap_bytes: Some(101_187_584),
+            memory_reservation_bytes: Some(50_593_792),
+            memory_swappiness: Some(10),
+            kernel_tcp_bytes: Some(50_593_792),
+            oom_kill_disable: true,
+            cpuset_cpus: Some("0-1".into()),
+            cpuset_mems: Some("0".into()),
+            rt_period_us: Some(1_000_000),
+            rt_runtime_us: Some(950_000),
+            blkio_throttles: vec![crate::spec::BlkioThrottle {
+                kind: Throttle::WriteBps,
+                major: 8,
+                minor: 0,
+                rate: 4096,
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_bundles_resources_v1_and_v2_from_one_table() {
+        let files = |l: &Limits, v| {
+            limit_files(l, v)
+                .into_iter()
+                .map(|f| (f.file, f.value))
+                .collect::<Vec<_>>()
+        };
+        let s = |x: &str| x.to_string();
+        assert_eq!(
+            files(&bundle_limits(), Version::V1),
+            [
+                ("memory.limit_in_bytes", s("50593792")),
+                ("memory.memsw.limit_in_bytes", s("101187584")),
+                ("cpuset.cpus", s("0-1")),
+                ("cpuset.mems", s("0")),
+                ("cpu.rt_period_us", s("1000000")),
+                ("cpu.rt_runtime_us", s("950000")),
+                ("memory.soft_limit_in_bytes", s("50593792")),
+                ("memory.swappiness", s("10")),
+                ("memory.kmem.tcp.limit_in_bytes", s("50593792")),
+                ("memory.oom_control", s("1")),
+                ("blkio.throttle.write_bps_device", s("8:0 4096")),
+            ]
+        );
+        assert_eq!(
+            needed_controllers(&bundle_limits()),
+            [
+                Controller::Cpu,
+                Controller::Memory,
+                Controller::Cpuset,
+                Controller::Io
+            ]
+        );
+        // v2 has no swappiness, TCP memory, OOM switch or real-time setting: refused,
+        // naming the first field, and nothing is made.
+        assert_eq!(
+            refused_on(&bundle_limits(), Version::V2).unwrap(),
+            "config.json: linux.resources.cpu.realtimePeriod: cgroup v2 has no such setting (a cgroup v1 one)"
+        );
+        assert_eq!(refused_on(&bundle_limits(), Version::V1), None);
+        let t = fake_v2();
+        let e = Cgroup::create(
+            Version::V2,
+            t.path(),
+            Path::new("cgrouptest"),
+            &bundle_limits(),
+            false,
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("realtimePeriod"), "{e:#}");
+        assert!(!t.path().join("cgrouptest").exists());
+        let v2_able = Limits {
+            rt_period_us: None,
+            rt_runtime_us: None,
+            memory_swappiness: None,
+            kernel_tcp_bytes: None,
+            oom_kill_disable: false,
+            blkio_weight: Some(500),
+            ..bundle_limits()
+        };
+        assert_eq!(
+            files(&v2_able, Version::V2),
+            [
+                ("memory.max", s("50593792")),
+                ("memory.swap.max", s("50593792")),
+                ("cpuset.cpus", s("0-1")),
+                ("cpuset.mems", s("0")),
+                ("memory.low", s("50593792")),
+                ("io.weight", s("4950")),
+                ("io.max", s("8:0 wbps=4096")),
+            ]
+        );
+        let huge = Limits {
+            hugepages: vec![("2MB".into(), 2 << 30), ("1GB".into(), 4 << 30)],
+            ..Limits::default()
+        };
+        assert_eq!(
+            files(&huge, Version::V1),
+            [
+                ("hugetlb.2MB.limit_in_bytes", s("2147483648")),
+                ("hugetlb.1GB.limit_in_bytes", s("4294967296")),
+            ]
+        );
+        assert_eq!(
+            files(&huge, Version::V2),
+            [
+                ("hugetlb.2MB.max", s("2147483648")),
+                ("hugetlb.1GB.max", s("4294967296")),
+            ]
+        );
+        assert_eq!(needed_controllers(&huge), [Controller::Hugetlb]);
+        assert_eq!(blkio_weight_to_io(10), 1);
+        assert_eq!(blkio_weight_to_io(1000), 10_000);
+        // The script writes the command line's limits only (and cpu.shares).
+        assert_eq!(script_refusal(&bundle_limits()), Some("memory.swap"));
+        let swappiness = Limits {
+            memory_swappiness: Some(10),
+            ..Limits::default()
+        };
+        assert_eq!(script_refusal(&swappiness), Some("memory.swappiness"));
+        let cli_like = Limits {
+            memory_bytes: Some(64 << 20),
+            memory_swap_bytes: Some(64 << 20),
+            cpu_shares: Some(512),
+            ..Limits::default()
+        };
+        assert_eq!(script_refusal(&cli_like), None);
+    }
+
+    #[test]
+    fn v1_cpuset_directories_get_their_parents_cpus_and_nodes() {
+        let t = TempDir::new("cgcpuset");
+        let root = t.path();
+        for c in ["cpuset", "cpu", "memory", "blkio"] {
+            std::fs::create_dir(root.join(c)).unwrap();
+        }
+        std::fs::write(root.join("cpuset/cpuset.cpus"), "0-3\n").unwrap();
+        std::fs::write(root.join("cpuset/cpuset.mems"), "0\n").unwrap();
+        let limits = Limits {
+            cpuset_cpus: Some("1".into()),
+            ..Default::default()
+        };
+        let leaf = Path::new("testdir/cgrouptest/container");
+        let mut cg = Cgroup::create(Version::V1, root, leaf, &limits, false).unwrap();
+        let read = |p: &str| std::fs::read_to_string(root.join("cpuset").join(p)).unwrap();
+        assert_eq!(read("testdir/cpuset.cpus"), "0-3");
+        assert_eq!(read("testdir/cgrouptest/cpuset.mems"), "0");
+        assert_eq!(read("testdir/cgrouptest/container/cpuset.cpus"), "1");
+        assert_eq!(read("testdir/cgrouptest/container/cpuset.mems"), "0");
+        assert_eq!(cg.dirs, [root.join("cpuset").join(leaf)]);
+        for f in ["cpuset.cpus", "cpuset.mems"] {
+            std::fs::remove_file(root.join("cpuset").join(leaf).join(f)).unwrap();
+        }
+        cg.remove().unwrap();
+
+        // blkio is v1's name of the io controller.
+        let limits = Limits {
+            blkio_weight: Some(100),
+            ..Default::default()
+        };
+        let mut cg =
+            Cgroup::create(Version::V1, root, Path::new("gocker/5"), &limits, false).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(root.join("blkio/gocker/5/blkio.weight")).unwrap(),
+            "100"
+        );
+        assert_eq!(
+            join_points(Version::V1, root, &cg.controllers, Path::new("gocker/5")),
+            [(root.join("blkio"), PathBuf::from("gocker/5/tasks"))]
+        );
+        std::fs::remove_file(root.join("blkio/gocker/5/blkio.weight")).unwrap();
+        cg.remove().unwrap();
     }
 
     #[test]

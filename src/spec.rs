@@ -376,8 +376,12 @@ impl Namespace {
     }
 }
 
-/// Resource limits, in the units the kernel files take.
+/// Resource limits, in the units the kernel files take. The command line sets the first
+/// four; the rest come from an OCI bundle's `linux.resources` (`cgroup::limit_files` says
+/// which file of each version takes each, and which a version cannot take). Missing
+/// fields of an older record are unset.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Limits {
     pub cpu: Option<CpuLimit>,
     /// The CPU's relative share under contention: v1 `cpu.shares` (2..=262144), on v2
@@ -385,6 +389,64 @@ pub struct Limits {
     pub cpu_shares: Option<u64>,
     pub memory_bytes: Option<u64>,
     pub pids: Option<u64>,
+    /// A bundle's `linux.resources.devices` rules, in order, before gocker's default
+    /// allow list (`devices::List::for_container`); none from the command line. Applied
+    /// only with `Confinement::devices`.
+    pub devices: Vec<crate::devices::Rule>,
+    /// Memory and swap together, bytes, at least `memory_bytes` (OCI memory.swap); unset
+    /// with a memory limit means no swap, as `docker run -m X --memory-swap X`.
+    pub memory_swap_bytes: Option<u64>,
+    /// Reclaimed down to under pressure (OCI memory.reservation), bytes.
+    pub memory_reservation_bytes: Option<u64>,
+    /// 0..=100 (OCI memory.swappiness).
+    pub memory_swappiness: Option<u64>,
+    /// Kernel memory, bytes (OCI memory.kernel; the kernel ignores it since 6.x too).
+    pub kernel_memory_bytes: Option<u64>,
+    /// TCP buffer memory, bytes (OCI memory.kernelTCP).
+    pub kernel_tcp_bytes: Option<u64>,
+    /// Pause instead of killing at the memory limit (OCI memory.disableOOMKiller).
+    pub oom_kill_disable: bool,
+    /// The CPUs and memory nodes allowed, as the kernel's list format (`0-1,3`).
+    pub cpuset_cpus: Option<String>,
+    pub cpuset_mems: Option<String>,
+    /// Real-time CPU time per period, µs (OCI cpu.realtimePeriod, cpu.realtimeRuntime).
+    pub rt_period_us: Option<u64>,
+    pub rt_runtime_us: Option<i64>,
+    /// The net_cls class id tagged on the container's packets (OCI network.classID).
+    pub net_classid: Option<u32>,
+    /// Per-interface priorities (OCI network.priorities): name, priority.
+    pub net_priorities: Vec<(String, u32)>,
+    /// Block I/O: a weight, per-device weights and throttles (OCI blockIO).
+    pub blkio_weight: Option<u16>,
+    pub blkio_weight_devices: Vec<BlkioDevice>,
+    pub blkio_throttles: Vec<BlkioThrottle>,
+    /// Huge page limits (OCI hugepageLimits): a size of `cgroup::HUGEPAGE_SIZES`, bytes.
+    pub hugepages: Vec<(String, u64)>,
+}
+
+/// A weight for one block device, `major:minor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlkioDevice {
+    pub major: u32,
+    pub minor: u32,
+    pub weight: u16,
+}
+
+/// One throttle of one block device: `rate` bytes or operations per second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlkioThrottle {
+    pub kind: Throttle,
+    pub major: u32,
+    pub minor: u32,
+    pub rate: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Throttle {
+    ReadBps,
+    WriteBps,
+    ReadIops,
+    WriteIops,
 }
 
 /// CFS bandwidth: `quota_us` of CPU time per `period_us` of wall time.

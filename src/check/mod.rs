@@ -77,6 +77,8 @@ pub struct ControllerFact {
     pub name: &'static str,
     /// The gocker limit that uses it, if any.
     pub used: Option<Controller>,
+    /// Only a bundle's `linux.resources` uses it: `run`'s limits do not depend on it.
+    pub bundle_only: bool,
     pub availability: Availability,
 }
 
@@ -123,6 +125,7 @@ impl Report {
             .map(|c| ControllerFact {
                 name: c.name,
                 used: c.used,
+                bundle_only: c.bundle_only,
                 availability: mode
                     .map_or_else(no_cgroupfs, |m| host::controller(&roots.cgroup, m, c.name)),
             })
@@ -204,7 +207,7 @@ impl Report {
     pub fn limits(&self) -> (Vec<&'static str>, Vec<(Controller, &Lack)>) {
         let mut ok = Vec::new();
         let mut not = Vec::new();
-        for c in &self.cgroups.controllers {
+        for c in self.cgroups.controllers.iter().filter(|c| !c.bundle_only) {
             let Some(used) = c.used else { continue };
             match &c.availability {
                 Availability::Available => ok.push(short_option(used)),

@@ -58,7 +58,9 @@ fn parsed(r: &Report) -> serde_json::Value {
 fn v1_host_with_every_controller() {
     let h = Host::new(
         root_proc(),
-        fake::v1(&["cpu", "memory", "pids", "cpuset", "blkio", "devices"]),
+        fake::v1(&[
+            "cpu", "memory", "pids", "cpuset", "blkio", "devices", "net_cls", "net_prio", "hugetlb",
+        ]),
         &all_tools(),
     );
     let r = h.report();
@@ -174,14 +176,24 @@ fn hybrid_host_without_pids_runs_without_pids_limit() {
 
 #[test]
 fn v2_host_with_controllers_delegated() {
-    let cg = fake::v2_delegated(&["cpuset", "cpu", "io", "memory", "pids"], &[], "");
+    let cg = fake::v2_delegated(
+        &["cpuset", "cpu", "io", "memory", "pids", "hugetlb"],
+        &[],
+        "",
+    );
     let h = Host::new(root_proc(), cg, &all_tools());
     let r = h.report();
     assert_eq!(r.cgroups.mode, Some(CgroupMode::V2));
+    // v2 has no net_cls or net_prio: reported missing, and no reason `run` lacks a limit.
+    for name in ["net_cls", "net_prio"] {
+        assert!(!controller(&r, name).is_available(), "{name}");
+    }
+    assert!(r.limits().1.is_empty());
     assert!(
         r.cgroups
             .controllers
             .iter()
+            .filter(|c| !c.name.starts_with("net_"))
             .all(|c| c.availability.is_available())
     );
     assert_eq!(

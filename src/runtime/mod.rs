@@ -301,7 +301,7 @@ impl Surface {
         let seccomp = seccomp_programs(spec)?;
         let device_program = match cg_host {
             Some(h) if spec.confinement.devices && h.version() == Version::V2 => Some(
-                sys::load_device_program(&crate::devices::program(&crate::devices::ALLOWED))
+                sys::load_device_program(&crate::devices::program(&crate::devices::List::for_container(&spec.limits.devices)))
                     .map_err(|e| {
                         crate::error::Failure::Host.with(format!(
                             "load the device cgroup program (bpf BPF_PROG_LOAD): {}; use a kernel with CONFIG_CGROUP_BPF=y, or run with {}",

@@ -44,6 +44,21 @@ pub(super) fn render_lang(
             "the script backend names its cgroup gocker/<its pid>, not a bundle's cgroupsPath: run the container with gocker run",
         ));
     }
+    if crate::devices::List::for_container(&spec.limits.devices)
+        != crate::devices::List::for_container(&[])
+    {
+        return Err(crate::error::Failure::Usage.with(
+            "the script backend applies no device list, so it cannot honour config.json's linux.resources.devices rules: run the container with gocker run",
+        ));
+    }
+    if let Some(field) = cgroup::script_refusal(&spec.limits) {
+        return Err(crate::error::Failure::Usage.with(format!(
+            "the script backend writes only the command line's limits and cpu.shares, so it cannot set config.json's linux.resources.{field}: run the container with gocker run"
+        )));
+    }
+    if let Some(why) = cgroup::refused_on(&spec.limits, version) {
+        return Err(crate::error::Failure::Usage.with(why));
+    }
     if !spec.process.user.is_root() {
         return Err(crate::error::Failure::Usage.with(
             "the script backend cannot run the command as another user (busybox's setpriv has no --reuid): run the container with gocker run",

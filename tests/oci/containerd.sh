@@ -29,7 +29,7 @@ ns=$(basename "$tmp")
 image=localhost/gocker-oci-busybox:latest
 daemon=""
 torn_down=0
-ids=(gocker-oci-1 gocker-oci-2 gocker-oci-3)
+ids=(gocker-oci-1 gocker-oci-2 gocker-oci-3 gocker-oci-4)
 # containerd 1.6 puts shim sockets in /run/containerd/s whatever its state dir: note whether that
 # directory was there, so that one made here is removed and nothing of ours stays in it.
 had_run_containerd=0
@@ -174,6 +174,14 @@ st=$?
 printf '%s\n' "$out" | grep -q ":/$ns/gocker-oci-3\$" && [ "$st" = 0 ]
 check "run --rm: the container runs in the cgroup /$ns/gocker-oci-3" $? "status $st, output '$out', stderr: $(cat "$tmp/err")"
 
+# containerd's default spec sends device rules (deny all, then null, zero, full, random,
+# urandom, tty, console, ptmx and pts): the runtime applies them, so /dev/null's numbers can
+# be made and written, a disk's cannot even be made.
+out=$(c run "${run_flags[@]}" "$image" gocker-oci-4 /bin/sh -c 'mknod /tmp/null c 1 3 && echo x >/tmp/null && echo null ok; mknod /tmp/disk b 8 0 2>&1; exit 0' </dev/null 2>"$tmp/err")
+st=$?
+printf '%s\n' "$out" | grep -qx "null ok" && printf '%s\n' "$out" | grep -q "disk: Operation not permitted" && [ "$st" = 0 ]
+check "run --rm: the spec's device rules apply (c 1:3 made and written, b 8:0 refused)" $? "status $st, output '$out', stderr: $(cat "$tmp/err")"
+
 # --rm removed the containers, their tasks, snapshots and cgroups.
 left="$(c containers ls --quiet 2>&1)$(c tasks ls --quiet 2>&1)"
 [ -z "$left" ]
@@ -184,8 +192,10 @@ c snapshots info gocker-oci-2 >/dev/null 2>&1
 st2=$?
 c snapshots info gocker-oci-3 >/dev/null 2>&1
 st3=$?
-[ "$st1" != 0 ] && [ "$st2" != 0 ] && [ "$st3" != 0 ]
-check "run --rm: the containers' snapshots are removed" $? "snapshots info said $st1, $st2 and $st3"
+c snapshots info gocker-oci-4 >/dev/null 2>&1
+st4=$?
+[ "$st1" != 0 ] && [ "$st2" != 0 ] && [ "$st3" != 0 ] && [ "$st4" != 0 ]
+check "run --rm: the containers' snapshots are removed" $? "snapshots info said $st1, $st2, $st3 and $st4"
 cgs=$(for id in "${ids[@]}"; do cgroups_named "$id" | grep "/$ns/$id\$"; done)
 [ -z "$cgs" ]
 check "run --rm: the containers' cgroups are gone" $? "left: $cgs"

@@ -533,6 +533,60 @@ JSON
     [ ! -d "$PARENT/ev2" ] || fail "the leaf cgroup is left after delete"
 }
 
+# A bundle's linux.resources on cgroup v2: its device rules in the BPF program
+# (later rules win), memory.low, cpuset.cpus and hugetlb.2MB.max in its leaf, and a v1-only setting
+# refused (125, naming the field) before anything is made.
+t_bundle_resources_v2() {
+    _b=$T/res-bundle
+    _st=$T/res-state
+    mkdir -p "$_b"
+    cp -a "$ROOTFS" "$_b/rootfs" || fail "copy the rootfs"
+    _cfg() {
+        cat <<JSON
+{"ociVersion": "1.0.2", "hostname": "res-v2",
+ "process": {"terminal": false, "user": {"uid": 0, "gid": 0}, "args": ["sleep", "60"],
+   "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], "cwd": "/",
+   "capabilities": {"bounding": ["CAP_KILL", "CAP_MKNOD"], "effective": ["CAP_KILL", "CAP_MKNOD"],
+                    "permitted": ["CAP_KILL", "CAP_MKNOD"]},
+   "noNewPrivileges": true},
+ "root": {"path": "rootfs", "readonly": false},
+ "mounts": [{"destination": "/proc", "source": "proc", "type": "proc"}],
+ "linux": {"namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}],
+           "resources": {"memory": {"limit": 67108864, "reservation": 33554432$1},
+                         "cpu": {"cpus": "0"},
+                         "hugepageLimits": [{"pageSize": "2MB", "limit": 4194304}],
+                         "devices": [{"access": "rwm", "allow": false},
+                                     {"type": "b", "major": 7, "access": "rwm", "allow": true},
+                                     {"type": "b", "major": 7, "access": "w", "allow": false}]}}}
+JSON
+    }
+    _cfg ', "swappiness": 10' > "$_b/config.json"
+    out=$(gk --root "$_st" create -b "$_b" res2 2>&1)
+    rc=$?
+    say "+ create with memory.swappiness -> $rc: $out"
+    expect_eq "create status with a v1-only setting" "$rc" 125
+    case $out in *"linux.resources.memory.swappiness: cgroup v2 has no such setting"*) ;;
+        *) fail "the refusal does not name the field: $out" ;; esac
+    [ ! -d "$PARENT/res2" ] || fail "a leaf was made for a refused bundle"
+    _cfg '' > "$_b/config.json"
+    gk --root "$_st" create -b "$_b" res2 > "$T/res-create.out" 2>&1 \
+        || fail "create: $(cat "$T/res-create.out")"
+    gk --root "$_st" start res2 || fail "start"
+    _low=$(cat "$PARENT/res2/memory.low" 2>&1)
+    _cpus=$(cat "$PARENT/res2/cpuset.cpus" 2>&1)
+    _huge=$(cat "$PARENT/res2/hugetlb.2MB.max" 2>&1)
+    _out=$(gk --root "$_st" exec res2 sh -c 'mknod /tmp/loop0 b 7 0 && echo made-loop; (echo x > /tmp/loop0) 2>&1; mknod /tmp/sda b 8 0 2>&1; true')
+    say "exec output: $_out"
+    gk --root "$_st" delete --force res2
+    expect_eq "memory.low" "$_low" 33554432
+    expect_eq "cpuset.cpus" "$_cpus" 0
+    expect_eq "hugetlb.2MB.max" "$_huge" 4194304
+    case $_out in *made-loop*) ;; *) fail "mknod of b 7:0 (allowed rwm) failed" ;; esac
+    case $_out in *"loop0: Operation not permitted"*) ;; *) fail "writing b 7:0 was not refused (the later deny w)" ;; esac
+    case $_out in *"sda: Operation not permitted"*) ;; *) fail "mknod of b 8:0 was not refused" ;; esac
+    [ ! -d "$PARENT/res2" ] || fail "the leaf cgroup is left after delete"
+}
+
 check "gocker check reports cgroup v2 and its controllers" t_check_report
 check "on an initramfs root, run falls back to move + chroot, says so, and keeps the host unchanged" t_initramfs
 check "gocker rootfs busybox makes a rootfs" t_rootfs
@@ -549,6 +603,7 @@ t_emit_script_busybox > "$T/bb.log" 2>&1
 grep '^note:' "$T/bb.log"
 check "v2 device program: mknod/open outside the list EPERM, listed ones work; seccomp on" t_devices_v2
 check "exec joins a v2 container: namespaces, its leaf cgroup, its caps and device rules" t_exec_v2
+check "a bundle's resources on v2: device rules in order, memory.low, cpuset.cpus, hugetlb; v1-only refused" t_bundle_resources_v2
 check "check and run -m 32 refuse (125, name memory) when the cgroup root does not delegate memory" t_undelegated
 
 say "=== summary"

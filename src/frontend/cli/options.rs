@@ -45,6 +45,7 @@ impl RunArgs {
                 .transpose()?,
             pids: args.pids_limit.as_deref().map(parse_pids).transpose()?,
             cpu_shares: None,
+            ..Default::default()
         };
         let argv = args.command.clone();
         match argv.first() {

@@ -133,7 +133,24 @@ fn process_root_hostname_and_privileges_map() {
     // No seccomp section: no filter (runc's behaviour); the default device list stays.
     assert!(!s.confinement.seccomp);
     assert!(s.confinement.devices);
-    assert_eq!(s.limits, Limits::default());
+    // The bundle's deny-all is kept as its one rule; the list is then the default one.
+    assert_eq!(
+        s.limits,
+        Limits {
+            devices: vec![crate::devices::Rule {
+                allow: false,
+                kind: None,
+                major: None,
+                minor: None,
+                access: crate::devices::ACC_ALL,
+            }],
+            ..Limits::default()
+        }
+    );
+    assert_eq!(
+        crate::devices::List::for_container(&s.limits.devices),
+        crate::devices::List::for_container(&[])
+    );
 }
 
 #[test]
@@ -263,8 +280,10 @@ fn resources_become_the_same_limits_the_cli_sets() {
                 period_us: 100_000
             }),
             memory_bytes: Some(64 << 20),
+            memory_swap_bytes: Some(64 << 20),
             pids: Some(20),
             cpu_shares: Some(512),
+            ..Default::default()
         }
     );
     // -1 and 0 mean no limit.
@@ -273,6 +292,117 @@ fn resources_become_the_same_limits_the_cli_sets() {
             json!({"cpu": {"quota": -1}, "memory": {"limit": -1}, "pids": {"limit": 0}})
     });
     assert_eq!(load(&cfg).unwrap().limits, Limits::default());
+}
+
+#[test]
+fn device_rules_keep_their_order_before_the_default_list() {
+    use crate::devices::{ACC_ALL, ACC_READ, ACC_WRITE, Kind, List, Rule};
+    let cfg = with(|v| {
+        v["linux"]["resources"]["devices"] = json!([
+            {"allow": false, "access": "rwm"},
+            {"allow": true, "type": "c", "major": 10, "minor": 229, "access": "rwm"},
+            {"allow": true, "type": "b", "major": 8, "minor": 20, "access": "rw"},
+            {"allow": true, "type": "c", "major": 136, "access": ""},
+            {"allow": false, "type": "c", "major": 10, "minor": 229, "access": "w"}
+        ])
+    });
+    let s = load(&cfg).unwrap();
+    let r = |allow, kind, major, minor, access| Rule {
+        allow,
+        kind,
+        major,
+        minor,
+        access,
+    };
+    assert_eq!(
+        s.limits.devices,
+        [
+            r(false, None, None, None, ACC_ALL),
+            r(true, Some(Kind::Char), Some(10), Some(229), ACC_ALL),
+            r(
+                true,
+                Some(Kind::Block),
+                Some(8),
+                Some(20),
+                ACC_READ | ACC_WRITE
+            ),
+            r(true, Some(Kind::Char), Some(136), None, ACC_ALL),
+            r(false, Some(Kind::Char), Some(10), Some(229), ACC_WRITE),
+        ]
+    );
+    // The later deny took the write bit back; the default list follows.
+    let lines = List::for_container(&s.limits.devices).v1_list_lines();
+    assert_eq!(lines[..3], ["c 10:229 rm", "b 8:20 rw", "c 136:* rwm"]);
+    assert_eq!(lines.len(), 3 + 8, "pts merged into the bundle's 136:*");
+    // The script has no device list of its own: it refuses rather than drop them.
+    let mut s = s;
+    s.rlimits.clear();
+    let e = crate::script::render_in(&s, crate::cgroup::Version::V1, &[], crate::script::Lang::En);
+    assert!(e.is_err_and(|e| format!("{e:#}").contains("linux.resources.devices")));
+    // A deny-all alone is the default the script already documents: no refusal there.
+    s.limits.devices.truncate(1);
+    crate::script::render_in(&s, crate::cgroup::Version::V1, &[], crate::script::Lang::En).unwrap();
+}
+
+#[test]
+fn the_other_resources_map_to_limits() {
+    use crate::spec::{BlkioDevice, BlkioThrottle, Throttle};
+    let cfg = with(|v| {
+        v["linux"]["resources"] = json!({
+            "cpu": {"cpus": "0-1", "mems": "0", "realtimePeriod": 1000000,
+                    "realtimeRuntime": 950000},
+            "memory": {"limit": 50593792, "reservation": 50593792, "swap": 101187584,
+                       "kernel": 50593792, "kernelTCP": 50593792, "swappiness": 10,
+                       "disableOOMKiller": true},
+            "blockIO": {"weight": 500,
+                        "weightDevice": [{"major": 8, "minor": 0, "weight": 300}],
+                        "throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 1048576}],
+                        "throttleWriteIOPSDevice": [{"major": 8, "minor": 0, "rate": 100}]},
+            "network": {"classID": 1048577, "priorities": [{"name": "lo", "priority": 2}]},
+            "hugepageLimits": [{"pageSize": "2MB", "limit": 2147483648u64}]
+        })
+    });
+    let l = load(&cfg).unwrap().limits;
+    assert_eq!(
+        l,
+        Limits {
+            memory_bytes: Some(50_593_792),
+            memory_swap_bytes: Some(101_187_584),
+            memory_reservation_bytes: Some(50_593_792),
+            memory_swappiness: Some(10),
+            kernel_memory_bytes: Some(50_593_792),
+            kernel_tcp_bytes: Some(50_593_792),
+            oom_kill_disable: true,
+            cpuset_cpus: Some("0-1".into()),
+            cpuset_mems: Some("0".into()),
+            rt_period_us: Some(1_000_000),
+            rt_runtime_us: Some(950_000),
+            net_classid: Some(1_048_577),
+            net_priorities: vec![("lo".into(), 2)],
+            hugepages: vec![("2MB".into(), 2 << 30)],
+            blkio_weight: Some(500),
+            blkio_weight_devices: vec![BlkioDevice {
+                major: 8,
+                minor: 0,
+                weight: 300
+            }],
+            blkio_throttles: vec![
+                BlkioThrottle {
+                    kind: Throttle::ReadBps,
+                    major: 8,
+                    minor: 0,
+                    rate: 1_048_576
+                },
+                BlkioThrottle {
+                    kind: Throttle::WriteIops,
+                    major: 8,
+                    minor: 0,
+                    rate: 100
+                },
+            ],
+            ..Limits::default()
+        }
+    );
 }
 
 #[test]
@@ -440,9 +570,33 @@ fn every_refusal_names_its_field() {
             with(|v| v["linux"]["rootfsPropagation"] = json!("shared")),
         ),
         (
-            "linux.resources.devices",
+            "linux.resources.devices[0]: type a",
             with(|v| {
-                v["linux"]["resources"]["devices"] = json!([{"allow": true, "access": "rwm"}])
+                v["linux"]["resources"]["devices"] =
+                    json!([{"allow": true, "type": "a", "major": 1, "access": "rwm"}])
+            }),
+        ),
+        (
+            "linux.resources.devices[1]: type u",
+            with(|v| {
+                v["linux"]["resources"]["devices"] = json!([
+                    {"allow": false, "access": "rwm"},
+                    {"allow": true, "type": "u", "major": 1, "minor": 3, "access": "rwm"}
+                ])
+            }),
+        ),
+        (
+            "linux.resources.devices[0]: access",
+            with(|v| {
+                v["linux"]["resources"]["devices"] =
+                    json!([{"allow": true, "type": "c", "major": 1, "access": "rx"}])
+            }),
+        ),
+        (
+            "linux.resources.devices[0]: major -2",
+            with(|v| {
+                v["linux"]["resources"]["devices"] =
+                    json!([{"allow": true, "type": "c", "major": -2, "access": "r"}])
             }),
         ),
         (
@@ -452,7 +606,7 @@ fn every_refusal_names_its_field() {
         (
             "linux.resources.memory.swap",
             with(|v| {
-                v["linux"]["resources"]["memory"] = json!({"limit": 67108864, "swap": 134217728})
+                v["linux"]["resources"]["memory"] = json!({"limit": 67108864, "swap": 33554432})
             }),
         ),
         (
@@ -460,8 +614,45 @@ fn every_refusal_names_its_field() {
             with(|v| v["linux"]["resources"]["memory"] = json!({"limit": 4096})),
         ),
         (
-            "linux.resources.blockIO",
-            with(|v| v["linux"]["resources"]["blockIO"] = json!({"weight": 10})),
+            "linux.resources.blockIO.weight",
+            with(|v| v["linux"]["resources"]["blockIO"] = json!({"weight": 5})),
+        ),
+        (
+            "linux.resources.hugepageLimits: page size \"3MB\"",
+            with(|v| {
+                v["linux"]["resources"]["hugepageLimits"] =
+                    json!([{"pageSize": "3MB", "limit": 314572800}])
+            }),
+        ),
+        (
+            "linux.resources.blockIO.leafWeight",
+            with(|v| v["linux"]["resources"]["blockIO"] = json!({"leafWeight": 500})),
+        ),
+        (
+            "linux.resources.memory.swappiness",
+            with(|v| v["linux"]["resources"]["memory"] = json!({"swappiness": 101})),
+        ),
+        (
+            "linux.resources.memory.swap",
+            with(|v| v["linux"]["resources"]["memory"] = json!({"swap": 67108864})),
+        ),
+        (
+            "linux.resources.cpu.cpus",
+            with(|v| v["linux"]["resources"]["cpu"] = json!({"cpus": "0\n1"})),
+        ),
+        (
+            "linux.resources.cpu.realtimeRuntime",
+            with(|v| {
+                v["linux"]["resources"]["cpu"] =
+                    json!({"realtimePeriod": 1000, "realtimeRuntime": 2000})
+            }),
+        ),
+        (
+            "linux.resources.network.priorities",
+            with(|v| {
+                v["linux"]["resources"]["network"] =
+                    json!({"priorities": [{"name": "../eth0", "priority": 1}]})
+            }),
         ),
         (
             "linux.uidMappings",
