@@ -30,6 +30,9 @@ pub struct ChildSetup<'a> {
     /// `gocker create`: the exec fifo in the state directory. The init waits there, all
     /// built, until `gocker start` opens the other end (runc's exec fifo).
     pub gate: Option<&'a Path>,
+    /// `run -d` with a copy-on-write root: the directory its layer is kept in
+    /// (runtime/layer.rs), instead of the tmpfs that dies with the container.
+    pub layer: Option<&'a Path>,
 }
 
 pub fn run(setup: ChildSetup, ends: ChildEnds) -> ! {
@@ -104,7 +107,7 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     sys::mount(None, Path::new("/"), None, ms::REC | propagation, None)
         .context("make / private (mount --make-rprivate /, or --make-rslave)")?;
     crate::trace::step(2, crate::trace::private);
-    let mut root = prepare_root(spec, s.root)?;
+    let mut root = prepare_root(spec, s.root, s.layer)?;
     crate::trace::step(3, || crate::trace::root_call(spec, s.root));
     // Device nodes are for everyone (0666): no umask while the table is applied, and the
     // caller's back before anything of the container's runs.
@@ -326,7 +329,7 @@ fn terminal(root: &NewRoot, ends: &ChildEnds) -> Result<()> {
     Ok(())
 }
 
-fn prepare_root(spec: &ContainerSpec, root: &Path) -> Result<NewRoot> {
+fn prepare_root(spec: &ContainerSpec, root: &Path, layer: Option<&Path>) -> Result<NewRoot> {
     match &spec.root {
         // pivot_root needs the new root to be a mount point; binding the directory onto
         // itself makes it one (the lesson's MS_BIND|MS_REC).
@@ -344,7 +347,7 @@ fn prepare_root(spec: &ContainerSpec, root: &Path) -> Result<NewRoot> {
         // The rootfs as the lower layer of an overlay on the layer's merged/ (`root`),
         // upper/ and work/ beside it on the layer's tmpfs over the rootfs's path
         // (runtime/layer.rs).
-        Root::Overlay(lower) => super::layer::mount_layer(lower)?,
+        Root::Overlay(lower) => super::layer::mount_layer(lower, layer)?,
         Root::HostView => sys::mount(
             Some(Path::new("tmpfs")),
             root,

@@ -34,12 +34,14 @@ pub struct Created {
 /// Build the container described by `spec` and leave its init waiting at the exec fifo
 /// in `state_dir`. With a terminal, the master of the pty (opened inside the container)
 /// goes over the unix socket `console_socket`; without one, the container keeps our
-/// fds 0-2 (the engine's pipes).
+/// fds 0-2 (the engine's pipes). `layer`: where to keep a copy-on-write root's layer
+/// (`run -d`), instead of the tmpfs that dies with the container.
 pub fn create(
     spec: &ContainerSpec,
     roots: &Roots,
     state_dir: &Path,
     console_socket: Option<&Path>,
+    layer: Option<&Path>,
 ) -> Result<Created> {
     if spec.process.terminal && console_socket.is_none() {
         fail(
@@ -85,6 +87,7 @@ pub fn create(
         &mut cgroup,
         &surface,
         Some(&fifo),
+        layer,
     )?;
     l.ends.wait_created()?;
     drop(staging);

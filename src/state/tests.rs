@@ -49,6 +49,13 @@ fn record(id: &str, pid: i32, start: u64) -> Record {
         annotations: BTreeMap::new(),
         spec: spec(id),
         layer: None,
+        exit_code: None,
+        started: None,
+        finished: None,
+        auto_remove: false,
+        monitor_pid: 0,
+        monitor_start_time: 0,
+        log: None,
     }
 }
 
