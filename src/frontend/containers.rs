@@ -305,7 +305,7 @@ fn cpus(quota: u64, period: u64) -> String {
 fn limits_json(spec: &ContainerSpec) -> serde_json::Value {
     let l = &spec.limits;
     serde_json::json!({
-        "NanoCpus": l.cpu.map_or(0, |c| if c.period_us == 0 { 0 } else { c.quota_us * 1_000_000_000 / c.period_us }),
+        "NanoCpus": l.cpu.map_or(0, |c| (c.quota_us.saturating_mul(1_000_000_000)).checked_div(c.period_us).unwrap_or(0)),
         "Memory": l.memory_bytes.unwrap_or(0),
         "PidsLimit": l.pids.unwrap_or(0),
     })
