@@ -271,14 +271,21 @@ fn a_detached_container_lives_until_stopped_and_rm_leaves_nothing() {
     assert_eq!(v["HostConfig"]["Memory"], 64 << 20);
     assert_eq!(v["HostConfig"]["PidsLimit"], 20);
     assert!(v["State"]["Pid"].as_i64().unwrap() > 0);
-    // The monitor is in a session of its own, and not run -d's child (run -d is gone).
+    // The monitor is in a session of its own with no terminal (so no hang-up reaches
+    // it), and the child of no gocker command (run -d is gone).
+    let stat_of = |pid: &str| {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let rest = stat[stat.rfind(')').unwrap() + 2..].to_string();
+        rest.split(' ').map(String::from).collect::<Vec<String>>()
+    };
     let monitor = f.record(&id).unwrap()["monitor_pid"].as_i64().unwrap();
-    let stat = std::fs::read_to_string(format!("/proc/{monitor}/stat")).unwrap();
-    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
-    assert_eq!(
-        fields[3],
-        monitor.to_string(),
-        "the monitor leads its session: {stat}"
+    let (m, me) = (stat_of(&monitor.to_string()), stat_of("self"));
+    assert_ne!(m[3], me[3], "the monitor has a session of its own");
+    assert_eq!(m[4], "0", "the monitor has no controlling terminal");
+    let parent = std::fs::read(format!("/proc/{}/cmdline", m[1])).unwrap_or_default();
+    assert!(
+        !String::from_utf8_lossy(&parent).contains("run\0-d"),
+        "the monitor's parent is {parent:?}"
     );
 
     assert_eq!(f.ok(&["stop", "web"]), "web\n");
@@ -356,7 +363,9 @@ fn exit_codes_are_recorded_and_rm_removes_with_rm() {
     root_or_skip!("exit_codes_are_recorded_and_rm_removes_with_rm");
     let f = Fixture::new("codes");
     let seven = f.run_d(&[], &["sh", "-c", "exit 7"]);
-    let killed = f.run_d(&[], &["sh", "-c", "kill -9 $$"]);
+    // The init of a pid namespace ignores signals from inside it: killed from outside.
+    let killed = f.run_d(&[], &["sleep", "30"]);
+    f.ok(&["kill", &killed, "KILL"]);
     let missing = f.run_d(&[], &["/no/such/command"]);
     assert_eq!(wait_status(&f, &seven, "exited")["State"]["ExitCode"], 7);
     assert_eq!(wait_status(&f, &killed, "exited")["State"]["ExitCode"], 137);
@@ -517,18 +526,18 @@ fn concurrent_commands_on_one_container() {
     root_or_skip!("concurrent_commands_on_one_container");
     let f = Fixture::new("concurrent");
     let id = f.run_d(
-        &["--name", "c"],
+        &["--name", "cc"],
         &["sh", "-c", "while :; do sleep 0.1; done"],
     );
     let traces = Traces::of(&f, &id);
     let cmds: [&[&str]; 8] = [
-        &["exec", "c", "true"],
+        &["exec", "cc", "true"],
         &["ps", "-a"],
-        &["inspect", "c"],
-        &["logs", "c"],
-        &["stop", "-t", "1", "c"],
+        &["inspect", "cc"],
+        &["logs", "cc"],
+        &["stop", "-t", "1", "cc"],
         &["ps", "--format", "json"],
-        &["rm", "-f", "c"],
+        &["rm", "-f", "cc"],
         &["inspect", &id],
     ];
     let children: Vec<_> = cmds
@@ -556,7 +565,7 @@ fn concurrent_commands_on_one_container() {
         }
     }
     // rm -f ran: whatever the order, the container is gone.
-    let o = f.g(&["inspect", "c"]);
+    let o = f.g(&["inspect", "cc"]);
     assert_eq!(o.status.code(), Some(125));
     traces.assert_gone(&f);
 }

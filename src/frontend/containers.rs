@@ -91,7 +91,10 @@ pub fn run_detached(
     auto_remove: bool,
     interactive: bool,
 ) -> Result<i32> {
-    let store = Store::open(root)?;
+    // The monitor leaves the caller's directory: a relative --root would lose its way.
+    let root =
+        std::path::absolute(root).with_context(|| format!("state directory {}", root.display()))?;
+    let store = Store::open(&root)?;
     let d = Detach {
         name,
         auto_remove,
@@ -116,6 +119,7 @@ pub fn ps(root: &Path, all: bool, quiet: bool, format: &str) -> Result<i32> {
     for id in store.list()? {
         // Removed since the listing, or half-written by a tool other than gocker.
         let Ok(r) = store.peek(&id) else { continue };
+        let r = settled(&store, r);
         let status = r.status();
         if !all && !matches!(status, Status::Running | Status::Paused) {
             continue;
@@ -370,6 +374,26 @@ fn inspect_json(r: &Record) -> serde_json::Value {
     })
 }
 
+/// The record once its monitor caught up: an init that just exited is recorded within
+/// moments, and a listing should show its exit code, not "exited" without one.
+fn settled(store: &Store, r: Record) -> Record {
+    let pending =
+        |r: &Record| r.exit_code.is_none() && r.monitor_alive() && r.status() == Status::Stopped;
+    if !pending(&r) {
+        return r;
+    }
+    let deadline = std::time::Instant::now() + Duration::from_millis(500);
+    let mut r = r;
+    while pending(&r) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+        match store.peek(&r.id) {
+            Ok(now) => r = now,
+            Err(_) => break,
+        }
+    }
+    r
+}
+
 /// Run `each` on every container named, reporting failures one line each on stderr;
 /// 125 if any failed (after trying all, as Docker does).
 fn for_each(ids: &[String], mut each: impl FnMut(&str) -> Result<()>) -> Result<i32> {
@@ -392,7 +416,7 @@ pub fn inspect(args: &InspectArgs, root: &Path) -> Result<i32> {
     let mut failed = false;
     for id in &args.ids {
         match store.find(id) {
-            Ok(r) => found.push(inspect_json(&r)),
+            Ok(r) => found.push(inspect_json(&settled(&store, r))),
             Err(e) => {
                 eprintln!("gocker: {}", crate::error::one_line(&e));
                 failed = true;
