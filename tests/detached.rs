@@ -644,3 +644,30 @@ fn a_kill_storm_never_corrupts_the_store() {
     // And the names are free again.
     f.run_d(&["--name", "s0"], &["true"]);
 }
+
+/// A monitor SIGKILLed under a running container: the exit is never recorded, but `ps`
+/// says so, and `stop` and `rm` still work and leave nothing.
+#[test]
+fn a_killed_monitor_leaves_a_container_stop_and_rm_can_handle() {
+    root_or_skip!("a_killed_monitor_leaves_a_container_stop_and_rm_can_handle");
+    let f = Fixture::new("monitor");
+    let id = f.run_d(&["--name", "orphan"], &["sleep", "60"]);
+    let traces = Traces::of(&f, &id);
+    let monitor = f.record(&id).unwrap()["monitor_pid"].as_i64().unwrap() as i32;
+    let o = std::process::Command::new("kill")
+        .args(["-9", &monitor.to_string()])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    wait_for("the monitor to die", || {
+        (!Path::new(&format!("/proc/{monitor}")).exists()).then_some(())
+    });
+    assert_eq!(f.inspect("orphan")["State"]["Status"], "running");
+    let t0 = Instant::now();
+    f.ok(&["stop", "-t", "0", "orphan"]);
+    assert!(t0.elapsed() < Duration::from_secs(5));
+    let all = f.ok(&["ps", "-a"]);
+    assert!(all.contains("Exited (unknown)"), "{all}");
+    f.ok(&["rm", "orphan"]);
+    traces.assert_gone(&f);
+}
