@@ -135,6 +135,13 @@ impl Traces {
 
     fn assert_gone(&self, f: &Fixture) {
         let id = &self.id;
+        for &p in &self.pids {
+            // First: the monitor may still be at work (--rm, or seeing an rm -f).
+            wait_for(&format!("process {p} of {id} to go"), || {
+                let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok();
+                (stat.is_none()).then_some(())
+            });
+        }
         assert!(
             !f.root().join(id).exists(),
             "the state directory of {id} is left"
@@ -167,13 +174,6 @@ impl Traces {
             .filter(|l| l.contains(id.as_str()))
             .collect();
         assert!(mounts.is_empty(), "mounts left: {mounts:?}");
-        for &p in &self.pids {
-            // The monitor may need a moment to see the removal and exit.
-            wait_for(&format!("process {p} of {id} to go"), || {
-                let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok();
-                (stat.is_none()).then_some(())
-            });
-        }
     }
 }
 

@@ -3,14 +3,14 @@
 //! the init's parent: it holds the container's output (a log file in the state
 //! directory), reaps the init and records its exit status, and with `--rm` removes it.
 //!
-//! The way there is the OCI path: `gocker run -d` forks; the child starts a session of
-//! its own (no controlling terminal, so no SIGHUP when the terminal goes) and forks the
-//! monitor, then exits, so that the monitor is nobody's child but init's (or a
-//! subreaper's) and `run -d` waits for no one. The monitor makes the container with
-//! `create::create` (the init waits at the exec fifo), saves the record, `start`s it, and
-//! only then tells `run -d` over a pipe that it runs, or why not (so `run -d` exits 125
-//! with the message); then it waits. It is one thread, ignores SIGHUP, SIGINT and
-//! SIGQUIT, and keeps nothing open but the state it needs.
+//! The way there is the OCI path: `gocker run -d` forks the monitor, which starts a
+//! session of its own (no controlling terminal, so no SIGHUP when the terminal goes; one
+//! fork, not a daemon's two: it never opens a terminal that could become its controlling
+//! one) and is init's (or a subreaper's) child once `run -d` exits. It makes the
+//! container with `create::create` (the init waits at the exec fifo), saves the record,
+//! `start`s it, and only then tells `run -d` over a pipe that it runs, or why not (so
+//! `run -d` exits 125 with the message); then it waits. It is one thread, ignores SIGHUP,
+//! SIGINT and SIGQUIT, and keeps nothing open but the state it needs.
 //!
 //! Every step leaves the store consistent if someone SIGKILLs it: the record is saved
 //! (atomically, under the entry's lock) before anything is made that `rm` must find, so
@@ -70,76 +70,66 @@ pub fn run_detached(
     match sys::fork().context("fork the container's monitor")? {
         0 => {
             drop(rx);
-            // The intermediate child: a new session, the monitor, and gone at once.
-            let code = match sys::setsid().and_then(|()| sys::fork()) {
-                Ok(0) => monitor(&spec, roots, store, d, tx),
-                Ok(pid) => {
-                    let _ = sys::write_all(tx.as_raw_fd(), format!("monitor {pid}\n").as_bytes());
-                    0
-                }
+            // A session of its own: no controlling terminal, so the terminal's hang-up
+            // never reaches it, and it never gets one (it opens no terminal).
+            let code = match sys::setsid() {
+                Ok(()) => monitor(&spec, roots, store, d, tx),
                 Err(e) => {
-                    let msg = format!("error 125 start the container's monitor: {e}\n");
+                    let msg = format!("error 125 start a session for the monitor: {e}\n");
                     let _ = sys::write_all(tx.as_raw_fd(), msg.as_bytes());
                     125
                 }
             };
             sys::exit_now(code)
         }
-        child => {
+        monitor => {
             drop(tx);
-            let _ = sys::waitpid(child, false);
-            await_report(&rx)?;
+            // Never reaped here: once `run -d` exits, the monitor is init's (or a
+            // subreaper's) child, as a daemon is.
+            await_report(&rx, monitor)?;
             Ok(id)
         }
     }
 }
 
-/// What the monitor says: `monitor PID` (from the intermediate child), then `ok` or
-/// `error CODE MESSAGE`. The monitor's death before either is an error too; it is
-/// noticed by its pid, since the waiting init holds a copy of the pipe until it execs.
-fn await_report(rx: &OwnedFd) -> Result<()> {
+/// What the monitor says: `ok` or `error CODE MESSAGE`. Its death before either is an
+/// error too; it is noticed by its pid, since the waiting init holds a copy of the pipe
+/// until it execs.
+fn await_report(rx: &OwnedFd, monitor: sys::pid_t) -> Result<()> {
     let mut buf = Vec::new();
-    let mut monitor: Option<i32> = None;
     let mut chunk = [0u8; 4096];
-    let mut eof = false;
     loop {
-        while let Some(nl) = buf.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = buf.drain(..=nl).collect();
-            let line = String::from_utf8_lossy(&line[..nl]).into_owned();
-            if let Some(pid) = line.strip_prefix("monitor ") {
-                monitor = pid.parse().ok();
-            } else if line == "ok" {
+        if let Some(nl) = buf.iter().position(|&b| b == b'\n') {
+            let line = String::from_utf8_lossy(&buf[..nl]).into_owned();
+            if line == "ok" {
                 return Ok(());
-            } else if let Some(rest) = line.strip_prefix("error ") {
-                let (code, msg) = rest.split_once(' ').unwrap_or(("125", rest));
-                let code = code.parse().unwrap_or(125);
-                return Err(Failure::from_code(code).with(msg.to_string()));
             }
+            let rest = line.strip_prefix("error ").unwrap_or(&line);
+            let (code, msg) = rest.split_once(' ').unwrap_or(("125", rest));
+            return Err(Failure::from_code(code.parse().unwrap_or(125)).with(msg.to_string()));
         }
-        let gone = monitor.is_some_and(|m| !sys::process_exists(m));
-        if eof || gone {
-            // One last read: the report may have been written just before it exited.
-            if gone && !eof && sys::poll_ready_now(rx.as_raw_fd()).unwrap_or(false) {
-                match sys::read(rx.as_raw_fd(), &mut chunk) {
-                    Ok(n) if n > 0 => {
-                        buf.extend_from_slice(&chunk[..n]);
-                        continue;
-                    }
-                    _ => {}
-                }
-            }
-            return fail(
-                Failure::Host,
-                "the container's monitor exited before the container started (see gocker ps -a)",
-            );
-        }
-        if sys::poll_readable_for(&[rx.as_raw_fd()], 100).context("poll the monitor's report")?[0] {
+        let ready =
+            sys::poll_readable_for(&[rx.as_raw_fd()], 100).context("poll the monitor's report")?[0];
+        if ready {
             match sys::read(rx.as_raw_fd(), &mut chunk).context("read the monitor's report")? {
-                0 => eof = true,
+                0 => break,
                 n => buf.extend_from_slice(&chunk[..n]),
             }
+        } else if matches!(sys::waitpid(monitor, true), Ok(Some(_)) | Err(_)) {
+            // Exited (or killed) without a word; one last look for a report it wrote.
+            if sys::poll_ready_now(rx.as_raw_fd()).unwrap_or(false)
+                && let Ok(n @ 1..) = sys::read(rx.as_raw_fd(), &mut chunk)
+            {
+                buf.extend_from_slice(&chunk[..n]);
+                continue;
+            }
+            break;
         }
     }
+    fail(
+        Failure::Host,
+        "the container's monitor exited before the container started (see gocker ps -a)",
+    )
 }
 
 /// The monitor: make and start the container, report, wait, record, exit.
@@ -284,7 +274,8 @@ fn make(spec: &ContainerSpec, roots: &Roots, entry: &Entry, d: &Detach) -> Resul
     record.cgroup_dirs = created.cgroup_dirs;
     record.cgroup_version = created.cgroup_version.name().to_string();
     record.started = Some(state::rfc3339_utc_now());
-    entry.save(&record)?;
+    // Saved by `start`, with the init's pid: a monitor killed before that leaves the
+    // first record, whose cgroup `rm -f` finds by the id (and the waiting init in it).
     create::start(entry, &mut record)?;
     Ok(Started {
         pid: created.pid,
