@@ -197,8 +197,9 @@ impl Store {
 
     /// Leftovers of commands SIGKILLed halfway, swept by the Docker front end's commands:
     /// directories of `Entry::remove` renamed away but not yet removed (their remover
-    /// gone), names whose container is gone. A container directory without a record is
-    /// left to `rm`, which can tell whether its creator is still at work.
+    /// gone); container directories that never got a record (their creator killed
+    /// between mkdir and the first save: nobody holds the lock, and it is older than a
+    /// creator could take); names whose container is gone.
     pub fn sweep(&self) {
         let Ok(rd) = fs::read_dir(&self.root) else {
             return;
@@ -206,6 +207,10 @@ impl Store {
         for ent in rd.flatten() {
             let name = ent.file_name();
             let Some(name) = name.to_str() else { continue };
+            if validate_id(name).is_ok() {
+                self.sweep_unrecorded(name);
+                continue;
+            }
             let Some((_, pid)) = name.split_once("#removed.") else {
                 continue;
             };
@@ -239,6 +244,38 @@ impl Store {
             {
                 let _ = fs::remove_file(self.names_dir().join(&n));
             }
+        }
+    }
+}
+
+impl Store {
+    fn sweep_unrecorded(&self, id: &str) {
+        let dir = self.root.join(id);
+        if dir.join(super::STATE_FILE).exists() {
+            return;
+        }
+        let old = fs::metadata(&dir)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(60));
+        if !old {
+            return;
+        }
+        let Ok(lock) = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(dir.join(super::LOCK_FILE))
+        else {
+            return;
+        };
+        // Held: its creator is still at work (or waits for another command).
+        if lock.try_lock().is_err() || dir.join(super::STATE_FILE).exists() {
+            return;
+        }
+        let gone = dir.with_file_name(format!("{id}#removed.{}", std::process::id()));
+        if fs::rename(&dir, &gone).is_ok() {
+            let _ = fs::remove_dir_all(&gone);
         }
     }
 }
