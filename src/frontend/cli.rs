@@ -40,14 +40,13 @@ pub enum Command {
     #[command(after_help = "Examples:\n  \
 gocker run -it /bin/sh                                # a shell in a read-only view of this host\n  \
 gocker run -it -rootfs=/tmp/busybox -cpus=1 /bin/sh   # lesson 18, verbatim\n  \
-gocker run --rootfs /tmp/busybox -m 64m --pids-limit 50 -e A=1 -w /work -v /srv:/srv:ro sh -c 'echo $A'\n\n\
+gocker run --rootfs /tmp/busybox -m 64m --pids-limit 50 -e A=1 -w /work -v /srv:/srv:ro sh -c 'echo $A'\n  \
+gocker run -d --name web --rootfs /tmp/busybox httpd -f -p 8080    # in the background: prints its id\n  \
+gocker run -d --rm --rootfs /tmp/busybox sh -c 'sleep 5; exit 3'   # removed once it exits\n\n\
 Go-style flags from the lesson work too: -it -rootfs=/tmp/busybox -cpus=1 -m=100.\n\
-Everything after COMMAND is passed to it untouched, including arguments that look like flags.\n\n\
-Detached: gocker run -d --name web --rootfs /tmp/busybox httpd -f -p 8080   # prints the id
-\
-gocker ps; gocker logs -f web; gocker exec -it web sh; gocker stop web; gocker rm web
-
-\
+Everything after COMMAND is passed to it untouched, including arguments that look like flags.\n\
+A detached container (-d) outlives this command and its terminal: see gocker ps, logs, exec, \
+stop and rm.\n\n\
 Exit status: the command's own; 128+N if it was killed by signal N (137 when the memory limit \
 was hit); 125 if gocker itself failed; 126 if the command cannot be invoked; 127 if it was not found. \
 With -d: 0 once the container runs, 125 if it could not be started.")]
