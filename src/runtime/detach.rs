@@ -55,7 +55,7 @@ pub fn run_detached(
     if spec.process.terminal {
         fail(
             Failure::Usage,
-            "run -d -t: a detached container has no terminal to give (yet): drop -t, and use `gocker exec -it ID sh` for a shell in it",
+            "run -d with a terminal (-t, or process.terminal in a bundle) is not supported yet: drop -t (or set terminal to false), and use `gocker exec -it ID sh` for a shell in it",
         )?;
     }
     if let Some(n) = &d.name {
