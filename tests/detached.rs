@@ -264,6 +264,23 @@ fn a_detached_container_lives_until_stopped_and_rm_leaves_nothing() {
             .next(),
         Some("sh")
     );
+    let o = f.g(&[
+        "exec",
+        "-e",
+        "A=1",
+        "-w",
+        "/tmp",
+        "web",
+        "sh",
+        "-c",
+        "echo $A $PWD; exit 4",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(4),
+        "exec returns the command's status"
+    );
+    assert_eq!(stdout(&o), "1 /tmp\n");
     let v = f.inspect("web");
     assert_eq!(v["Id"], id.as_str());
     assert_eq!(v["Name"], "web");
