@@ -305,6 +305,39 @@ fn a_detached_container_lives_until_stopped_and_rm_leaves_nothing() {
         "the monitor's parent is {parent:?}"
     );
 
+    // The monitor ignores hang-ups and ^C; the container's processes do not (an
+    // ignored signal would stay ignored across their execve).
+    let plain = f.run_d(&[], &["sleep", "60"]);
+    let init = f.inspect(&plain)["State"]["Pid"].as_i64().unwrap();
+    let ignored = |pid: &str| {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let line = status.lines().find(|l| l.starts_with("SigIgn:")).unwrap();
+        u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap()
+    };
+    // The same as a foreground run's init (the caller's ignored signals pass on through
+    // any exec): nothing more.
+    let mut fg = gocker()
+        .args(["run", "--rootfs", f.rootfs(), "sleep", "1"])
+        .spawn()
+        .unwrap();
+    let fg_init = wait_for("the foreground init", || {
+        children(fg.id()).first().copied().filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c == "sleep\n")
+        })
+    });
+    let (detached, foreground) = (ignored(&init.to_string()), ignored(&fg_init.to_string()));
+    // Waited for, not killed: a killed gocker's cgroup would stay until the next run.
+    assert!(fg.wait().unwrap().success());
+    assert_eq!(
+        detached, foreground,
+        "ignored signals: detached {detached:#x}, foreground {foreground:#x}"
+    );
+    assert_eq!(
+        detached & 0b111,
+        0,
+        "HUP, INT or QUIT ignored: {detached:#x}"
+    );
+    f.ok(&["rm", "-f", &plain]);
     assert_eq!(f.ok(&["stop", "web"]), "web\n");
     // stop returns once the exit is recorded.
     let v = f.inspect(&id);
@@ -626,6 +659,26 @@ fn a_kill_storm_never_corrupts_the_store() {
         let _ = c.kill();
         let _ = c.wait();
     }
+    // A killed `run -d`'s monitor goes on (it was detached at the fork): wait until
+    // every gocker process on this store is a monitor whose container has started.
+    let store = f.root().to_string_lossy().into_owned();
+    wait_for("the monitors of killed run -d to finish starting", || {
+        let started: Vec<i64> = f
+            .ids()
+            .iter()
+            .filter_map(|id| f.record(id))
+            .filter(|r| r["pid"].as_i64() > Some(0))
+            .filter_map(|r| r["monitor_pid"].as_i64())
+            .collect();
+        let busy = std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+            let Ok(pid) = e.file_name().to_string_lossy().parse::<i64>() else {
+                return false;
+            };
+            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            String::from_utf8_lossy(&cmd).contains(&store) && !started.contains(&pid)
+        });
+        (!busy).then_some(())
+    });
     // Whatever was killed where: every command still works on what is there.
     let ps = f.g(&["ps", "-a", "--format", "json"]);
     assert_eq!(ps.status.code(), Some(0), "{}", stderr(&ps));

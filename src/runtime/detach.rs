@@ -10,7 +10,8 @@
 //! container with `create::create` (the init waits at the exec fifo), saves the record,
 //! `start`s it, and only then tells `run -d` over a pipe that it runs, or why not (so
 //! `run -d` exits 125 with the message); then it waits. It is one thread, ignores SIGHUP,
-//! SIGINT and SIGQUIT, and keeps nothing open but the state it needs.
+//! SIGINT and SIGQUIT once the container runs (never the container's own), and keeps
+//! nothing open but the state it needs.
 //!
 //! Every step leaves the store consistent if someone SIGKILLs it: the record is saved
 //! (atomically, under the entry's lock) before anything is made that `rm` must find, so
@@ -134,9 +135,6 @@ fn await_report(rx: &OwnedFd, monitor: sys::pid_t) -> Result<()> {
 
 /// The monitor: make and start the container, report, wait, record, exit.
 fn monitor(spec: &ContainerSpec, roots: &Roots, store: &Store, d: &Detach, tx: OwnedFd) -> i32 {
-    for sig in [libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGPIPE] {
-        let _ = sys::ignore_signal(sig);
-    }
     // Nothing of the caller's tree stays busy (an unmount of the caller's directory).
     let _ = std::env::set_current_dir("/");
     let started = match start(spec, roots, store, d) {
@@ -148,6 +146,12 @@ fn monitor(spec: &ContainerSpec, roots: &Roots, store: &Store, d: &Detach, tx: O
             return code;
         }
     };
+    // Only now: an ignored signal stays ignored across execve, so ignoring them before
+    // the init was cloned would have made the container deaf to them too. Until here the
+    // new session already kept the terminal's signals away.
+    for sig in [libc::SIGHUP, libc::SIGINT, libc::SIGQUIT] {
+        let _ = sys::ignore_signal(sig);
+    }
     let _ = sys::write_all(tx.as_raw_fd(), b"ok\n");
     drop(tx);
     let Started {
