@@ -620,8 +620,9 @@ fn concurrent_commands_on_one_container() {
     traces.assert_gone(&f);
 }
 
-/// SIGKILL `run -d`, `stop`, `rm` and `ps` at random moments: every later command still
-/// reads the store, and `rm -f` of what is left removes everything, leaving nothing.
+/// SIGKILL `run -d`, its monitor, `stop`, `rm` and `ps` at random moments: every later
+/// command still reads the store, and `rm -f` of what is left removes everything,
+/// leaving nothing.
 #[test]
 fn a_kill_storm_never_corrupts_the_store() {
     root_or_skip!("a_kill_storm_never_corrupts_the_store");
@@ -637,8 +638,9 @@ fn a_kill_storm_never_corrupts_the_store() {
     let before_cgroups = cgroup_dirs();
     for round in 0..24 {
         let name = format!("s{}", round % 4);
-        let args: Vec<String> = match rand(4) {
-            0 => [
+        let kind = rand(5);
+        let args: Vec<String> = match kind {
+            0 | 4 => [
                 "run", "-d", "--name", &name, "--rootfs", &rootfs, "sleep", "30",
             ]
             .map(String::from)
@@ -656,6 +658,14 @@ fn a_kill_storm_never_corrupts_the_store() {
             .spawn()
             .unwrap();
         std::thread::sleep(Duration::from_micros(rand(30_000)));
+        if kind == 4 {
+            // The monitor itself, at a random moment of its work: run -d's child.
+            for m in children(c.id()) {
+                let _ = std::process::Command::new("kill")
+                    .args(["-9", &m.to_string()])
+                    .status();
+            }
+        }
         let _ = c.kill();
         let _ = c.wait();
     }

@@ -526,7 +526,14 @@ pub fn rm(args: &RmArgs, root: &Path, roots: &Roots) -> Result<i32> {
     let store = Store::open(root)?;
     store.sweep();
     for_each(&args.ids, |id| {
-        let found = store.find(id)?;
+        let found = match store.find(id) {
+            Ok(r) => r,
+            // A directory without a record: its creator was killed before saving one.
+            Err(e) if args.force && state::is_does_not_exist(&e) && store.remove_unrecorded(id) => {
+                return print(&format!("{id}\n")).map(drop);
+            }
+            Err(e) => return Err(e),
+        };
         let entry = store.open_entry(&found.id)?;
         // Under the lock now: the record as it is, not as the listing saw it.
         let record = entry.load()?;

@@ -278,7 +278,14 @@ fn create_cmd(global: &GlobalArgs, a: &CreateArgs, roots: &Roots) -> Result<i32>
     let store = Store::open(&global.root)?;
     let entry = store.create(&a.id)?;
     let made = (|| -> Result<()> {
-        let created = create::create(&spec, roots, entry.dir(), a.console_socket.as_deref(), None)?;
+        let created = create::create(
+            &spec,
+            roots,
+            entry.dir(),
+            a.console_socket.as_deref(),
+            None,
+            false,
+        )?;
         let record = Record {
             id: a.id.clone(),
             name: None,

@@ -35,13 +35,16 @@ pub struct Created {
 /// in `state_dir`. With a terminal, the master of the pty (opened inside the container)
 /// goes over the unix socket `console_socket`; without one, the container keeps our
 /// fds 0-2 (the engine's pipes). `layer`: where to keep a copy-on-write root's layer
-/// (`run -d`), instead of the tmpfs that dies with the container.
+/// (`run -d`), instead of the tmpfs that dies with the container; `monitored`: the
+/// caller stays the init's parent (`run -d`'s monitor), and the init dies with it until
+/// `start`.
 pub fn create(
     spec: &ContainerSpec,
     roots: &Roots,
     state_dir: &Path,
     console_socket: Option<&Path>,
     layer: Option<&Path>,
+    monitored: bool,
 ) -> Result<Created> {
     if spec.process.terminal && console_socket.is_none() {
         fail(
@@ -88,6 +91,7 @@ pub fn create(
         &surface,
         Some(&fifo),
         layer,
+        monitored,
     )?;
     // v1 has the freezer in a hierarchy of its own, which no limit needs. Its directory
     // is made while the child builds its root (a v1 cgroup mkdir costs ~4 ms on this

@@ -266,7 +266,7 @@ fn make(spec: &ContainerSpec, roots: &Roots, entry: &Entry, d: &Detach) -> Resul
     sys::dup2(log_fd.as_raw_fd(), 1).context("connect the container's stdout")?;
     sys::dup2(log_fd.as_raw_fd(), 2).context("connect the container's stderr")?;
     drop((stdin_fd, log_fd));
-    let created = create::create(spec, roots, dir, None, layer.as_deref())?;
+    let created = create::create(spec, roots, dir, None, layer.as_deref(), true)?;
     // The monitor's own stdio is nobody's: nothing it writes may land in the log.
     if let Ok(null) = sys::open(Path::new("/dev/null"), libc::O_RDWR) {
         for fd in 0..3 {
@@ -278,8 +278,10 @@ fn make(spec: &ContainerSpec, roots: &Roots, entry: &Entry, d: &Detach) -> Resul
     record.cgroup_dirs = created.cgroup_dirs;
     record.cgroup_version = created.cgroup_version.name().to_string();
     record.started = Some(state::rfc3339_utc_now());
-    // Saved by `start`, with the init's pid: a monitor killed before that leaves the
-    // first record, whose cgroup `rm -f` finds by the id (and the waiting init in it).
+    // Saved before `start` (which saves again): the init waits at its gate with no
+    // parent death signal, so a monitor killed from here on must leave its pid behind
+    // for `rm -f` (before, a killed monitor's init dies with it).
+    entry.save(&record)?;
     create::start(entry, &mut record)?;
     Ok(Started {
         pid: created.pid,

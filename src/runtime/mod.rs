@@ -113,7 +113,7 @@ fn start_and_wait(
     surface: &Surface,
 ) -> Result<sys::WaitStatus> {
     let mut l = launch(
-        spec, roots, &staging, cg_host, id, cgroup, surface, None, None,
+        spec, roots, &staging, cg_host, id, cgroup, surface, None, None, false,
     )?;
     // No wait here for the exec: the child's report is read once it has exited. Waiting
     // would put one more wake-up of this process on the way (an idle vCPU's wake-up
@@ -145,7 +145,8 @@ pub(crate) struct Launched {
 /// Everything `run` and `create` share: the device program attached, the channels, the
 /// clone, the parent's share (v1 cgroup, `lo`), the sweep, `ready`, and the terminal.
 /// `gate`: the exec fifo the init waits at before exec (`create`), or none (`run`).
-/// `layer`: where a detached container's copy-on-write layer is kept (`run -d`).
+/// `layer`: where a detached container's copy-on-write layer is kept (`run -d`);
+/// `monitored`: its parent stays (`run -d`'s monitor: see `child::ChildSetup`).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn launch(
     spec: &ContainerSpec,
@@ -157,6 +158,7 @@ pub(crate) fn launch(
     surface: &Surface,
     gate: Option<&Path>,
     layer: Option<&Path>,
+    monitored: bool,
 ) -> Result<Launched> {
     let root = staging.path();
     // The v2 leaf as a directory fd: clone3 starts the child inside it.
@@ -214,6 +216,7 @@ pub(crate) fn launch(
                 },
                 gate,
                 layer,
+                monitored,
             },
             child_ends,
         )

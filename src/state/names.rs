@@ -250,33 +250,45 @@ impl Store {
 
 impl Store {
     fn sweep_unrecorded(&self, id: &str) {
-        let dir = self.root.join(id);
-        if dir.join(super::STATE_FILE).exists() {
-            return;
-        }
-        let old = fs::metadata(&dir)
+        let old = fs::metadata(self.root.join(id))
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| t.elapsed().ok())
             .is_some_and(|age| age > std::time::Duration::from_secs(60));
-        if !old {
-            return;
+        if old {
+            self.remove_unrecorded(id);
         }
-        let Ok(lock) = OpenOptions::new()
+    }
+
+    /// Remove the directory of `id` if it has no record and nobody holds its lock (its
+    /// creator was killed before the first save): `rm -f ID` of what `ps` cannot list.
+    /// Whether it did.
+    pub fn remove_unrecorded(&self, id: &str) -> bool {
+        if validate_id(id).is_err() {
+            return false;
+        }
+        let dir = self.root.join(id);
+        if !dir.is_dir() || dir.join(super::STATE_FILE).exists() {
+            return false;
+        }
+        let lock = OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_CLOEXEC)
-            .open(dir.join(super::LOCK_FILE))
-        else {
-            return;
+            .open(dir.join(super::LOCK_FILE));
+        let _held = match lock {
+            // Held: its creator is still at work (or waits for another command).
+            Ok(l) if l.try_lock().is_err() => return false,
+            Ok(l) => Some(l),
+            // Killed between its mkdir and its lock (a creator coming to it now finds
+            // the id gone, and fails cleanly).
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(_) => return false,
         };
-        // Held: its creator is still at work (or waits for another command).
-        if lock.try_lock().is_err() || dir.join(super::STATE_FILE).exists() {
-            return;
+        if dir.join(super::STATE_FILE).exists() {
+            return false;
         }
         let gone = dir.with_file_name(format!("{id}#removed.{}", std::process::id()));
-        if fs::rename(&dir, &gone).is_ok() {
-            let _ = fs::remove_dir_all(&gone);
-        }
+        fs::rename(&dir, &gone).is_ok() && fs::remove_dir_all(&gone).is_ok()
     }
 }
 
