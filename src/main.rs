@@ -11,7 +11,7 @@
 
 use clap::{CommandFactory, FromArgMatches};
 use gocker::frontend::cli::{self, Cli, Command, RootfsCommand};
-use gocker::frontend::oci;
+use gocker::frontend::{containers, oci};
 use gocker::host::{HostFacts, Roots};
 use gocker::{check, error, host, rootfs, runtime, script, trace};
 
@@ -75,6 +75,16 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 Some(b) => oci::from_command_line(b, &cmd.run, true)?,
                 None => cmd.run.to_spec(&HostFacts::probe(&roots))?,
             };
+            if cmd.detach {
+                return containers::run_detached(
+                    &spec,
+                    &roots,
+                    &cli.oci.root,
+                    cmd.name.clone(),
+                    cmd.rm,
+                    cmd.run.interactive,
+                );
+            }
             runtime::run(&spec, &roots)
         }
         Command::EmitScript(args) if args.bundle.is_some() => {
@@ -140,5 +150,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Exec(args) => gocker::frontend::exec_cli::dispatch(&args, &cli.oci),
         Command::Export(args) => gocker::frontend::image_cli::export(&args, &cli.oci),
         Command::Commit(args) => gocker::frontend::image_cli::commit(&args, &cli.oci),
+        Command::Inspect(args) => containers::inspect(&args, &cli.oci.root),
+        Command::Logs(args) => containers::logs(&args, &cli.oci.root),
+        Command::Stop(args) => containers::stop(&args, &cli.oci.root),
+        Command::Rm(args) => containers::rm(&args, &cli.oci.root, &roots),
     }
 }

@@ -91,6 +91,13 @@ impl Container {
                 annotations: Default::default(),
                 spec,
                 layer: None,
+                exit_code: None,
+                started: None,
+                finished: None,
+                auto_remove: false,
+                monitor_pid: 0,
+                monitor_start_time: 0,
+                log: None,
             })
             .unwrap();
         drop(entry);

@@ -40,11 +40,16 @@ pub enum Command {
     #[command(after_help = "Examples:\n  \
 gocker run -it /bin/sh                                # a shell in a read-only view of this host\n  \
 gocker run -it -rootfs=/tmp/busybox -cpus=1 /bin/sh   # lesson 18, verbatim\n  \
-gocker run --rootfs /tmp/busybox -m 64m --pids-limit 50 -e A=1 -w /work -v /srv:/srv:ro sh -c 'echo $A'\n\n\
+gocker run --rootfs /tmp/busybox -m 64m --pids-limit 50 -e A=1 -w /work -v /srv:/srv:ro sh -c 'echo $A'\n  \
+gocker run -d --name web --rootfs /tmp/busybox httpd -f -p 8080    # in the background: prints its id\n  \
+gocker run -d --rm --rootfs /tmp/busybox sh -c 'sleep 5; exit 3'   # removed once it exits\n\n\
 Go-style flags from the lesson work too: -it -rootfs=/tmp/busybox -cpus=1 -m=100.\n\
-Everything after COMMAND is passed to it untouched, including arguments that look like flags.\n\n\
+Everything after COMMAND is passed to it untouched, including arguments that look like flags.\n\
+A detached container (-d) outlives this command and its terminal: see gocker ps, logs, exec, \
+stop and rm.\n\n\
 Exit status: the command's own; 128+N if it was killed by signal N (137 when the memory limit \
-was hit); 125 if gocker itself failed; 126 if the command cannot be invoked; 127 if it was not found.")]
+was hit); 125 if gocker itself failed; 126 if the command cannot be invoked; 127 if it was not found. \
+With -d: 0 once the container runs, 125 if it could not be started.")]
     Run(RunCmd),
     /// Print a POSIX shell script that builds the same container with host tools
     #[command(
@@ -84,6 +89,18 @@ Exit status: 0 when gocker run can work on this host; 1 when it cannot (the firs
     Export(super::image_cli::ExportArgs),
     /// Write a container's root filesystem as a new rootfs directory
     Commit(super::image_cli::CommitArgs),
+    /// Print what gocker knows of containers, as JSON (Docker's inspect)
+    #[command(after_help = super::containers::INSPECT_EXAMPLES)]
+    Inspect(super::containers::InspectArgs),
+    /// Print a detached container's output (stdout and stderr)
+    #[command(after_help = super::containers::LOGS_EXAMPLES)]
+    Logs(super::containers::LogsArgs),
+    /// Stop running containers: SIGTERM, then SIGKILL after a grace period
+    #[command(after_help = super::containers::STOP_EXAMPLES)]
+    Stop(super::containers::StopArgs),
+    /// Remove containers: their state, layer, log, cgroup and name
+    #[command(after_help = super::containers::RM_EXAMPLES)]
+    Rm(super::containers::RmArgs),
 }
 
 const COMPLETIONS_EXAMPLES: &str = "Examples:\n  \
@@ -111,6 +128,19 @@ pub struct RunCmd {
     /// only word after it is the container's ID [default: DIR's name]
     #[arg(long, value_name = "DIR")]
     pub bundle: Option<PathBuf>,
+
+    /// Run the container in the background and print its id; it outlives this command
+    /// and its terminal (see gocker ps, logs, exec, stop, rm)
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+
+    /// A unique name for the detached container, usable wherever its id is
+    #[arg(long, value_name = "NAME", requires = "detach")]
+    pub name: Option<String>,
+
+    /// Remove the detached container (state, layer, log) once it exits
+    #[arg(long)]
+    pub rm: bool,
 
     #[command(flatten)]
     pub run: RunArgs,

@@ -10,7 +10,7 @@ use crate::error::{Failure, fail};
 use crate::runtime::exec::{ExecOptions, Target, exec};
 use crate::security::{CAP_NAMES, CapSet};
 use crate::spec::{self, ContainerSpec, Process};
-use crate::state::{self, Record, Status, Store};
+use crate::state::{Record, Status, Store};
 use anyhow::{Context, Result};
 use clap::Args;
 use serde::Deserialize;
@@ -120,36 +120,10 @@ pub fn run(args: &ExecArgs, root: &Path) -> Result<i32> {
     exec(&target, &opts)
 }
 
-/// The record of `id`: by id, else by name, else by a prefix of exactly one id.
+/// The record of `id`: by id, else by name, else by a prefix of exactly one id
+/// (`Store::find`, shared with the Docker front end's commands).
 pub fn find(store: &Store, id: &str) -> Result<Record> {
-    match store.peek(id) {
-        Ok(r) => return Ok(r),
-        Err(e) if !state::is_does_not_exist(&e) => {
-            // Not an id at all (a name may hold other characters): look further.
-            if state::validate_id(id).is_ok() {
-                return Err(e);
-            }
-        }
-        Err(_) => {}
-    }
-    let mut by_prefix = Vec::new();
-    for other in store.list()? {
-        let Ok(r) = store.peek(&other) else { continue };
-        if r.name.as_deref() == Some(id) {
-            return Ok(r);
-        }
-        if other.starts_with(id) {
-            by_prefix.push(r);
-        }
-    }
-    match by_prefix.len() {
-        1 => Ok(by_prefix.remove(0)),
-        0 => Err(state::does_not_exist(id)),
-        n => fail(
-            Failure::Usage,
-            format!("container id prefix {id} is ambiguous: {n} containers match"),
-        ),
-    }
+    store.find(id)
 }
 
 impl ExecArgs {

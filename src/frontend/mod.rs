@@ -5,6 +5,7 @@
 //! script, host probes) knows which front end built it.
 
 pub mod cli;
+pub mod containers;
 pub mod exec_cli;
 pub mod image_cli;
 pub mod life;

@@ -73,8 +73,10 @@ pub enum OciCommand {
         after_help = "Examples:\n  gocker delete c1\n  gocker delete --force c1   # kills it first; an unknown id is not an error"
     )]
     Delete(DeleteArgs),
-    /// OCI: list a container's processes (host pids)
-    #[command(after_help = "Examples:\n  gocker ps c1\n  gocker ps --format json c1   # [684,716]")]
+    /// List containers (Docker's ps); with an ID, that container's processes (OCI)
+    #[command(
+        after_help = "Examples:\n  gocker ps                    # the running containers: id, name, command, created, status, limits\n  gocker ps -a                 # and the stopped ones, with their exit codes\n  gocker ps -a --format json   # one JSON array of objects\n  gocker ps -q                 # only the ids (short)\n  gocker ps c1                 # OCI: the host pids of container c1\n  gocker ps --format json c1   # [684,716]"
+    )]
     Ps(PsArgs),
     /// OCI: freeze every process of a container
     #[command(
@@ -142,10 +144,17 @@ pub struct DeleteArgs {
 
 #[derive(Args, Debug)]
 pub struct PsArgs {
-    /// table, or json (a JSON array of host pids)
+    /// table, or json (a JSON array: of containers, or with an ID of host pids)
     #[arg(short = 'f', long, default_value = "table")]
     pub format: String,
-    pub id: String,
+    /// Stopped containers too (the listing)
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Only the short ids (the listing)
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// A container: list its processes instead (OCI `ps`)
+    pub id: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -223,8 +232,11 @@ fn run(global: &GlobalArgs, cmd: OciCommand, roots: &Roots) -> Result<i32> {
             Ok(0)
         }
         OciCommand::Ps(a) => {
+            let Some(id) = &a.id else {
+                return crate::frontend::containers::ps(&global.root, a.all, a.quiet, &a.format);
+            };
             let store = Store::open(&global.root)?;
-            let record = store.open_entry(&a.id)?.load()?;
+            let record = store.open_entry(id)?.load()?;
             let pids = control::pids(&record);
             match a.format.as_str() {
                 "json" => print(&format!("{}\n", serde_json::json!(pids))),
@@ -266,7 +278,14 @@ fn create_cmd(global: &GlobalArgs, a: &CreateArgs, roots: &Roots) -> Result<i32>
     let store = Store::open(&global.root)?;
     let entry = store.create(&a.id)?;
     let made = (|| -> Result<()> {
-        let created = create::create(&spec, roots, entry.dir(), a.console_socket.as_deref())?;
+        let created = create::create(
+            &spec,
+            roots,
+            entry.dir(),
+            a.console_socket.as_deref(),
+            None,
+            false,
+        )?;
         let record = Record {
             id: a.id.clone(),
             name: None,
@@ -280,6 +299,13 @@ fn create_cmd(global: &GlobalArgs, a: &CreateArgs, roots: &Roots) -> Result<i32>
             annotations,
             spec: spec.clone(),
             layer: None,
+            exit_code: None,
+            started: None,
+            finished: None,
+            auto_remove: false,
+            monitor_pid: 0,
+            monitor_start_time: 0,
+            log: None,
         };
         // Saved before the pid file: an engine that reads the pid file may call
         // `state` at once.

@@ -30,6 +30,14 @@ pub struct ChildSetup<'a> {
     /// `gocker create`: the exec fifo in the state directory. The init waits there, all
     /// built, until `gocker start` opens the other end (runc's exec fifo).
     pub gate: Option<&'a Path>,
+    /// `run -d` with a copy-on-write root: the directory its layer is kept in
+    /// (runtime/layer.rs), instead of the tmpfs that dies with the container.
+    pub layer: Option<&'a Path>,
+    /// `run -d`: the parent (the container's monitor) stays, so the parent death signal
+    /// is kept through the gate's wait: a monitor SIGKILLed meanwhile takes the waiting
+    /// init along (which holds a copy of the entry's lock until it execs) instead of
+    /// leaving it there forever. It is cleared once the gate opens.
+    pub monitored: bool,
 }
 
 pub fn run(setup: ChildSetup, ends: ChildEnds) -> ! {
@@ -104,7 +112,7 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     sys::mount(None, Path::new("/"), None, ms::REC | propagation, None)
         .context("make / private (mount --make-rprivate /, or --make-rslave)")?;
     crate::trace::step(2, crate::trace::private);
-    let mut root = prepare_root(spec, s.root)?;
+    let mut root = prepare_root(spec, s.root, s.layer)?;
     crate::trace::step(3, || crate::trace::root_call(spec, s.root));
     // Device nodes are for everyone (0666): no umask while the table is applied, and the
     // caller's back before anything of the container's runs.
@@ -154,7 +162,7 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
         spec.no_new_privs,
         Some(&spec.process.user),
     )?;
-    let gate = gate.as_ref().map(|g| (g, ends));
+    let gate = gate.as_ref().map(|g| (g, ends, s.monitored));
     Err(join_and_exec(&[], s.signal_mask, gate, late, &command))
 }
 
@@ -231,7 +239,7 @@ pub(super) fn set_rlimits(rlimits: &[crate::spec::Rlimit]) -> Result<()> {
 pub(super) fn join_and_exec(
     join: &[(&OwnedFd, &Path)],
     signal_mask: &sys::SigSet,
-    gate: Option<(&OwnedFd, &ChildEnds)>,
+    gate: Option<(&OwnedFd, &ChildEnds, bool)>,
     seccomp: Filters,
     command: &Command,
 ) -> anyhow::Error {
@@ -244,15 +252,15 @@ pub(super) fn join_and_exec(
 fn try_join_and_exec(
     join: &[(&OwnedFd, &Path)],
     signal_mask: &sys::SigSet,
-    gate: Option<(&OwnedFd, &ChildEnds)>,
+    gate: Option<(&OwnedFd, &ChildEnds, bool)>,
     seccomp: Filters,
     command: &Command,
 ) -> Result<Never> {
     join_cgroups(join)?;
     sys::restore_sigpipe();
     sys::set_signal_mask(signal_mask).context("restore the signal mask")?;
-    if let Some((gate, ends)) = gate {
-        wait_at_gate(gate, ends)?;
+    if let Some((gate, ends, monitored)) = gate {
+        wait_at_gate(gate, ends, monitored)?;
     }
     let Command { path, argv, env } = command;
     crate::trace::step(8, || format!("execve({path:?}, {argv:?})"));
@@ -296,12 +304,18 @@ fn join_cgroups(join: &[(&OwnedFd, &Path)]) -> Result<()> {
 /// we are ready, and wait until `gocker start` opens the fifo's other end. Opening a fifo
 /// for writing blocks until a reader comes; the byte then tells `start` we went on.
 /// Seccomp comes after this, as in runc: the wait itself needs open and write.
-fn wait_at_gate(gate: &std::os::fd::OwnedFd, ends: &ChildEnds) -> Result<()> {
-    sys::set_parent_death_signal(0).context("clear the parent death signal")?;
+fn wait_at_gate(gate: &std::os::fd::OwnedFd, ends: &ChildEnds, monitored: bool) -> Result<()> {
+    if !monitored {
+        sys::set_parent_death_signal(0).context("clear the parent death signal")?;
+    }
     ends.report_gated()?;
     let path = PathBuf::from(format!("/proc/self/fd/{}", gate.as_raw_fd()));
     let fifo = sys::open(&path, libc::O_WRONLY)
         .with_context(|| format!("open the exec fifo for writing ({})", path.display()))?;
+    if monitored {
+        // Started: from here on the container outlives its monitor.
+        sys::set_parent_death_signal(0).context("clear the parent death signal")?;
+    }
     sys::write_all(fifo.as_raw_fd(), b"0").context("write to the exec fifo")
 }
 
@@ -326,7 +340,7 @@ fn terminal(root: &NewRoot, ends: &ChildEnds) -> Result<()> {
     Ok(())
 }
 
-fn prepare_root(spec: &ContainerSpec, root: &Path) -> Result<NewRoot> {
+fn prepare_root(spec: &ContainerSpec, root: &Path, layer: Option<&Path>) -> Result<NewRoot> {
     match &spec.root {
         // pivot_root needs the new root to be a mount point; binding the directory onto
         // itself makes it one (the lesson's MS_BIND|MS_REC).
@@ -344,7 +358,7 @@ fn prepare_root(spec: &ContainerSpec, root: &Path) -> Result<NewRoot> {
         // The rootfs as the lower layer of an overlay on the layer's merged/ (`root`),
         // upper/ and work/ beside it on the layer's tmpfs over the rootfs's path
         // (runtime/layer.rs).
-        Root::Overlay(lower) => super::layer::mount_layer(lower)?,
+        Root::Overlay(lower) => super::layer::mount_layer(lower, layer)?,
         Root::HostView => sys::mount(
             Some(Path::new("tmpfs")),
             root,

@@ -106,7 +106,7 @@ pub fn delete(entry: Entry, record: &Record, force: bool) -> Result<()> {
 
 /// The init of a pid namespace takes everyone else in it when it dies, but the kernel
 /// needs a moment; the cgroup cannot be removed before its last process left.
-fn remove_cgroups(record: &Record) -> Result<()> {
+pub(crate) fn remove_cgroups(record: &Record) -> Result<()> {
     let _ = wait_until(Duration::from_secs(5), || pids(record).is_empty());
     for pid in pids(record) {
         let _ = sys::kill(pid, libc::SIGKILL);
@@ -137,7 +137,7 @@ fn rmdir_retrying(dir: &Path) -> Result<()> {
     }
 }
 
-fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> Result<()> {
+pub(crate) fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> Result<()> {
     let deadline = Instant::now() + limit;
     let mut delay = Duration::from_micros(500);
     loop {

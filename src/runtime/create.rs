@@ -34,12 +34,17 @@ pub struct Created {
 /// Build the container described by `spec` and leave its init waiting at the exec fifo
 /// in `state_dir`. With a terminal, the master of the pty (opened inside the container)
 /// goes over the unix socket `console_socket`; without one, the container keeps our
-/// fds 0-2 (the engine's pipes).
+/// fds 0-2 (the engine's pipes). `layer`: where to keep a copy-on-write root's layer
+/// (`run -d`), instead of the tmpfs that dies with the container; `monitored`: the
+/// caller stays the init's parent (`run -d`'s monitor), and the init dies with it until
+/// `start`.
 pub fn create(
     spec: &ContainerSpec,
     roots: &Roots,
     state_dir: &Path,
     console_socket: Option<&Path>,
+    layer: Option<&Path>,
+    monitored: bool,
 ) -> Result<Created> {
     if spec.process.terminal && console_socket.is_none() {
         fail(
@@ -85,8 +90,28 @@ pub fn create(
         &mut cgroup,
         &surface,
         Some(&fifo),
+        layer,
+        monitored,
     )?;
-    l.ends.wait_created()?;
+    // v1 has the freezer in a hierarchy of its own, which no limit needs. Its directory
+    // is made while the child builds its root (a v1 cgroup mkdir costs ~4 ms on this
+    // machine: made after the gate, it was most of `run -d`'s lead over `run`); the init
+    // joins once it waits at its gate, from outside (it forks nothing until `start`).
+    let freezer = match cg_host.as_ref().filter(|h| h.version() == Version::V1) {
+        Some(h) if h.root.join("freezer/cgroup.procs").exists() => {
+            let dir = h.root.join("freezer").join(&leaf);
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("create cgroup {}", dir.display()))?;
+            Some(dir)
+        }
+        _ => None,
+    };
+    let gated = l.ends.wait_created();
+    if let (Err(_), Some(dir)) = (&gated, &freezer) {
+        // The child has exited (its report is the error): its cgroup is empty.
+        let _ = std::fs::remove_dir(dir);
+    }
+    gated?;
     drop(staging);
     if let Some(master) = l.master.take() {
         let sock = console_socket.context("a terminal without a console socket")?;
@@ -94,22 +119,14 @@ pub fn create(
     }
     let mut dirs = cgroup.as_mut().map(|c| c.dirs.clone()).unwrap_or_default();
     let version = cg_host.as_ref().map_or(Version::V1, |h| h.version());
-    // v1 has the freezer in a hierarchy of its own, which no limit needs: joined here,
-    // from outside (the init waits at its gate and forks nothing until `start`).
-    if let Some(h) = cg_host.as_ref().filter(|h| h.version() == Version::V1) {
-        let freezer = h.root.join("freezer");
-        if freezer.join("cgroup.procs").exists() {
-            let dir = freezer.join(&leaf);
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("create cgroup {}", dir.display()))?;
-            dirs.push(dir.clone());
-            // `tasks`, not `cgroup.procs`: the init is one thread (it waits at its gate),
-            // and moving a thread skips the global rwsem whose RCU wait cost ~11 ms here
-            // (see cgroup::join_points).
-            let tasks = dir.join(crate::cgroup::TASKS);
-            std::fs::write(&tasks, l.pid.to_string())
-                .with_context(|| format!("write {} to {}", l.pid, tasks.display()))?;
-        }
+    if let Some(dir) = freezer {
+        dirs.push(dir.clone());
+        // `tasks`, not `cgroup.procs`: the init is one thread (it waits at its gate),
+        // and moving a thread skips the global rwsem whose RCU wait cost ~11 ms here
+        // (see cgroup::join_points).
+        let tasks = dir.join(crate::cgroup::TASKS);
+        std::fs::write(&tasks, l.pid.to_string())
+            .with_context(|| format!("write {} to {}", l.pid, tasks.display()))?;
     }
     let pid_start_time = state::proc_start(l.pid)
         .map(|(t, _)| t)

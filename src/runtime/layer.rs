@@ -33,7 +33,19 @@ pub fn merged_of(lower: &Path) -> PathBuf {
 /// layer's tmpfs over its path, upper/, work/ and merged/ on it, and the overlay of the
 /// held rootfs on merged/. The upper root is the merged `/`, so it takes the rootfs root's
 /// mode and owner.
-pub fn mount_layer(lower: &Path) -> Result<()> {
+///
+/// `kept`: a detached container's layer directory in its state directory (`run -d`):
+/// upper/ and work/ are made there instead, so that the writes outlive the container for
+/// `export` and `commit` until `rm`; merged/ stays on the tmpfs. The directory is the
+/// store's (root's, mode 0700), not the image's, and is held by a descriptor before
+/// anything is mounted.
+pub fn mount_layer(lower: &Path, kept: Option<&Path>) -> Result<()> {
+    let kept_fd = kept
+        .map(|d| {
+            sys::open(d, libc::O_PATH | libc::O_DIRECTORY)
+                .with_context(|| format!("open the layer directory {}", d.display()))
+        })
+        .transpose()?;
     let lower_fd = open_resolved(lower)?;
     // Onto the directory the descriptor holds, not onto whatever the path names now.
     sys::mount(
@@ -44,7 +56,14 @@ pub fn mount_layer(lower: &Path) -> Result<()> {
         Some("mode=700"),
     )
     .with_context(|| format!("mount the layer's tmpfs over {}", lower.display()))?;
-    let (upper, work, merged) = (lower.join("upper"), lower.join("work"), merged_of(lower));
+    let layer_dir = kept_fd
+        .as_ref()
+        .map_or_else(|| lower.to_path_buf(), sys::fd_path);
+    let (upper, work, merged) = (
+        layer_dir.join("upper"),
+        layer_dir.join("work"),
+        merged_of(lower),
+    );
     for d in [&upper, &work, &merged] {
         std::fs::create_dir(d).with_context(|| format!("create {}", d.display()))?;
     }

@@ -9,6 +9,7 @@ mod channel;
 mod child;
 pub mod control;
 pub mod create;
+pub mod detach;
 pub mod exec;
 pub mod hooks;
 pub mod layer;
@@ -111,7 +112,9 @@ fn start_and_wait(
     cgroup: &mut Option<Cgroup>,
     surface: &Surface,
 ) -> Result<sys::WaitStatus> {
-    let mut l = launch(spec, roots, &staging, cg_host, id, cgroup, surface, None)?;
+    let mut l = launch(
+        spec, roots, &staging, cg_host, id, cgroup, surface, None, None, false,
+    )?;
     // No wait here for the exec: the child's report is read once it has exited. Waiting
     // would put one more wake-up of this process on the way (an idle vCPU's wake-up
     // costs tens of microseconds), and a failed setup ends the child anyway.
@@ -142,6 +145,8 @@ pub(crate) struct Launched {
 /// Everything `run` and `create` share: the device program attached, the channels, the
 /// clone, the parent's share (v1 cgroup, `lo`), the sweep, `ready`, and the terminal.
 /// `gate`: the exec fifo the init waits at before exec (`create`), or none (`run`).
+/// `layer`: where a detached container's copy-on-write layer is kept (`run -d`);
+/// `monitored`: its parent stays (`run -d`'s monitor: see `child::ChildSetup`).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn launch(
     spec: &ContainerSpec,
@@ -152,6 +157,8 @@ pub(crate) fn launch(
     cgroup: &mut Option<Cgroup>,
     surface: &Surface,
     gate: Option<&Path>,
+    layer: Option<&Path>,
+    monitored: bool,
 ) -> Result<Launched> {
     let root = staging.path();
     // The v2 leaf as a directory fd: clone3 starts the child inside it.
@@ -208,6 +215,8 @@ pub(crate) fn launch(
                     profile: spec.seccomp_profile.is_some(),
                 },
                 gate,
+                layer,
+                monitored,
             },
             child_ends,
         )

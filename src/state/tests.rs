@@ -49,6 +49,13 @@ fn record(id: &str, pid: i32, start: u64) -> Record {
         annotations: BTreeMap::new(),
         spec: spec(id),
         layer: None,
+        exit_code: None,
+        started: None,
+        finished: None,
+        auto_remove: false,
+        monitor_pid: 0,
+        monitor_start_time: 0,
+        log: None,
     }
 }
 
@@ -255,4 +262,73 @@ fn a_frozen_cgroup_reads_as_paused() {
     fs::remove_file(t.path().join("freezer.state")).unwrap();
     fs::write(t.path().join("cgroup.freeze"), "1\n").unwrap();
     assert_eq!(r.status(), Status::Paused);
+}
+
+#[test]
+fn sweep_removes_what_killed_commands_left_and_nothing_else() {
+    let t = TempDir::new("sweep-store");
+    let store = Store::open(t.path()).unwrap();
+    // A record: kept. A directory without one, new: kept (its creator may be at work).
+    store
+        .create("kept")
+        .unwrap()
+        .save(&record("kept", 1, 1))
+        .unwrap();
+    drop(store.create("young").unwrap());
+    // Without one and old, unlocked: a creator killed before its first save.
+    drop(store.create("orphan").unwrap());
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::open(t.path().join("orphan"))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    // Old too, but its lock is held: still being made.
+    let held = store.create("held").unwrap();
+    std::fs::File::open(t.path().join("held"))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    // A removal whose remover is gone, and one whose remover (we) is alive.
+    std::fs::create_dir_all(t.path().join("x#removed.999999999/sub")).unwrap();
+    let ours = format!("y#removed.{}", std::process::id());
+    std::fs::create_dir(t.path().join(&ours)).unwrap();
+    store.sweep();
+    let mut left: Vec<String> = std::fs::read_dir(t.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["held", "kept", ours.as_str(), "young"]);
+    drop(held);
+}
+
+#[test]
+fn names_are_claimed_once_and_stale_ones_taken_over() {
+    let t = TempDir::new("names");
+    let store = Store::open(t.path()).unwrap();
+    let a = store.create_named("aaaa", Some("web")).unwrap();
+    a.save(&record("aaaa", 1, 1)).unwrap();
+    let e = store.create_named("bbbb", Some("web")).unwrap_err();
+    assert!(format!("{e:#}").contains("already in use"), "{e:#}");
+    assert!(
+        !t.path().join("bbbb").exists(),
+        "the loser made no directory"
+    );
+    assert_eq!(store.id_of_name("web").as_deref(), Some("aaaa"));
+    assert_eq!(store.find("web").unwrap().id, "aaaa");
+    assert_eq!(store.find("aa").unwrap().id, "aaaa");
+    // The container goes without its name (an OCI delete): the name is stale, and free.
+    a.remove().unwrap();
+    let b = store.create_named("bbbb", Some("web")).unwrap();
+    b.save(&record("bbbb", 1, 1)).unwrap();
+    assert_eq!(store.id_of_name("web").as_deref(), Some("bbbb"));
+    // Released only by its owner.
+    store.release_name("web", "aaaa").unwrap();
+    assert_eq!(store.id_of_name("web").as_deref(), Some("bbbb"));
+    store.release_name("web", "bbbb").unwrap();
+    assert_eq!(store.id_of_name("web"), None);
+    for bad in ["", "x", "-a", "a/b", ".."] {
+        assert!(store.create_named("cccc", Some(bad)).is_err(), "{bad:?}");
+    }
+    assert!(is_does_not_exist(&store.find("zzzz").unwrap_err()));
 }

@@ -188,6 +188,24 @@ pub fn execve(path: &CStr, argv: &[CString], envp: &[CString]) -> io::Error {
     io::Error::last_os_error()
 }
 
+/// fork(2): the child gets 0, the parent the child's pid. For `run -d`'s monitor
+/// (runtime/detach.rs); gocker is one thread, so the child may run any code after it.
+pub fn fork() -> io::Result<pid_t> {
+    // SAFETY: gocker never starts threads, so no lock can be held by a thread the child
+    // lacks; the child continues in ordinary Rust code (fork(2)).
+    check(unsafe { libc::fork() })
+}
+
+/// Ignore `sig` from now on (and across execve, so callers restore it for a child that
+/// needs it): the detached container's monitor ignores its terminal's hang-up and ^C.
+pub fn ignore_signal(sig: libc::c_int) -> io::Result<()> {
+    // SAFETY: SIG_IGN is a valid disposition for every catchable signal (signal(2)).
+    if unsafe { libc::signal(sig, libc::SIG_IGN) } == libc::SIG_ERR {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Exit at once, without running atexit handlers or flushing stdio buffers the
 /// parent also holds copies of (_exit(2)).
 pub fn exit_now(code: i32) -> ! {

@@ -587,6 +587,35 @@ JSON
     [ ! -d "$PARENT/res2" ] || fail "the leaf cgroup is left after delete"
 }
 
+# run -d on v2: the monitor keeps the container after the command, in its own leaf
+# with its limits; exec joins it; stop records the exit; rm leaves nothing.
+t_detached_v2() {
+    _st=$T/detached-state
+    mkdir -p "$_st"
+    # The kept layer (upper/, work/) needs a filesystem overlayfs can write on.
+    mount -t tmpfs tmpfs "$_st" || fail "mount a tmpfs for the store"
+    _id=$(gk --root "$_st" run -d --name dv2 -m 32m --pids-limit 20 --rootfs "$ROOTFS" \
+        sh -c 'echo up; echo x > /written; while :; do sleep 0.1; done') || fail "run -d: $_id"
+    say "id: $_id"
+    [ ${#_id} -eq 64 ] || fail "run -d printed '$_id', not a 64-digit id"
+    gk --root "$_st" ps | grep -q "dv2.*Up " || fail "ps: $(gk --root "$_st" ps)"
+    expect_eq "memory.max" "$(cat "$PARENT/$_id/memory.max")" 33554432
+    expect_eq "pids.max" "$(cat "$PARENT/$_id/pids.max")" 20
+    expect_eq "exec's cgroup" "$(gk --root "$_st" exec dv2 cat /proc/self/cgroup)" "0::/gocker/$_id"
+    expect_eq "exec sees the container's write" "$(gk --root "$_st" exec dv2 cat /written)" x
+    gk --root "$_st" stop -t 1 dv2 > /dev/null || fail "stop"
+    gk --root "$_st" ps -a | grep -q "dv2.*Exited (137)" || fail "ps -a: $(gk --root "$_st" ps -a)"
+    expect_eq "logs" "$(gk --root "$_st" logs dv2)" up
+    [ ! -d "$PARENT/$_id" ] || fail "a stopped container keeps its leaf cgroup"
+    [ -f "$_st/$_id/layer/upper/written" ] || fail "the layer was not kept in the store"
+    gk --root "$_st" rm dv2 > /dev/null || fail "rm"
+    [ ! -e "$_st/$_id" ] || fail "the state directory is left"
+    ! grep -q "$_id" /proc/self/mountinfo || fail "a mount names the container"
+    [ -z "$(ls "$_st/#names")" ] || fail "the name is left"
+    [ ! -e "$ROOTFS/written" ] || fail "the container wrote into the rootfs directory"
+    umount "$_st"
+}
+
 check "gocker check reports cgroup v2 and its controllers" t_check_report
 check "on an initramfs root, run falls back to move + chroot, says so, and keeps the host unchanged" t_initramfs
 check "gocker rootfs busybox makes a rootfs" t_rootfs
@@ -605,6 +634,7 @@ check "v2 device program: mknod/open outside the list EPERM, listed ones work; s
 check "exec joins a v2 container: namespaces, its leaf cgroup, its caps and device rules" t_exec_v2
 check "a bundle's resources on v2: device rules in order, memory.low, cpuset.cpus, hugetlb; v1-only refused" t_bundle_resources_v2
 check "check and run -m 32 refuse (125, name memory) when the cgroup root does not delegate memory" t_undelegated
+check "run -d on v2: a detached container in its leaf, exec, stop records 137, rm leaves nothing" t_detached_v2
 
 say "=== summary"
 if [ "$failed" -gt 0 ]; then
