@@ -8,7 +8,7 @@
 
 use crate::error::{Failure, fail};
 use crate::mounts::Mount;
-pub use crate::security::CapSet;
+pub use crate::security::{CapSet, Capabilities};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::ffi::{OsStr, OsString};
@@ -32,8 +32,8 @@ pub struct ContainerSpec {
     pub mounts: Vec<Mount>,
     pub limits: Limits,
     pub confinement: Confinement,
-    /// The capabilities kept: bounding, effective and permitted are exactly these.
-    pub capabilities: CapSet,
+    /// The process's five capability sets (checked: `Capabilities::check`).
+    pub capabilities: Capabilities,
     /// Set `no_new_privs`: no execve can gain privileges (setuid files, file caps).
     pub no_new_privs: bool,
     /// Resource limits set with setrlimit(2) before exec, in order.

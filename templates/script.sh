@@ -482,9 +482,14 @@ run() {
 	#    the container the same way. (The kernel refuses to raise an inheritable capability
 	#    the bounding set lacks, so this comes before the cut.) The child clears them
 	#    just before the command.
+{%- if !inheritable.is_empty() %}
+	#    [beyond lesson 18: process.capabilities] The bundle's inheritable set goes in
+	#    with them and stays there to the end (gocker checked it is inside the bounding
+	#    set).
+{%- endif %}
 	status=0
 	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(1) }} "unshare({{ clone_flags }}){{ self.t(" from ", "，离开 ") }}$(readlink /proc/self/ns/mnt)"
-	"$setpriv" --pdeathsig KILL --inh-caps -all,{{ self.setup_caps("+") }} -- \
+	"$setpriv" --pdeathsig KILL --inh-caps -all,{{ self.carried_caps() }} -- \
 		"$unshare" {{ namespaces }} --propagation {% if rootfs_slave %}slave{% else %}private{% endif %} -- \
 {%- if !terminal %}
 		setsid -- \
@@ -791,6 +796,10 @@ inside() {
 	# start-stop-daemon execs the command: -x the file found, -a the argv[0] given (env
 	# and setpriv would run an applet of busybox's for a name such as sh, not the
 	# image's), after "--" the rest.
+{%- if !ambient.is_empty() %}
+	# [beyond lesson 18: process.capabilities] That setpriv also raises the bundle's
+	# ambient set (prctl PR_CAP_AMBIENT_RAISE), which the command keeps across execve.
+{%- endif %}
 	set -f
 	set -- \
 		{% for a in argv %}{% if !loop.first %} {% endif %}{{ a|quote }}{% endfor %}
@@ -802,7 +811,7 @@ inside() {
 {%- for e in env %}
 		{{ e|quote }} \
 {%- endfor %}
-		setpriv --inh-caps {{ self.setup_caps("-") }} -- \
+		setpriv {{ self.final_caps() }} -- \
 		start-stop-daemon -S -q -x "$exe" -a "$argv0" -- "$@"
 }
 

@@ -769,3 +769,115 @@ fn rootfs_propagation_slave_lets_the_hosts_later_mounts_in() {
     assert_eq!(host_mount_arrives(false), "not-arrived\n");
     host.assert_unchanged("rootfsPropagation");
 }
+
+/// The five capability sets of a bundle, read from /proc/self/status inside: as root
+/// (execve gives it bounding plus inheritable, under no_new_privs only what was
+/// permitted), as another user (only the ambient set survives execve), through run
+/// --bundle and the script alike; and a caller holding inheritable capabilities adds
+/// none of them (issue 10, for bundles).
+#[test]
+fn the_five_capability_sets_are_the_configs_alone() {
+    let test = "the_five_capability_sets_are_the_configs_alone";
+    if !need_root(test) {
+        return;
+    }
+    let Some(setpriv) = tool("setpriv", test) else {
+        return;
+    };
+    let _turn = turn();
+    let probe = "grep -E '^Cap(Inh|Prm|Eff|Bnd|Amb)' /proc/self/status";
+    let mut cfg = config(probe);
+    // The script backend cannot set rlimits.
+    cfg["process"].as_object_mut().unwrap().remove("rlimits");
+    // chown 0, kill 5, net_bind_service 10, net_raw 13.
+    cfg["process"]["capabilities"] = json!({
+        "bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW"],
+        "effective": ["CAP_CHOWN", "CAP_KILL"],
+        "permitted": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"],
+        "inheritable": ["CAP_KILL", "CAP_NET_RAW"],
+        "ambient": ["CAP_KILL"]
+    });
+    let sets = |prm_eff: &str| {
+        format!(
+            "CapInh:\t0000000000002020\nCapPrm:\t{prm_eff}\nCapEff:\t{prm_eff}\n\
+             CapBnd:\t0000000000002421\nCapAmb:\t0000000000000020\n"
+        )
+    };
+    let b = Bundle::new(&cfg);
+    std::fs::create_dir(b.rootfs().join("work")).unwrap();
+    let host = HostSnapshot::take();
+    // The caller's inheritable CAP_SYS_ADMIN and CAP_SYS_MODULE must not show anywhere.
+    let under_setpriv = |c: &mut Command| {
+        let mut s = Command::new(&setpriv);
+        s.args(["--inh-caps", "+sys_admin,+sys_module", "--"])
+            .arg(c.get_program())
+            .args(c.get_args())
+            .stdin(Stdio::null());
+        s.output().unwrap()
+    };
+    let script = b.path().join("container.sh");
+    let run_both = |want: &str| {
+        let out = under_setpriv(&mut b.command());
+        host.assert_unchanged("run --bundle, five sets");
+        assert_eq!(
+            (out.status.code(), stdout(&out).as_str()),
+            (Some(0), want),
+            "{}",
+            stderr(&out)
+        );
+        emit_to(&["--bundle".into(), b.path().into()], &script);
+        let mut sh = Command::new("sh");
+        sh.arg(&script);
+        let out = under_setpriv(&mut sh);
+        host.assert_unchanged("the script, five sets");
+        assert_eq!(
+            (out.status.code(), stdout(&out).as_str()),
+            (Some(0), want),
+            "script: {}",
+            stderr(&out)
+        );
+    };
+    // Under no_new_privs execve keeps no more than was permitted: chown, kill, net_raw.
+    let out = under_setpriv(&mut b.command());
+    host.assert_unchanged("run --bundle, five sets, no_new_privs");
+    assert_eq!(
+        (out.status.code(), stdout(&out)),
+        (Some(0), sets("0000000000002021")),
+        "{}",
+        stderr(&out)
+    );
+    // The script cannot cut the permitted set, so it says so rather than keep more.
+    let o = gocker()
+        .arg("emit-script")
+        .arg("--bundle")
+        .arg(b.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125));
+    assert!(stderr(&o).contains("permitted"), "{}", stderr(&o));
+    // Without it, a root command gets the bounding set plus the inheritable one.
+    cfg["process"]["noNewPrivileges"] = json!(false);
+    b.write(&cfg);
+    run_both(&sets("0000000000002421"));
+    // With a permitted set that cuts nothing, the same under no_new_privs.
+    cfg["process"]["noNewPrivileges"] = json!(true);
+    cfg["process"]["capabilities"]["permitted"] = json!([
+        "CAP_CHOWN",
+        "CAP_KILL",
+        "CAP_NET_BIND_SERVICE",
+        "CAP_NET_RAW"
+    ]);
+    b.write(&cfg);
+    run_both(&sets("0000000000002421"));
+    // Another user keeps its ambient set alone across execve, with CAP_KILL effective.
+    cfg["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+    b.write(&cfg);
+    let out = b.run();
+    host.assert_unchanged("run --bundle as uid 1000");
+    assert_eq!(
+        (out.status.code(), stdout(&out)),
+        (Some(0), sets("0000000000000020")),
+        "{}",
+        stderr(&out)
+    );
+}

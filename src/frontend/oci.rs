@@ -10,8 +10,8 @@
 use crate::error::{Failure, fail};
 use crate::mounts::{DEV_LINKS, DEVICES, Mount, MountKind};
 use crate::spec::{
-    CapSet, Confinement, ContainerSpec, CpuLimit, Limits, Namespace, PIDS_MAX, Process, Rlimit,
-    Root, container_path, validate_hostname, validate_rootfs,
+    CapSet, Capabilities, Confinement, ContainerSpec, CpuLimit, Limits, Namespace, PIDS_MAX,
+    Process, Rlimit, Root, container_path, validate_hostname, validate_rootfs,
 };
 use crate::sys::ms;
 use anyhow::{Context, Result};
@@ -624,8 +624,9 @@ fn process(p: &oci::Process) -> Result<Process> {
     })
 }
 
-/// Capabilities (bounding is the kept set), rlimits and noNewPrivileges.
-fn privileges(p: &oci::Process) -> Result<(CapSet, Vec<Rlimit>, bool)> {
+/// The five capability sets, rlimits and noNewPrivileges. A set left out is empty (as
+/// in runc); nothing of the caller's joins any set (the child sets each whole).
+fn privileges(p: &oci::Process) -> Result<(Capabilities, Vec<Rlimit>, bool)> {
     let caps = p.capabilities().clone().unwrap_or_default();
     let set = |field: &str, s: &Option<oci::Capabilities>| -> Result<CapSet> {
         let mut m = 0u64;
@@ -641,25 +642,22 @@ fn privileges(p: &oci::Process) -> Result<(CapSet, Vec<Rlimit>, bool)> {
         }
         Ok(CapSet(m))
     };
-    let bounding = set("process.capabilities.bounding", caps.bounding())?;
-    // gocker's child sets effective = permitted = bounding and empties inheritable and
-    // ambient (runtime/child.rs); a config that asks for other sets is refused, never
-    // given more than it asked for.
-    for (field, s) in [
-        ("process.capabilities.effective", caps.effective()),
-        ("process.capabilities.permitted", caps.permitted()),
-    ] {
-        if s.is_some() && set(field, s)? != bounding {
-            refuse::<()>(field, "must equal the bounding set (gocker keeps one set)")?;
-        }
-    }
-    for (field, s) in [
-        ("process.capabilities.inheritable", caps.inheritable()),
-        ("process.capabilities.ambient", caps.ambient()),
-    ] {
-        if set(field, s)?.0 != 0 {
-            refuse::<()>(field, "must be empty (gocker empties it)")?;
-        }
+    let capabilities = Capabilities {
+        bounding: set("process.capabilities.bounding", caps.bounding())?,
+        effective: set("process.capabilities.effective", caps.effective())?,
+        permitted: set("process.capabilities.permitted", caps.permitted())?,
+        inheritable: set("process.capabilities.inheritable", caps.inheritable())?,
+        ambient: set("process.capabilities.ambient", caps.ambient())?,
+    };
+    if let Err((field, bad, why)) = capabilities.check() {
+        let names: Vec<String> = bad
+            .names()
+            .map(|n| format!("CAP_{}", n.to_uppercase()))
+            .collect();
+        refuse::<()>(
+            &format!("process.capabilities.{field}"),
+            format!("{}: {why}", names.join(", ")),
+        )?;
     }
     let mut rlimits = Vec::new();
     for r in p.rlimits().clone().unwrap_or_default() {
@@ -675,7 +673,11 @@ fn privileges(p: &oci::Process) -> Result<(CapSet, Vec<Rlimit>, bool)> {
             hard: r.hard(),
         });
     }
-    Ok((bounding, rlimits, p.no_new_privileges().unwrap_or(false)))
+    Ok((
+        capabilities,
+        rlimits,
+        p.no_new_privileges().unwrap_or(false),
+    ))
 }
 
 // glibc's RLIMIT_* are u32, musl's c_int: the cast is needed on one of them.

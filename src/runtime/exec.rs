@@ -15,7 +15,7 @@
 use super::channel::{self, ChildEnds};
 use super::child;
 use crate::error::Failure;
-use crate::spec::{CapSet, ContainerSpec, Namespace, Process};
+use crate::spec::{CapSet, Capabilities, ContainerSpec, Namespace, Process};
 use crate::sys;
 use anyhow::{Context, Result};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -44,7 +44,8 @@ pub struct ExecOptions {
     /// With a terminal: send its master over this socket (SCM_RIGHTS, runc's payload)
     /// instead of relaying it on our own stdio.
     pub console_socket: Option<PathBuf>,
-    /// The capabilities to keep, when the process asks for others than the container's.
+    /// The capabilities to keep, when the process asks for others than the container's:
+    /// bounding, effective and permitted, with inheritable and ambient empty.
     pub capabilities: Option<CapSet>,
     /// `no_new_privs`, when the process says otherwise than the container.
     pub no_new_privs: Option<bool>,
@@ -100,7 +101,9 @@ pub fn exec(target: &Target, opts: &ExecOptions) -> Result<i32> {
         namespaces: &namespaces,
         cgroups: &cgroups,
         process: &opts.process,
-        capabilities: opts.capabilities.unwrap_or(target.spec.capabilities),
+        capabilities: opts
+            .capabilities
+            .map_or(target.spec.capabilities, Capabilities::kept),
         no_new_privs: opts.no_new_privs.unwrap_or(target.spec.no_new_privs),
         rlimits: opts.rlimits.as_deref().unwrap_or(&target.spec.rlimits),
         seccomp: child::Filters {
@@ -372,7 +375,7 @@ struct Setup<'a> {
     namespaces: &'a Joinable,
     cgroups: &'a [CgroupDir],
     process: &'a Process,
-    capabilities: CapSet,
+    capabilities: Capabilities,
     no_new_privs: bool,
     rlimits: &'a [crate::spec::Rlimit],
     seccomp: child::Filters<'a>,
@@ -459,7 +462,7 @@ fn enter_and_exec(
     child::set_rlimits(s.rlimits)?;
     // process.user between the bounding set and the other sets (runc's order).
     let late = s.seccomp.before_cap_drop(s.no_new_privs)?;
-    child::drop_privileges_as(s.capabilities, s.no_new_privs, Some(&s.process.user))?;
+    child::drop_privileges_as(&s.capabilities, s.no_new_privs, Some(&s.process.user))?;
     let join: Vec<(&OwnedFd, &Path)> = s
         .cgroups
         .iter()

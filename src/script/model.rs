@@ -49,6 +49,18 @@ pub(super) fn render_lang(
             "the script backend cannot run the command as another user (busybox's setpriv has no --reuid): run the container with gocker run",
         ));
     }
+    // A root command's execve makes its permitted and effective sets the bounding set
+    // plus the inheritable one, and under no_new_privs only as much of that as it was
+    // permitted before: gocker run sets permitted first, the script has no tool that
+    // does (setpriv sets the other three sets), so it can only be the same container
+    // when nothing is cut that way.
+    let c = &spec.capabilities;
+    let after_exec = c.bounding.0 | c.inheritable.0;
+    if spec.no_new_privs && after_exec & !c.permitted.0 != 0 {
+        return Err(crate::error::Failure::Usage.with(
+            "the script backend cannot set the permitted capability set (no host tool does), and under noNewPrivileges it would keep more than process.capabilities.permitted: run the container with gocker run",
+        ));
+    }
     let limits = cgroup::limit_files(&spec.limits, version);
     let controllers = cgroup::needed_controllers(&spec.limits);
     let cgroup_root = PathBuf::from(CGROUP_ROOT);
@@ -125,9 +137,16 @@ pub(super) fn render_lang(
             .collect::<Vec<_>>()
             .join("|"),
         setup_caps: setup_caps(spec),
+        inheritable: spec.capabilities.inheritable.names().collect(),
+        ambient: spec.capabilities.ambient.names().collect(),
         no_new_privs: spec.no_new_privs,
         bounding_set: std::iter::once("-all".to_string())
-            .chain(spec.capabilities.names().map(|name| format!("+{name}")))
+            .chain(
+                spec.capabilities
+                    .bounding
+                    .names()
+                    .map(|name| format!("+{name}")),
+            )
             .collect::<Vec<_>>()
             .join(","),
         remount_below: mounts.iter().any(|m| m.remount_below.is_some()),
@@ -178,7 +197,7 @@ fn setup_caps(spec: &ContainerSpec) -> Vec<&'static str> {
         .iter()
         .position(|n| *n == "mknod")
         .unwrap_or(27) as u32;
-    if !spec.capabilities.contains(mknod)
+    if !spec.capabilities.bounding.contains(mknod)
         && spec
             .mounts
             .iter()
@@ -247,6 +266,14 @@ pub(super) struct Script<'a> {
     /// The capabilities carried across the bounding set's cut for the setup steps
     /// (`SETUP_CAPS`, and `CAP_MKNOD` when the kept set lacks it and nodes are made).
     setup_caps: Vec<&'static str>,
+    /// The spec's inheritable set, carried from the start like the setup capabilities
+    /// but kept at the end (a bundle's; the CLI's is empty). The effective and permitted
+    /// sets need no step: the command runs as root, whose execve makes them the bounding
+    /// set plus the inheritable one, as it does under gocker run (`render` refuses a spec
+    /// whose permitted set would cut that under no_new_privs).
+    inheritable: Vec<std::borrow::Cow<'static, str>>,
+    /// The spec's ambient set, raised just before the command (busybox setpriv).
+    ambient: Vec<std::borrow::Cow<'static, str>>,
     /// `setpriv --no-new-privs` (the spec's `no_new_privs`).
     no_new_privs: bool,
     bounding_set: String,
@@ -292,12 +319,41 @@ impl Script<'_> {
         }
     }
 
-    fn setup_caps(&self, sign: &str) -> String {
+    /// `+CAP,...` for the first setpriv's inheritable set: the setup capabilities, then
+    /// the spec's inheritable ones not among them.
+    fn carried_caps(&self) -> String {
         self.setup_caps
             .iter()
-            .map(|c| format!("{sign}{c}"))
+            .copied()
+            .chain(
+                self.inheritable
+                    .iter()
+                    .map(|c| c.as_ref())
+                    .filter(|c| !self.setup_caps.contains(c)),
+            )
+            .map(|c| format!("+{c}"))
             .collect::<Vec<_>>()
             .join(",")
+    }
+
+    /// The last setpriv's options: the setup capabilities the spec's inheritable set
+    /// lacks leave it (`--inh-caps -CAP,...`), then the ambient set is raised.
+    fn final_caps(&self) -> String {
+        let cleared: Vec<String> = self
+            .setup_caps
+            .iter()
+            .filter(|c| !self.inheritable.iter().any(|i| i == *c))
+            .map(|c| format!("-{c}"))
+            .collect();
+        let mut v = Vec::new();
+        if !cleared.is_empty() {
+            v.push(format!("--inh-caps {}", cleared.join(",")));
+        }
+        if !self.ambient.is_empty() {
+            let raised: Vec<String> = self.ambient.iter().map(|c| format!("+{c}")).collect();
+            v.push(format!("--ambient-caps {}", raised.join(",")));
+        }
+        v.join(" ")
     }
 }
 

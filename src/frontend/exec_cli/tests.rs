@@ -23,7 +23,7 @@ fn spec() -> ContainerSpec {
         mounts: vec![],
         limits: Limits::default(),
         confinement: Confinement::default(),
-        capabilities: CapSet::DOCKER_DEFAULT,
+        capabilities: crate::spec::Capabilities::kept(CapSet::DOCKER_DEFAULT),
         no_new_privs: true,
         rlimits: vec![],
         sysctl: Vec::new(),

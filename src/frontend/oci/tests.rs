@@ -77,6 +77,59 @@ fn refused(config: &Value) -> String {
 }
 
 #[test]
+fn the_five_capability_sets_map_each_as_given() {
+    let s = load(&with(|v| {
+        v["process"]["capabilities"] = json!({
+            "bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"],
+            "effective": ["CAP_KILL"],
+            "permitted": ["CAP_KILL", "CAP_CHOWN", "CAP_SYS_ADMIN"],
+            "inheritable": ["CAP_KILL", "CAP_NET_RAW"],
+            "ambient": ["CAP_KILL"]
+        })
+    }))
+    .unwrap();
+    let (chown, kill, net_raw, sys_admin) = (1 << 0, 1 << 5, 1 << 13, 1 << 21);
+    assert_eq!(
+        s.capabilities,
+        Capabilities {
+            bounding: CapSet(chown | kill | net_raw),
+            effective: CapSet(kill),
+            permitted: CapSet(kill | chown | sys_admin),
+            inheritable: CapSet(kill | net_raw),
+            ambient: CapSet(kill),
+        }
+    );
+    // A set left out is empty, as in runc.
+    let s = load(&with(|v| {
+        v["process"]["capabilities"] = json!({"bounding": ["CAP_KILL"]})
+    }))
+    .unwrap();
+    assert_eq!(
+        s.capabilities,
+        Capabilities {
+            bounding: CapSet(kill),
+            ..Capabilities::kept(CapSet(0))
+        }
+    );
+    // Without process.capabilities, oci-spec reads runc's `spec` default (AUDIT_WRITE,
+    // KILL, NET_BIND_SERVICE) into every set: fewer than runc keeps then (it changes
+    // nothing), and none outside the bounding set.
+    let s = load(&with(|v| {
+        v["process"].as_object_mut().unwrap().remove("capabilities");
+    }))
+    .unwrap();
+    let three = CapSet(1 << 29 | kill | 1 << 10);
+    assert_eq!(
+        s.capabilities,
+        Capabilities {
+            inheritable: three,
+            ambient: three,
+            ..Capabilities::kept(three)
+        }
+    );
+}
+
+#[test]
 fn process_root_hostname_and_privileges_map() {
     let b = Bundle::new(&base());
     let s = load_bundle(b.path(), "c1").unwrap();
@@ -92,7 +145,7 @@ fn process_root_hostname_and_privileges_map() {
     assert!(!s.process.terminal);
     assert!(s.process.stdin);
     assert_eq!(s.hostname, "box");
-    assert_eq!(s.capabilities, CapSet(1 << 0 | 1 << 5));
+    assert_eq!(s.capabilities, Capabilities::kept(CapSet(1 << 0 | 1 << 5)));
     assert!(s.no_new_privs);
     assert_eq!(
         s.rlimits,
@@ -284,16 +337,25 @@ fn every_refusal_names_its_field() {
             with(|v| v["process"]["apparmorProfile"] = json!("x")),
         ),
         (
-            "process.capabilities.effective",
-            with(|v| v["process"]["capabilities"]["effective"] = json!(["CAP_CHOWN"])),
+            "process.capabilities.effective: CAP_SYS_ADMIN: not in the permitted set",
+            with(|v| {
+                v["process"]["capabilities"]["effective"] = json!(["CAP_CHOWN", "CAP_SYS_ADMIN"])
+            }),
         ),
         (
-            "process.capabilities.ambient",
+            "process.capabilities.ambient: CAP_KILL: not in both the permitted and the inheritable set",
             with(|v| v["process"]["capabilities"]["ambient"] = json!(["CAP_KILL"])),
         ),
         (
-            "process.capabilities.inheritable",
-            with(|v| v["process"]["capabilities"]["inheritable"] = json!(["CAP_KILL"])),
+            "process.capabilities.inheritable: CAP_SYS_MODULE, CAP_SYS_ADMIN: not in the bounding set",
+            with(|v| {
+                v["process"]["capabilities"]["inheritable"] =
+                    json!(["CAP_KILL", "CAP_SYS_MODULE", "CAP_SYS_ADMIN"])
+            }),
+        ),
+        (
+            "CAP_TEST",
+            with(|v| v["process"]["capabilities"]["inheritable"] = json!(["CAP_TEST"])),
         ),
         (
             "process.rlimits",
