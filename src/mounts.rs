@@ -48,10 +48,38 @@ pub enum MountKind {
     Symlink { to: String },
     /// Not a mount: a character device node, made with mknod(2), mode 0666.
     Device { major: u32, minor: u32 },
+    /// Not a mount: a node of a bundle's `linux.devices`, made with mknod(2) with its
+    /// permission bits, then given its owner; only ever on a tmpfs the container mounts.
+    Node {
+        kind: NodeKind,
+        major: u32,
+        minor: u32,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+    },
     /// A path of the container hidden (OCI `maskedPaths`): what lies there decides how,
     /// so each backend looks when it gets there (runc does the same): a directory gets an
     /// empty read-only tmpfs, anything else the host's /dev/null; a missing one is skipped.
     Mask,
+}
+
+/// What a `MountKind::Node` is: its `S_IF*` type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NodeKind {
+    Char,
+    Block,
+    Fifo,
+}
+
+impl NodeKind {
+    pub fn type_bits(self) -> u32 {
+        match self {
+            NodeKind::Char => libc::S_IFCHR,
+            NodeKind::Block => libc::S_IFBLK,
+            NodeKind::Fifo => libc::S_IFIFO,
+        }
+    }
 }
 
 /// Flag names, as mount(8) spells them; the one table both backends use.
@@ -109,6 +137,7 @@ impl Mount {
             MountKind::Rebind
             | MountKind::Symlink { .. }
             | MountKind::Device { .. }
+            | MountKind::Node { .. }
             | MountKind::Mask => None,
         }
     }
@@ -150,7 +179,10 @@ impl Mount {
                 flags: per_mount,
                 data: data.clone(),
             }],
-            MountKind::Symlink { .. } | MountKind::Device { .. } | MountKind::Mask => vec![],
+            MountKind::Symlink { .. }
+            | MountKind::Device { .. }
+            | MountKind::Node { .. }
+            | MountKind::Mask => vec![],
         }
     }
 

@@ -28,6 +28,10 @@ pub struct ContainerSpec {
     pub process: Process,
     pub hostname: String,
     pub namespaces: Vec<Namespace>,
+    /// Namespaces joined instead of made (a bundle's `linux.namespaces[].path`): each
+    /// type at most once, none of them also in `namespaces`, none gocker's own.
+    #[serde(default)]
+    pub namespace_paths: Vec<(Namespace, PathBuf)>,
     /// Mounts under the new root, in order; each target is a path inside the container.
     pub mounts: Vec<Mount>,
     pub limits: Limits,
@@ -129,6 +133,12 @@ pub fn sysctl_file(key: &str) -> PathBuf {
 }
 
 impl ContainerSpec {
+    /// Whether the container has a namespace of type `ns` other than gocker's: made, or
+    /// joined by path.
+    pub fn has_own(&self, ns: Namespace) -> bool {
+        self.namespaces.contains(&ns) || self.namespace_paths.iter().any(|(n, _)| *n == ns)
+    }
+
     /// The cgroup's path below each hierarchy's root: `gocker/<id>` unless the front end
     /// placed it (`cgroup_path`).
     pub fn cgroup_leaf(&self) -> PathBuf {
@@ -239,6 +249,10 @@ pub struct Process {
     pub user: User,
     /// /proc/PID/oom_score_adj, when set (-1000..=1000).
     pub oom_score_adj: Option<i32>,
+    /// The umask the command starts with (OCI `process.user.umask`); none keeps the
+    /// caller's.
+    #[serde(default)]
+    pub umask: Option<u32>,
 }
 
 /// The command's credentials: setgroups(2), setresgid(2), setresuid(2), in that order,

@@ -806,6 +806,11 @@ inside() {
 	find_command "$1" {{ search_path|quote }}
 	argv0=$1
 	shift
+{%- if let Some(m) = umask %}
+	# [beyond lesson 18: process.user.umask] umask(2): the permission bits that files
+	# the command makes lack.
+	umask {{ m }}
+{%- endif %}
 	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(8) }} "execve($exe)"
 	exec env -i -- \
 {%- for e in env %}

@@ -410,6 +410,7 @@ fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
     let _turn = turn();
     let probes: &[(&str, &str)] = &[
         ("user", "id -u; id -g"),
+        ("umask", "umask"),
         ("oom score", "cat /proc/self/oom_score_adj"),
         (
             "cgroup mount",
@@ -452,6 +453,7 @@ fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
     let mut cfg = config("");
     cfg["process"].as_object_mut().unwrap().remove("rlimits");
     cfg["process"]["oomScoreAdj"] = json!(300);
+    cfg["process"]["user"]["umask"] = json!(0o027);
     cfg["mounts"]
         .as_array_mut()
         .unwrap()
@@ -490,6 +492,7 @@ fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
         // What run must show, so that both cannot agree by failing alike.
         let want: Option<(i32, &str)> = match *name {
             "user" => Some((0, "0\n0")),
+            "umask" => Some((0, "0027")),
             "oom score" => Some((0, "300")),
             "cgroup mount" => Some((0, "listed\nro")),
             "sysctl" => Some((0, "1\n1234")),
@@ -880,4 +883,164 @@ fn the_five_capability_sets_are_the_configs_alone() {
         "{}",
         stderr(&out)
     );
+}
+
+/// A process of its own namespaces (`unshare --fork sleep`), killed with its child when
+/// dropped: what a bundle joins by path.
+struct Unshared(std::process::Child);
+
+impl Unshared {
+    fn start(test: &str) -> Option<Unshared> {
+        let unshare = tool("unshare", test)?;
+        let child = Command::new(unshare)
+            .args(["--ipc", "--uts", "--net", "--mount", "--pid", "--fork"])
+            .args(["sleep", "100"])
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        let u = Unshared(child);
+        // unshare has made them once its net namespace is no longer ours.
+        let ours = std::fs::read_link("/proc/self/ns/net").unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::fs::read_link(u.ns("net"))
+            .ok()
+            .is_none_or(|l| l == ours)
+            || std::fs::read_link(u.ns("pid_for_children")).is_err()
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "unshare did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        Some(u)
+    }
+
+    fn ns(&self, name: &str) -> PathBuf {
+        PathBuf::from(format!("/proc/{}/ns/{name}", self.0.id()))
+    }
+}
+
+impl Drop for Unshared {
+    fn drop(&mut self) {
+        // sleep is PID 1 of the new pid namespace: it dies with it when unshare is killed.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `linux.namespaces[].path`: the container is in exactly the namespaces given (the pid
+/// one too, where it is not PID 1), the host's mounts are untouched by a root built in
+/// a joined mount namespace; a file of the wrong type, one that is no namespace, and
+/// gocker's own namespace (the host's) are refused before anything runs.
+#[test]
+fn namespaces_given_by_path_are_joined() {
+    let test = "namespaces_given_by_path_are_joined";
+    if !need_root(test) {
+        return;
+    }
+    let _turn = turn();
+    let Some(u) = Unshared::start(test) else {
+        return;
+    };
+    let names = ["ipc", "uts", "net", "mnt", "pid"];
+    let probe = names
+        .iter()
+        .map(|n| format!("readlink /proc/self/ns/{n}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+        + "; echo pid $$";
+    let mut cfg = config(&probe);
+    for (i, name) in [
+        (0, "pid_for_children"),
+        (1, "net"),
+        (2, "ipc"),
+        (3, "uts"),
+        (4, "mnt"),
+    ] {
+        cfg["linux"]["namespaces"][i]["path"] = json!(u.ns(name));
+    }
+    let b = Bundle::new(&cfg);
+    std::fs::create_dir(b.rootfs().join("work")).unwrap();
+    let want: String = names
+        .iter()
+        .map(|n| {
+            let n = if *n == "pid" { "pid_for_children" } else { n };
+            format!("{}\n", std::fs::read_link(u.ns(n)).unwrap().display())
+        })
+        .collect::<String>()
+        // sleep is PID 1 there.
+        + "pid 2\n";
+    let host = HostSnapshot::take();
+    let out = b.run();
+    host.assert_unchanged("run --bundle in joined namespaces");
+    assert_eq!(
+        (out.status.code(), stdout(&out)),
+        (Some(0), want),
+        "{}",
+        stderr(&out)
+    );
+    for (path, says) in [
+        ("/proc/self/ns/ipc", "is a ipc namespace, not a net one"),
+        ("/etc/hostname", "not a namespace file"),
+        ("/proc/self/ns/net", "gocker's own net namespace"),
+    ] {
+        let mut cfg = cfg.clone();
+        cfg["linux"]["namespaces"][1]["path"] = json!(path);
+        b.write(&cfg);
+        let out = b.run();
+        host.assert_unchanged(path);
+        assert_eq!(out.status.code(), Some(125), "{path}: {}", stdout(&out));
+        assert!(
+            stdout(&out).is_empty() && stderr(&out).contains(says),
+            "{path}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+/// `linux.devices`: each node is made on the container's /dev tmpfs with its type,
+/// numbers, mode and owner; making one gives no access (the device rules still refuse
+/// to open a disk's node); nothing is left in the rootfs.
+#[test]
+fn linux_devices_are_made_with_their_mode_and_owner() {
+    let test = "linux_devices_are_made_with_their_mode_and_owner";
+    if !need_root(test) {
+        return;
+    }
+    let _turn = turn();
+    let probe = "stat -c '%n %F %t:%T %a %u:%g' /dev/test1 /dev/test2 /dev/test3; \
+        echo x > /dev/null && echo null-ok; \
+        head -c1 /dev/test2 >/dev/null 2>&1 || echo disk-refused";
+    let mut cfg = config(probe);
+    cfg["linux"]["devices"] = json!([
+        {"path": "/dev/test1", "type": "c", "major": 10, "minor": 666,
+         "fileMode": 0o660, "uid": 0, "gid": 0},
+        {"path": "/dev/test2", "type": "b", "major": 8, "minor": 0,
+         "fileMode": 0o640, "uid": 1000, "gid": 1001},
+        {"path": "/dev/test3", "type": "p", "fileMode": 0o600}
+    ]);
+    let b = Bundle::new(&cfg);
+    std::fs::create_dir(b.rootfs().join("work")).unwrap();
+    let host = HostSnapshot::take();
+    let out = b.run();
+    host.assert_unchanged("run --bundle with linux.devices");
+    assert_eq!(
+        (out.status.code(), stdout(&out).as_str()),
+        (
+            Some(0),
+            "/dev/test1 character special file a:29a 660 0:0\n\
+             /dev/test2 block special file 8:0 640 1000:1001\n\
+             /dev/test3 fifo 0:0 600 0:0\n\
+             null-ok\ndisk-refused\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    for n in ["test1", "test2", "test3"] {
+        assert!(
+            !b.rootfs().join("dev").join(n).exists(),
+            "{n} left in the rootfs"
+        );
+    }
 }

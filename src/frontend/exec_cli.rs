@@ -259,6 +259,7 @@ impl ExecArgs {
                 },
                 // The init's; an exec'd process inherits gocker's.
                 oom_score_adj: None,
+                umask: None,
             },
             detach: false,
             pid_file: None,
@@ -434,6 +435,7 @@ fn process_json(text: &[u8], spec: &ContainerSpec) -> Result<ExecOptions> {
             stdin: true,
             user: user.unwrap_or_else(|| spec.process.user.clone()),
             oom_score_adj: None,
+            umask: None,
         },
         detach: false,
         pid_file: None,

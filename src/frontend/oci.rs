@@ -236,10 +236,12 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
     )?;
     let process = process(p)?;
     let linux = c.linux().clone().unwrap_or_default();
-    let namespaces = namespaces(&linux)?;
+    let (namespaces, namespace_paths) = namespaces(&linux)?;
     let hostname = match c.hostname() {
         Some(h) => {
-            if !namespaces.contains(&Namespace::Uts) {
+            if !namespaces.contains(&Namespace::Uts)
+                && !namespace_paths.iter().any(|(n, _)| *n == Namespace::Uts)
+            {
                 refuse::<()>("hostname", "needs a uts namespace of its own")?;
             }
             validate_hostname(h).map_err(|e| {
@@ -268,6 +270,12 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
     let bundle_mounts = c.mounts().clone().unwrap_or_default();
     for (i, m) in bundle_mounts.iter().enumerate() {
         mounts.extend(mount(i, m, bundle)?);
+    }
+    for (i, d) in linux.devices().iter().flatten().enumerate() {
+        let node = device(i, d, &mounts)?;
+        // The config's node wins over gocker's own of the same path (runc's rule).
+        mounts.retain(|m| !(m.target == node.target && matches!(m.kind, MountKind::Device { .. })));
+        mounts.push(node);
     }
     if process.terminal
         && !mounts.iter().any(|m| {
@@ -311,7 +319,12 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
     let seccomp_profile = linux.seccomp().as_ref().map(seccomp).transpose()?;
     other_linux_fields(&linux)?;
     let (capabilities, rlimits, no_new_privs) = privileges(p)?;
-    let sysctl = sysctl(&linux, &namespaces)?;
+    let own: Vec<Namespace> = namespaces
+        .iter()
+        .copied()
+        .chain(namespace_paths.iter().map(|(n, _)| *n))
+        .collect();
+    let sysctl = sysctl(&linux, &own)?;
     Ok(ContainerSpec {
         id: id.to_owned(),
         root,
@@ -319,6 +332,7 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
         process,
         hostname,
         namespaces,
+        namespace_paths,
         mounts,
         limits,
         confinement,
@@ -583,16 +597,10 @@ fn process(p: &oci::Process) -> Result<Process> {
         gid: u.gid(),
         additional_gids: u.additional_gids().clone().unwrap_or_default(),
     };
-    // 0022 is what gocker's caller has anyway in every engine seen; another would change
-    // the modes of files the container makes.
-    if let Some(m) = u.umask()
-        && m != 0o022
-    {
-        refuse::<()>(
-            "process.user.umask",
-            format!("{m:#o}: only 022 is supported"),
-        )?;
-    }
+    let umask = match u.umask() {
+        Some(m) if m > 0o777 => refuse("process.user.umask", format!("{m:#o}: above 0777"))?,
+        m => m,
+    };
     let oom_score_adj = match p.oom_score_adj() {
         Some(n) if !(-1000..=1000).contains(&n) => refuse(
             "process.oomScoreAdj",
@@ -621,6 +629,7 @@ fn process(p: &oci::Process) -> Result<Process> {
         stdin: true,
         user,
         oom_score_adj,
+        umask,
     })
 }
 
@@ -704,14 +713,15 @@ pub(crate) fn rlimit_number(t: oci::PosixRlimitType) -> u32 {
     }) as u32
 }
 
-fn namespaces(linux: &oci::Linux) -> Result<Vec<Namespace>> {
+/// The namespaces made (no path) and those joined (a path, opened and checked when the
+/// container starts: `runtime::Joined`).
+type Namespaces = (Vec<Namespace>, Vec<(Namespace, PathBuf)>);
+
+fn namespaces(linux: &oci::Linux) -> Result<Namespaces> {
     use oci::LinuxNamespaceType as T;
-    let mut v = Vec::new();
+    let (mut made, mut joined): Namespaces = (Vec::new(), Vec::new());
     for ns in linux.namespaces().clone().unwrap_or_default() {
         let field = format!("linux.namespaces ({})", ns.typ());
-        if ns.path().is_some() {
-            refuse::<()>(&field, "joining a namespace by path is not supported yet")?;
-        }
         let n = match ns.typ() {
             T::Mount => Namespace::Mount,
             T::Uts => Namespace::Uts,
@@ -722,28 +732,39 @@ fn namespaces(linux: &oci::Linux) -> Result<Vec<Namespace>> {
             T::User => refuse(&field, "user namespaces (rootless) are not supported yet")?,
             T::Time => refuse(&field, "time namespaces are not supported")?,
         };
-        if v.contains(&n) {
+        if made.contains(&n) || joined.iter().any(|(j, _)| *j == n) {
             refuse::<()>(&field, "listed twice")?;
         }
-        v.push(n);
+        match ns.path() {
+            None => made.push(n),
+            Some(p) => {
+                if !p.is_absolute() {
+                    refuse::<()>(&field, format!("path {}: must be absolute", p.display()))?;
+                }
+                crate::spec::no_nul(p.as_os_str(), &format!("config.json: {field} path"))?;
+                joined.push((n, p.clone()));
+            }
+        }
     }
-    // gocker builds the root in a mount namespace of its own and runs the command as
-    // that namespace's PID 1; without them the host's mounts or processes would change.
+    // gocker builds the root in a mount namespace other than its own and runs the
+    // command in a pid namespace other than its own (made or joined); in its own, the
+    // host's mounts or processes would change.
+    let has = |n: Namespace| made.contains(&n) || joined.iter().any(|(j, _)| *j == n);
     for (n, name) in [(Namespace::Mount, "mount"), (Namespace::Pid, "pid")] {
-        if !v.contains(&n) {
+        if !has(n) {
             refuse::<()>(
                 "linux.namespaces",
-                format!("gocker needs a new {name} namespace"),
+                format!("gocker needs a {name} namespace of the container's own (new, or by path)"),
             )?;
         }
     }
-    if !v.contains(&Namespace::Uts) {
+    if !has(Namespace::Uts) {
         refuse::<()>(
             "linux.namespaces",
-            "gocker needs a new uts namespace (it sets the hostname)",
+            "gocker needs a uts namespace of the container's own, new or by path (it sets the hostname)",
         )?;
     }
-    Ok(v)
+    Ok((made, joined))
 }
 
 /// Where the host's cgroup hierarchies are mounted: a bundle's cgroup mount shows it.
@@ -950,6 +971,68 @@ fn mount(i: usize, m: &oci::Mount, bundle: &Path) -> Result<Vec<Mount>> {
     Ok(v)
 }
 
+/// One entry of `linux.devices`: a node made after the config's mounts, on a tmpfs one
+/// of them mounted (made on the rootfs, it would stay on the host's disk). Whether the
+/// container may open it is the device rules' matter, as for every node.
+fn device(i: usize, d: &oci::LinuxDevice, mounts: &[Mount]) -> Result<Mount> {
+    use crate::mounts::NodeKind;
+    use oci::LinuxDeviceType as T;
+    let field = format!("linux.devices[{i}] ({})", d.path().display());
+    let target = container_path(d.path().as_os_str(), &format!("config.json: {field}"))?;
+    let kind = match d.typ() {
+        T::C | T::U => NodeKind::Char,
+        T::B => NodeKind::Block,
+        T::P => NodeKind::Fifo,
+        T::A => refuse(&field, "type a (all) names no node")?,
+    };
+    let number = |what: &str, n: i64| -> Result<u32> {
+        match u32::try_from(n) {
+            Ok(v) => Ok(v),
+            Err(_) => refuse(&field, format!("{what} {n}: not a device number")),
+        }
+    };
+    let (major, minor) = match kind {
+        NodeKind::Fifo => (0, 0),
+        _ => (number("major", d.major())?, number("minor", d.minor())?),
+    };
+    let mode = match d.file_mode() {
+        None => 0o666,
+        Some(m) if m <= 0o777 => m,
+        Some(m) => refuse(
+            &field,
+            format!("fileMode {m:#o}: only permission bits (at most 0777)"),
+        )?,
+    };
+    // The innermost of the config's mounts that holds the node's directory.
+    let holder = mounts
+        .iter()
+        .filter(|m| !matches!(m.kind, MountKind::Device { .. } | MountKind::Symlink { .. }))
+        .filter(|m| target.parent().is_some_and(|p| p.starts_with(&m.target)))
+        .max_by_key(|m| m.target.components().count());
+    match holder.map(|m| &m.kind) {
+        Some(MountKind::Fs { fstype, .. }) if fstype == "tmpfs" => {}
+        _ => refuse(
+            &field,
+            "must be on a tmpfs that mounts mounts (such as /dev): made in the rootfs, the node would stay on the host's disk",
+        )?,
+    }
+    Ok(Mount {
+        kind: MountKind::Node {
+            kind,
+            major,
+            minor,
+            mode,
+            uid: d.uid().unwrap_or(0),
+            gid: d.gid().unwrap_or(0),
+        },
+        target,
+        flags: 0,
+        optional: false,
+        dev: false,
+        why: format!("device node (config.json linux.devices[{i}])").into(),
+    })
+}
+
 fn limits(linux: &oci::Linux) -> Result<Limits> {
     let mut l = Limits::default();
     let Some(r) = linux.resources() else {
@@ -1088,10 +1171,6 @@ fn other_linux_fields(linux: &oci::Linux) -> Result<()> {
         (
             "gidMappings",
             linux.gid_mappings().as_ref().is_some_and(|v| !v.is_empty()),
-        ),
-        (
-            "devices",
-            linux.devices().as_ref().is_some_and(|v| !v.is_empty()),
         ),
         (
             "mountLabel",

@@ -30,6 +30,9 @@ pub struct ChildSetup<'a> {
     /// `gocker create`: the exec fifo in the state directory. The init waits there, all
     /// built, until `gocker start` opens the other end (runc's exec fifo).
     pub gate: Option<&'a Path>,
+    /// Namespaces given by path, joined before anything else is done (all but the pid
+    /// namespace, which the parent entered for the clone).
+    pub joined: &'a super::joined::Joined,
 }
 
 pub fn run(setup: ChildSetup, ends: ChildEnds) -> ! {
@@ -74,6 +77,9 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
                 .with_context(|| format!("open {}", dir.display()))
         })
         .collect::<Result<Vec<_>>>()?;
+    // After what is opened by the host's paths above: a joined mount namespace has its
+    // own.
+    s.joined.join_in_child()?;
     new_session()?;
     // /proc/sys is the host's /proc still, but a namespaced key's file shows the
     // namespace of whoever writes it: ours.
@@ -130,6 +136,10 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
             None,
         )
         .context("remount / read-only (root.readonly)")?;
+    }
+    if let Some(m) = spec.process.umask {
+        // After the workdir is made and before the command runs, as runc sets it.
+        sys::umask(m);
     }
     let command = resolve_command(&spec.process)?;
     drop(root);

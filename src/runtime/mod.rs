@@ -11,6 +11,7 @@ pub mod control;
 pub mod create;
 pub mod exec;
 pub mod hooks;
+mod joined;
 pub mod layer;
 pub(crate) mod newroot;
 mod parent;
@@ -184,35 +185,40 @@ pub(crate) fn launch(
     crate::trace::step(1, || crate::trace::clone_call(spec));
     // The child closes its copies of the parent's ends; the parent keeps them.
     let mut parent_slot = Some(parent_ends);
-    let (pid, _) = sys::clone(&clone_args, |in_cgroup| {
-        drop(parent_slot.take());
-        // Not born in its cgroup (v1, or a v2 kernel before 5.7): the child joins by
-        // itself, just before exec.
-        let join = match cg_host {
-            Some(h) if !in_cgroup => cgroup::join_points(
-                h.version(),
-                &h.root,
-                &cgroup::controllers(&spec.limits, spec.confinement.devices),
-                leaf,
-            ),
-            _ => Vec::new(),
-        };
-        child::run(
-            child::ChildSetup {
-                spec,
-                root,
-                signal_mask: &old_mask,
-                join: &join,
-                seccomp: child::Filters {
-                    programs: &surface.seccomp,
-                    profile: spec.seccomp_profile.is_some(),
+    // A pid namespace given by path applies to the children of whoever enters it.
+    let cloned = joined::in_pid_namespace(&surface.joined, || {
+        sys::clone(&clone_args, |in_cgroup| {
+            drop(parent_slot.take());
+            // Not born in its cgroup (v1, or a v2 kernel before 5.7): the child joins by
+            // itself, just before exec.
+            let join = match cg_host {
+                Some(h) if !in_cgroup => cgroup::join_points(
+                    h.version(),
+                    &h.root,
+                    &cgroup::controllers(&spec.limits, spec.confinement.devices),
+                    leaf,
+                ),
+                _ => Vec::new(),
+            };
+            child::run(
+                child::ChildSetup {
+                    spec,
+                    root,
+                    signal_mask: &old_mask,
+                    join: &join,
+                    seccomp: child::Filters {
+                        programs: &surface.seccomp,
+                        profile: spec.seccomp_profile.is_some(),
+                    },
+                    gate,
+                    joined: &surface.joined,
                 },
-                gate,
-            },
-            child_ends,
-        )
-    })
-    .map_err(|e| crate::host::explain_clone_failure(e, &spec.namespaces, roots))?;
+                child_ends,
+            )
+        })
+    })?;
+    let (pid, _) =
+        cloned.map_err(|e| crate::host::explain_clone_failure(e, &spec.namespaces, roots))?;
     let mut parent_ends = parent_slot.context("the parent's ends of the channels")?;
     drop(cgroup_fd);
     let guard = parent::ChildGuard::new(pid);
@@ -289,11 +295,14 @@ pub(crate) fn seccomp_programs(spec: &ContainerSpec) -> Result<Vec<seccompiler::
 
 /// The kernel walls made ready before anything exists, so that a host that cannot
 /// have them is refused early: the seccomp filter, compiled (~5 us), and on v2 the
-/// device program, loaded and verified by the kernel (attached once the cgroup exists).
+/// device program, loaded and verified by the kernel (attached once the cgroup exists);
+/// and the namespace files a bundle joins, opened and checked.
 pub(crate) struct Surface {
     /// The filters to install, in order: the default one, a bundle's profile's, or none.
     seccomp: Vec<seccompiler::BpfProgram>,
     device_program: Option<std::os::fd::OwnedFd>,
+    /// The namespaces a bundle joins by path, open and checked.
+    joined: joined::Joined,
 }
 
 impl Surface {
@@ -312,9 +321,15 @@ impl Surface {
             ),
             _ => None,
         };
+        let joined = if spec.namespace_paths.is_empty() {
+            joined::Joined::NONE
+        } else {
+            joined::Joined::open(spec)?
+        };
         Ok(Surface {
             seccomp,
             device_program,
+            joined,
         })
     }
 }

@@ -199,6 +199,28 @@ impl NewRoot {
                 })?
                 .with_context(|| format!("mknod {} c {major} {minor}", self.show(target)))
             }
+            Op::Node {
+                target,
+                mode,
+                major,
+                minor,
+                uid,
+                gid,
+            } => {
+                // Reached through real directories only; the front end placed it on a
+                // tmpfs of the container's, so nothing is left on the rootfs's disk.
+                self.in_parent_of(target, true, |dir, name| {
+                    sys::mknodat(dir, name, mode, major, minor)
+                        .and_then(|()| sys::fchownat_nofollow(dir, name, uid, gid))
+                })?
+                .with_context(|| {
+                    format!(
+                        "mknod {} {major}:{minor} mode {:o} owner {uid}:{gid} (linux.devices)",
+                        self.show(target),
+                        mode & 0o7777
+                    )
+                })
+            }
             Op::NewFs {
                 target,
                 fstype,
@@ -388,6 +410,15 @@ pub enum Op<'a> {
         major: u32,
         minor: u32,
     },
+    /// A node of `linux.devices`: `mode` is its type and permission bits.
+    Node {
+        target: &'a Path,
+        mode: u32,
+        major: u32,
+        minor: u32,
+        uid: u32,
+        gid: u32,
+    },
     /// A new filesystem instance on a real directory of the image, never onto `/`.
     NewFs {
         target: &'a Path,
@@ -435,6 +466,21 @@ impl<'a> Op<'a> {
                 target,
                 major: *major,
                 minor: *minor,
+            },
+            MountKind::Node {
+                kind,
+                major,
+                minor,
+                mode,
+                uid,
+                gid,
+            } => Op::Node {
+                target,
+                mode: kind.type_bits() | mode,
+                major: *major,
+                minor: *minor,
+                uid: *uid,
+                gid: *gid,
             },
             MountKind::Fs {
                 fstype,
@@ -541,6 +587,17 @@ mod tests {
                     major,
                     minor,
                 } => format!("mknod {} {major}:{minor}", target.display()),
+                Op::Node {
+                    target,
+                    mode,
+                    major,
+                    minor,
+                    uid,
+                    gid,
+                } => format!(
+                    "node {} {mode:o} {major}:{minor} {uid}:{gid}",
+                    target.display()
+                ),
                 Op::NewFs {
                     target,
                     fstype,

@@ -44,6 +44,21 @@ pub(super) fn render_lang(
             "the script backend names its cgroup gocker/<its pid>, not a bundle's cgroupsPath: run the container with gocker run",
         ));
     }
+    if spec
+        .mounts
+        .iter()
+        .any(|m| matches!(m.kind, MountKind::Node { .. }))
+    {
+        return Err(crate::error::Failure::Usage.with(
+            "the script backend cannot make a bundle's linux.devices nodes yet: run the container with gocker run",
+        ));
+    }
+    if let Some((ns, _)) = spec.namespace_paths.first() {
+        return Err(crate::error::Failure::Usage.with(format!(
+            "the script backend makes every namespace with unshare(1); it cannot join the {} namespace a bundle gives by path: run the container with gocker run",
+            ns.proc_name()
+        )));
+    }
     if !spec.process.user.is_root() {
         return Err(crate::error::Failure::Usage.with(
             "the script backend cannot run the command as another user (busybox's setpriv has no --reuid): run the container with gocker run",
@@ -157,6 +172,7 @@ pub(super) fn render_lang(
         stdin: spec.process.stdin,
         cwd: (spec.process.cwd != Path::new("/")).then_some(spec.process.cwd.as_path()),
         oom_score_adj: spec.process.oom_score_adj,
+        umask: spec.process.umask.map(|m| format!("{m:04o}")),
         sysctl: spec
             .sysctl
             .iter()
@@ -290,6 +306,8 @@ pub(super) struct Script<'a> {
     sysctl: Vec<(PathBuf, &'a str)>,
     /// Written to /proc/self/oom_score_adj by the container's PID 1, before its setup.
     oom_score_adj: Option<i32>,
+    /// The command's umask, in octal (OCI `process.user.umask`), when the spec sets one.
+    umask: Option<String>,
     /// `/` recursively slave rather than private (OCI rootfsPropagation).
     rootfs_slave: bool,
     /// Remount `/` read-only after the working directory is made (OCI `root.readonly`).
@@ -435,7 +453,9 @@ pub(super) fn mount_steps(mounts: &[Mount]) -> Vec<MountStep> {
                 MountKind::Fs { .. } => "fs_target",
                 MountKind::Bind { .. } => "volume_target",
                 MountKind::Rebind | MountKind::Mask => "in_root",
-                MountKind::Symlink { .. } | MountKind::Device { .. } => "new_entry",
+                MountKind::Symlink { .. } | MountKind::Device { .. } | MountKind::Node { .. } => {
+                    "new_entry"
+                }
             },
             // A mask skips a missing path by itself (it looks at what is there anyway).
             only_if: m.optional && !is_link && m.kind != MountKind::Mask,

@@ -190,6 +190,39 @@ pub fn mknodat_char(
     .map(drop)
 }
 
+/// mknodat(2) of any node `name` in `dir`: `mode` holds its type (S_IFCHR, S_IFBLK,
+/// S_IFIFO) and permission bits (the umask applies).
+pub fn mknodat(dir: &OwnedFd, name: &OsStr, mode: u32, major: u32, minor: u32) -> io::Result<()> {
+    let n = at_path(name)?;
+    // SAFETY: dir is an open directory fd, n a valid C string; makedev packs two numbers
+    // (mknodat(2)).
+    check(unsafe {
+        libc::mknodat(
+            dir.as_raw_fd(),
+            n.as_ptr(),
+            mode as libc::mode_t,
+            libc::makedev(major, minor),
+        )
+    })
+    .map(drop)
+}
+
+/// fchownat(2) of `name` in `dir`, never following a symlink there.
+pub fn fchownat_nofollow(dir: &OwnedFd, name: &OsStr, uid: u32, gid: u32) -> io::Result<()> {
+    let n = at_path(name)?;
+    // SAFETY: dir is an open directory fd and n a valid C string (fchownat(2)).
+    check(unsafe {
+        libc::fchownat(
+            dir.as_raw_fd(),
+            n.as_ptr(),
+            uid,
+            gid,
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    })
+    .map(drop)
+}
+
 /// umask(2): set the file mode creation mask, returning the old one.
 pub fn umask(mask: u32) -> u32 {
     // SAFETY: umask only swaps a process attribute and cannot fail (umask(2)).

@@ -77,6 +77,111 @@ fn refused(config: &Value) -> String {
 }
 
 #[test]
+fn linux_devices_are_nodes_made_after_the_mounts() {
+    use crate::mounts::NodeKind;
+    let s = load(&with(|v| {
+        v["linux"]["devices"] = json!([
+            {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229,
+             "fileMode": 0o660, "uid": 5, "gid": 6},
+            {"path": "/dev/sdz", "type": "b", "major": 8, "minor": 16},
+            {"path": "/dev/fifo", "type": "p"},
+            {"path": "/dev/null", "type": "c", "major": 1, "minor": 3, "fileMode": 0o600}
+        ])
+    }))
+    .unwrap();
+    let nodes: Vec<(&Path, &MountKind)> = s
+        .mounts
+        .iter()
+        .filter(|m| matches!(m.kind, MountKind::Node { .. }))
+        .map(|m| (m.target.as_path(), &m.kind))
+        .collect();
+    let node = |kind, major, minor, mode, uid, gid| MountKind::Node {
+        kind,
+        major,
+        minor,
+        mode,
+        uid,
+        gid,
+    };
+    assert_eq!(
+        nodes,
+        [
+            (
+                Path::new("/dev/fuse"),
+                &node(NodeKind::Char, 10, 229, 0o660, 5, 6)
+            ),
+            (
+                Path::new("/dev/sdz"),
+                &node(NodeKind::Block, 8, 16, 0o666, 0, 0)
+            ),
+            (
+                Path::new("/dev/fifo"),
+                &node(NodeKind::Fifo, 0, 0, 0o666, 0, 0)
+            ),
+            (
+                Path::new("/dev/null"),
+                &node(NodeKind::Char, 1, 3, 0o600, 0, 0)
+            ),
+        ]
+    );
+    // The config's /dev/null replaces gocker's own; the nodes come after every mount.
+    assert!(
+        !s.mounts
+            .iter()
+            .any(|m| m.target == Path::new("/dev/null")
+                && matches!(m.kind, MountKind::Device { .. }))
+    );
+    let last_fs = s
+        .mounts
+        .iter()
+        .rposition(|m| matches!(m.kind, MountKind::Fs { .. }))
+        .unwrap();
+    let first_node = s
+        .mounts
+        .iter()
+        .position(|m| matches!(m.kind, MountKind::Node { .. }))
+        .unwrap();
+    assert!(first_node > last_fs);
+}
+
+#[test]
+fn the_umask_is_the_configs() {
+    let s = load(&with(|v| v["process"]["user"]["umask"] = json!(0o002))).unwrap();
+    assert_eq!(s.process.umask, Some(0o002));
+}
+
+#[test]
+fn namespaces_with_a_path_are_joined_not_made() {
+    let s = load(&with(|v| {
+        v["linux"]["namespaces"][1]["path"] = json!("/proc/77/ns/net");
+        v["linux"]["namespaces"][4]["path"] = json!("/proc/77/ns/mnt");
+    }))
+    .unwrap();
+    assert_eq!(
+        s.namespaces,
+        [Namespace::Pid, Namespace::Ipc, Namespace::Uts]
+    );
+    assert_eq!(
+        s.namespace_paths,
+        [
+            (Namespace::Net, PathBuf::from("/proc/77/ns/net")),
+            (Namespace::Mount, PathBuf::from("/proc/77/ns/mnt"))
+        ]
+    );
+    // A joined uts namespace takes the hostname, a joined network namespace net.* keys.
+    assert!(s.has_own(Namespace::Net) && s.has_own(Namespace::Mount));
+    let s = load(&with(|v| {
+        v["linux"]["namespaces"][1]["path"] = json!("/proc/77/ns/net");
+        v["linux"]["namespaces"][3]["path"] = json!("/proc/77/ns/uts");
+        v["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1"});
+    }))
+    .unwrap();
+    assert_eq!(s.hostname, "box");
+    assert_eq!(s.process.umask, None);
+    assert_eq!(s.sysctl, [("net.ipv4.ip_forward".into(), "1".into())]);
+}
+
+#[test]
 fn the_five_capability_sets_map_each_as_given() {
     let s = load(&with(|v| {
         v["process"]["capabilities"] = json!({
@@ -393,8 +498,21 @@ fn every_refusal_names_its_field() {
             }),
         ),
         (
-            "linux.namespaces (net)",
-            with(|v| v["linux"]["namespaces"][1]["path"] = json!("/proc/1/ns/net")),
+            "linux.namespaces (net): path proc/1/ns/net: must be absolute",
+            with(|v| v["linux"]["namespaces"][1]["path"] = json!("proc/1/ns/net")),
+        ),
+        (
+            "process.user.umask: 0o10000: above 0777",
+            with(|v| v["process"]["user"]["umask"] = json!(4096)),
+        ),
+        (
+            "linux.namespaces (net): listed twice",
+            with(|v| {
+                v["linux"]["namespaces"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"type": "network", "path": "/proc/1/ns/net"}))
+            }),
         ),
         (
             "mount namespace",
@@ -467,11 +585,26 @@ fn every_refusal_names_its_field() {
             with(|v| v["linux"]["cgroupsPath"] = json!("/../..")),
         ),
         (
-            "linux.devices",
+            "linux.devices[0] (/fuse): must be on a tmpfs",
             with(|v| {
                 v["linux"]["devices"] =
-                    json!([{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}])
+                    json!([{"path": "/fuse", "type": "c", "major": 10, "minor": 229}])
             }),
+        ),
+        (
+            "linux.devices[1] (/dev/pts/x): must be on a tmpfs",
+            with(|v| {
+                v["linux"]["devices"] = json!([
+                    {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229},
+                    {"path": "/dev/pts/x", "type": "c", "major": 10, "minor": 229}
+                ])
+            }),
+        ),
+        (
+            "linux.devices[0] (/dev/x): fileMode 0o4666",
+            with(
+                |v| v["linux"]["devices"] = json!([{"path": "/dev/x", "type": "b", "major": 8, "minor": 0, "fileMode": 0o4666}]),
+            ),
         ),
         (
             "linux.rootfsPropagation",
