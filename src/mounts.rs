@@ -58,6 +58,11 @@ pub enum MountKind {
         uid: u32,
         gid: u32,
     },
+    /// Not a mount: the propagation of the mount on the target changed (a bundle's
+    /// `shared`, `slave`, `unbindable` mount options): `flags` is one of ms::SHARED,
+    /// SLAVE, UNBINDABLE, with ms::REC for the r- forms. gocker made `/` private or
+    /// slave first, so a shared mount's peers are the container's own, never the host's.
+    Propagation,
     /// A path of the container hidden (OCI `maskedPaths`): what lies there decides how,
     /// so each backend looks when it gets there (runc does the same): a directory gets an
     /// empty read-only tmpfs, anything else the host's /dev/null; a missing one is skipped.
@@ -138,6 +143,7 @@ impl Mount {
             | MountKind::Symlink { .. }
             | MountKind::Device { .. }
             | MountKind::Node { .. }
+            | MountKind::Propagation
             | MountKind::Mask => None,
         }
     }
@@ -182,6 +188,7 @@ impl Mount {
             MountKind::Symlink { .. }
             | MountKind::Device { .. }
             | MountKind::Node { .. }
+            | MountKind::Propagation
             | MountKind::Mask => vec![],
         }
     }

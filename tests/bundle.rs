@@ -1044,3 +1044,58 @@ fn linux_devices_are_made_with_their_mode_and_owner() {
         );
     }
 }
+
+/// A mount's propagation option is applied to that mount (mountinfo's optional fields:
+/// `shared:N`, none for private), and a shared mount's peers are the container's own:
+/// nothing mounted under it reaches the host.
+#[test]
+fn mount_propagation_options_apply_inside_only() {
+    let test = "mount_propagation_options_apply_inside_only";
+    if !need_root(test) {
+        return;
+    }
+    let _turn = turn();
+    let probe = "mkdir -p /mnt/s/sub && mount -t tmpfs t /mnt/s/sub; \
+        for m in /mnt/s /mnt/u /mnt/p; do \
+          awk -v m=$m '$5 == m { f = \"\"; for (i = 7; $i != \"-\"; i++) f = f \" \" $i; print m f }' /proc/self/mountinfo; \
+        done";
+    let mut cfg = config(probe);
+    // So that the script backend's refusal below is the propagation's.
+    cfg["process"].as_object_mut().unwrap().remove("rlimits");
+    // Mounting inside needs CAP_SYS_ADMIN.
+    for set in ["bounding", "effective", "permitted"] {
+        cfg["process"]["capabilities"][set]
+            .as_array_mut()
+            .unwrap()
+            .push(json!("CAP_SYS_ADMIN"));
+    }
+    let m = cfg["mounts"].as_array_mut().unwrap();
+    m.push(
+        json!({"destination": "/mnt/s", "type": "tmpfs", "source": "tmpfs", "options": ["shared"]}),
+    );
+    m.push(json!({"destination": "/mnt/u", "type": "tmpfs", "source": "tmpfs", "options": ["unbindable"]}));
+    m.push(json!({"destination": "/mnt/p", "type": "tmpfs", "source": "tmpfs", "options": ["private"]}));
+    let b = Bundle::new(&cfg);
+    std::fs::create_dir(b.rootfs().join("work")).unwrap();
+    let host = HostSnapshot::take();
+    let out = b.run();
+    host.assert_unchanged("run --bundle with propagation options");
+    let got = stdout(&out);
+    let lines: Vec<&str> = got.lines().collect();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        lines.len() == 3
+            && lines[0].starts_with("/mnt/s shared:")
+            && lines[1] == "/mnt/u unbindable"
+            && lines[2] == "/mnt/p",
+        "{got}"
+    );
+    let o = gocker()
+        .arg("emit-script")
+        .arg("--bundle")
+        .arg(b.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125));
+    assert!(stderr(&o).contains("propagation"), "{}", stderr(&o));
+}

@@ -777,6 +777,8 @@ struct Options {
     flags: u64,
     bind: Option<bool>,
     data: Vec<String>,
+    /// A propagation option's flags (the last one given wins, as in runc).
+    propagation: Option<u64>,
 }
 
 fn options(field: &str, opts: &[String]) -> Result<Options> {
@@ -806,10 +808,16 @@ fn options(field: &str, opts: &[String]) -> Result<Options> {
             // gocker makes `/` recursively private before any mount: these are what every
             // mount of the container is anyway.
             "private" | "rprivate" => (0, 0),
-            "shared" | "rshared" | "slave" | "rslave" | "unbindable" | "runbindable" => refuse(
-                field,
-                format!("propagation option {opt} is not supported yet"),
-            )?,
+            "shared" | "rshared" | "slave" | "rslave" | "unbindable" | "runbindable" => {
+                let rec = if opt.starts_with('r') { ms::REC } else { 0 };
+                let kind = match opt.trim_start_matches('r') {
+                    "shared" => ms::SHARED,
+                    "slave" => ms::SLAVE,
+                    _ => ms::UNBINDABLE,
+                };
+                o.propagation = Some(kind | rec);
+                (0, 0)
+            }
             "sync" | "async" | "dirsync" | "mand" | "nomand" | "remount" | "silent" | "loud"
             | "nosymfollow" | "symfollow" | "idmap" | "ridmap" | "recursive" => {
                 refuse(field, format!("option {opt} is not supported"))?
@@ -837,9 +845,27 @@ fn options(field: &str, opts: &[String]) -> Result<Options> {
     Ok(o)
 }
 
-/// One entry of `mounts`: the mount, and for a tmpfs on /dev the nodes and links runc
-/// makes in it.
+/// One entry of `mounts`: the mount, its propagation option if it has one, and for a
+/// tmpfs on /dev the nodes and links runc makes in it.
 fn mount(i: usize, m: &oci::Mount, bundle: &Path) -> Result<Vec<Mount>> {
+    let mut v = mount_entries(i, m, bundle)?;
+    let field = format!("mounts[{i}] ({})", m.destination().display());
+    let o = options(&field, m.options().as_deref().unwrap_or_default())?;
+    if let (Some(flags), Some(first)) = (o.propagation, v.first()) {
+        let p = Mount {
+            kind: MountKind::Propagation,
+            target: first.target.clone(),
+            flags,
+            optional: false,
+            dev: false,
+            why: format!("propagation (config.json mounts[{i}])").into(),
+        };
+        v.insert(1, p);
+    }
+    Ok(v)
+}
+
+fn mount_entries(i: usize, m: &oci::Mount, bundle: &Path) -> Result<Vec<Mount>> {
     let field = format!("mounts[{i}] ({})", m.destination().display());
     let target = container_path(
         m.destination().as_os_str(),

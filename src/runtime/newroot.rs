@@ -274,6 +274,14 @@ impl NewRoot {
                 sys::attach_mount(&tree, &at).with_context(what)
             }
             Op::Mask { target } => self.mask(target),
+            Op::Propagation { target, flags } => {
+                let at = self
+                    .resolve(target, 0, true)
+                    .map_err(|e| self.refusal(target, e))?;
+                sys::mount(None, &sys::fd_path(&at), None, flags, None).with_context(|| {
+                    format!("change the propagation of {} (mount(2))", self.show(target))
+                })
+            }
             Op::Rebind {
                 target,
                 per_mount,
@@ -410,6 +418,9 @@ pub enum Op<'a> {
         major: u32,
         minor: u32,
     },
+    /// The propagation of the mount on `target` set to `flags` (ms::SHARED, SLAVE or
+    /// UNBINDABLE, maybe with ms::REC).
+    Propagation { target: &'a Path, flags: u64 },
     /// A node of `linux.devices`: `mode` is its type and permission bits.
     Node {
         target: &'a Path,
@@ -509,6 +520,10 @@ impl<'a> Op<'a> {
                 optional: m.optional,
             },
             MountKind::Mask => Op::Mask { target },
+            MountKind::Propagation => Op::Propagation {
+                target,
+                flags: m.flags,
+            },
         }
     }
 }
@@ -631,6 +646,9 @@ mod tests {
                     target.display()
                 ),
                 Op::Mask { target } => format!("mask {}", target.display()),
+                Op::Propagation { target, flags } => {
+                    format!("propagation {} {flags:#x}", target.display())
+                }
             });
             Ok(())
         }

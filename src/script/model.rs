@@ -53,6 +53,11 @@ pub(super) fn render_lang(
             "the script backend cannot make a bundle's linux.devices nodes yet: run the container with gocker run",
         ));
     }
+    if spec.mounts.iter().any(|m| m.kind == MountKind::Propagation) {
+        return Err(crate::error::Failure::Usage.with(
+            "the script backend cannot change a mount's propagation (a bundle's shared, slave or unbindable mount option) yet: run the container with gocker run",
+        ));
+    }
     if let Some((ns, _)) = spec.namespace_paths.first() {
         return Err(crate::error::Failure::Usage.with(format!(
             "the script backend makes every namespace with unshare(1); it cannot join the {} namespace a bundle gives by path: run the container with gocker run",
@@ -452,7 +457,7 @@ pub(super) fn mount_steps(mounts: &[Mount]) -> Vec<MountStep> {
             resolve: match m.kind {
                 MountKind::Fs { .. } => "fs_target",
                 MountKind::Bind { .. } => "volume_target",
-                MountKind::Rebind | MountKind::Mask => "in_root",
+                MountKind::Rebind | MountKind::Mask | MountKind::Propagation => "in_root",
                 MountKind::Symlink { .. } | MountKind::Device { .. } | MountKind::Node { .. } => {
                     "new_entry"
                 }

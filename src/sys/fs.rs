@@ -14,6 +14,8 @@ pub mod ms {
     pub const REC: u64 = libc::MS_REC;
     pub const PRIVATE: u64 = libc::MS_PRIVATE;
     pub const SLAVE: u64 = libc::MS_SLAVE;
+    pub const SHARED: u64 = libc::MS_SHARED;
+    pub const UNBINDABLE: u64 = libc::MS_UNBINDABLE;
     pub const MOVE: u64 = libc::MS_MOVE;
 }
 

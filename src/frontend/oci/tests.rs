@@ -145,6 +145,43 @@ fn linux_devices_are_nodes_made_after_the_mounts() {
 }
 
 #[test]
+fn propagation_options_follow_their_mount() {
+    use crate::sys::ms;
+    let s = load(&with(|v| {
+        let m = v["mounts"].as_array_mut().unwrap();
+        m.push(json!({"destination": "/a", "type": "tmpfs", "options": ["shared"]}));
+        m.push(json!({"destination": "/b", "source": "/etc", "options": ["rbind", "rslave"]}));
+        m.push(
+            json!({"destination": "/c", "type": "tmpfs", "options": ["runbindable", "private"]}),
+        );
+    }))
+    .unwrap();
+    let steps: Vec<(&Path, u64)> = s
+        .mounts
+        .iter()
+        .skip_while(|m| m.target != Path::new("/a"))
+        .take(6)
+        .map(|m| (m.target.as_path(), m.flags))
+        .collect();
+    assert_eq!(
+        steps.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+        ["/a", "/a", "/b", "/b", "/c", "/c"].map(Path::new)
+    );
+    let kinds: Vec<bool> = s
+        .mounts
+        .iter()
+        .skip_while(|m| m.target != Path::new("/a"))
+        .take(6)
+        .map(|m| m.kind == MountKind::Propagation)
+        .collect();
+    assert_eq!(kinds, [false, true, false, true, false, true]);
+    assert_eq!(steps[1].1, ms::SHARED);
+    assert_eq!(steps[3].1, ms::SLAVE | ms::REC);
+    // private changes nothing (gocker made every mount private already).
+    assert_eq!(steps[5].1, ms::UNBINDABLE | ms::REC);
+}
+
+#[test]
 fn the_umask_is_the_configs() {
     let s = load(&with(|v| v["process"]["user"]["umask"] = json!(0o002))).unwrap();
     assert_eq!(s.process.umask, Some(0o002));
@@ -538,12 +575,12 @@ fn every_refusal_names_its_field() {
             }),
         ),
         (
-            "mounts[3] (/y)",
+            "mounts[3] (/y): option sync is not supported",
             with(|v| {
                 v["mounts"]
                     .as_array_mut()
                     .unwrap()
-                    .push(json!({"destination": "/y", "type": "tmpfs", "options": ["rshared"]}))
+                    .push(json!({"destination": "/y", "type": "tmpfs", "options": ["sync"]}))
             }),
         ),
         (
