@@ -912,12 +912,21 @@ fn mount_entries(i: usize, m: &oci::Mount, bundle: &Path) -> Result<Vec<Mount>> 
         }]);
     }
     if o.bind.is_some() || typ == "bind" {
-        if !o.data.is_empty() {
+        // mount(2) ignores the data of a bind (runc passes it, to that effect), so a
+        // filesystem's KEY=VALUE option (mode=755, size=1k) changes nothing and is
+        // dropped; a bare word that is no flag gocker knows is refused, as it may be a
+        // misspelt one (nosiud) that would leave the mount without it.
+        let words: Vec<&String> = o.data.iter().filter(|d| !d.contains('=')).collect();
+        if !words.is_empty() {
             refuse::<()>(
                 &field,
                 format!(
                     "option {} is not supported on a bind mount",
-                    o.data.join(",")
+                    words
+                        .iter()
+                        .map(|w| w.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
                 ),
             )?;
         }

@@ -145,6 +145,23 @@ fn linux_devices_are_nodes_made_after_the_mounts() {
 }
 
 #[test]
+fn a_binds_filesystem_options_change_nothing_and_are_dropped() {
+    let s = load(&with(|v| {
+        v["mounts"].as_array_mut().unwrap().push(
+            json!({"destination": "/y", "source": "/etc", "options": ["bind", "nosuid", "mode=755", "size=1k"]}),
+        )
+    }))
+    .unwrap();
+    let y = s
+        .mounts
+        .iter()
+        .find(|m| m.target == Path::new("/y"))
+        .unwrap();
+    assert!(matches!(y.kind, MountKind::Bind { .. }), "{y:?}");
+    assert_eq!(y.flags, crate::sys::ms::NOSUID);
+}
+
+#[test]
 fn propagation_options_follow_their_mount() {
     use crate::sys::ms;
     let s = load(&with(|v| {
@@ -571,6 +588,14 @@ fn every_refusal_names_its_field() {
             with(|v| {
                 v["mounts"].as_array_mut().unwrap().push(
                     json!({"destination": "/x", "type": "bind", "source": "/nonexistent-gocker"}),
+                )
+            }),
+        ),
+        (
+            "mounts[3] (/y): option nosiud is not supported on a bind mount",
+            with(|v| {
+                v["mounts"].as_array_mut().unwrap().push(
+                    json!({"destination": "/y", "source": "/etc", "options": ["bind", "mode=755", "nosiud"]}),
                 )
             }),
         ),
