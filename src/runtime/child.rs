@@ -287,7 +287,7 @@ fn try_join_and_exec(
 
 /// Into the container's cgroup (each `(dir, file)`: write 0 to `file` under the open
 /// `dir`): from here on, the limits hold.
-fn join_cgroups(join: &[(&OwnedFd, &Path)]) -> Result<()> {
+pub(super) fn join_cgroups(join: &[(&OwnedFd, &Path)]) -> Result<()> {
     if join.is_empty() {
         return Ok(());
     }
