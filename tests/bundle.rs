@@ -980,10 +980,25 @@ fn namespaces_given_by_path_are_joined() {
         "{}",
         stderr(&out)
     );
+    // Where pid 1 holds capabilities this root lacks, its /proc/1/ns cannot be read at all.
+    let pid1 = |name: &str| {
+        if std::fs::read_link(format!("/proc/1/ns/{name}")).is_ok() {
+            format!("gocker's own {name} namespace or pid 1's")
+        } else {
+            "permission denied".to_string()
+        }
+    };
     for (path, says) in [
-        ("/proc/self/ns/ipc", "is a ipc namespace, not a net one"),
-        ("/etc/hostname", "not a namespace file"),
-        ("/proc/self/ns/net", "gocker's own net namespace"),
+        (
+            "/proc/self/ns/ipc",
+            "is a ipc namespace, not a net one".to_string(),
+        ),
+        ("/etc/hostname", "not a namespace file".to_string()),
+        (
+            "/proc/self/ns/net",
+            "gocker's own net namespace or pid 1's".to_string(),
+        ),
+        ("/proc/1/ns/net", pid1("net")),
     ] {
         let mut cfg = cfg.clone();
         cfg["linux"]["namespaces"][1]["path"] = json!(path);
@@ -992,11 +1007,28 @@ fn namespaces_given_by_path_are_joined() {
         host.assert_unchanged(path);
         assert_eq!(out.status.code(), Some(125), "{path}: {}", stdout(&out));
         assert!(
-            stdout(&out).is_empty() && stderr(&out).contains(says),
+            stdout(&out).is_empty() && stderr(&out).contains(&says),
             "{path}: {}",
             stderr(&out)
         );
     }
+    // gocker in a mount namespace of its own (as in the conformance lane): pid 1's is
+    // still the host's, and refused.
+    let mut cfg = cfg.clone();
+    cfg["linux"]["namespaces"][4]["path"] = json!("/proc/1/ns/mnt");
+    b.write(&cfg);
+    let unshare = tool("unshare", test).unwrap();
+    let inner = b.command();
+    let out = Command::new(unshare)
+        .args(["--mount", "--propagation", "slave", "--"])
+        .arg(inner.get_program())
+        .args(inner.get_args())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    host.assert_unchanged("/proc/1/ns/mnt from a mount namespace of gocker's own");
+    assert_eq!(out.status.code(), Some(125), "{}", stdout(&out));
+    assert!(stderr(&out).contains(&pid1("mnt")), "{}", stderr(&out));
 }
 
 /// `linux.devices`: each node is made on the container's /dev tmpfs with its type,

@@ -2,9 +2,9 @@
 //!
 //! Each file is opened and checked before anything is made, while gocker still sees
 //! the host: it must be a namespace of the type it is listed as (NS_GET_NSTYPE), and
-//! not one of gocker's own, which is the host's (the container would share the host's
-//! mounts, processes, network or hostname; a cgroup namespace is the exception, as
-//! sharing it is what a container without one does). The pid namespace applies to
+//! neither one of gocker's own nor one of pid 1's, which are the host's (the container
+//! would share the host's mounts, processes, network or hostname; a cgroup namespace is
+//! the exception, as sharing it is what a container without one does). The pid namespace applies to
 //! children only, so the parent enters it around the clone; the child joins the others
 //! first thing, the mount namespace last (runc's order).
 
@@ -62,9 +62,9 @@ impl Joined {
                 }
                 Err(e) => return Err(e).with_context(|| format!("{field}: ioctl NS_GET_NSTYPE")),
             }
-            if *ns != Namespace::Cgroup && is_own(*ns, &fd)? {
+            if *ns != Namespace::Cgroup && is_the_hosts(*ns, &fd)? {
                 return Err(refuse(format!(
-                    "is gocker's own {} namespace (the host's): the container would share it",
+                    "is gocker's own {} namespace or pid 1's (the host's): the container would share it",
                     ns.proc_name()
                 )));
             }
@@ -97,19 +97,34 @@ impl Joined {
     }
 }
 
-/// Whether the namespace `fd` names is the one gocker itself is in (for pid: the one
-/// its children are born in).
-fn is_own(ns: Namespace, fd: &OwnedFd) -> Result<bool> {
-    let name = if ns == Namespace::Pid {
-        "pid_for_children"
-    } else {
-        ns.proc_name()
-    };
-    let ours = Path::new("/proc/self/ns").join(name);
-    let mine = std::fs::metadata(&ours).with_context(|| format!("stat {}", ours.display()))?;
+/// Whether the namespace `fd` names is the one gocker itself is in (for pid: the one its
+/// children are born in), or pid 1's: gocker may itself run in a namespace of its own (a
+/// test lane's mount namespace), and then the host's is pid 1's.
+fn is_the_hosts(ns: Namespace, fd: &OwnedFd) -> Result<bool> {
     let theirs = std::fs::metadata(format!("/proc/self/fd/{}", fd.as_raw_fd()))
         .context("stat a namespace file given by path")?;
-    Ok((mine.dev(), mine.ino()) == (theirs.dev(), theirs.ino()))
+    let ours = if ns == Namespace::Pid {
+        "self/ns/pid_for_children"
+    } else {
+        &format!("self/ns/{}", ns.proc_name())
+    };
+    for (p, must) in [
+        (ours.to_string(), true),
+        (format!("1/ns/{}", ns.proc_name()), false),
+    ] {
+        let path = Path::new("/proc").join(p);
+        let m = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            // A pid 1 that gocker may not inspect (one holding capabilities gocker lacks)
+            // has namespaces gocker cannot open by /proc either.
+            Err(e) if !must && e.kind() == std::io::ErrorKind::PermissionDenied => continue,
+            Err(e) => return Err(e).with_context(|| format!("stat {}", path.display())),
+        };
+        if (m.dev(), m.ino()) == (theirs.dev(), theirs.ino()) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Run `f` (the clone) with gocker's children born in the joined pid namespace, if
