@@ -980,6 +980,35 @@ fn namespaces_given_by_path_are_joined() {
         "{}",
         stderr(&out)
     );
+    // The init is not PID 1 there: what it leaves running does not end with it, so run
+    // kills it (it is in the container's cgroup), and nothing is left.
+    let mut bg = cfg.clone();
+    bg["process"]["args"] = json!(["sh", "-c", "sleep 4321 & echo started"]);
+    // A mount namespace of its own: the first container's pivot_root left the joined
+    // one with that container's root, where this bundle's rootfs path is not.
+    bg["linux"]["namespaces"][4] = json!({"type": "mount"});
+    b.write(&bg);
+    let out = b.run();
+    host.assert_unchanged("run --bundle leaving a process in a joined pid namespace");
+    assert_eq!(
+        (out.status.code(), stdout(&out).as_str()),
+        (Some(0), "started\n"),
+        "{}",
+        stderr(&out)
+    );
+    let left: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.trim_end() == "sleep 4321")
+        .collect();
+    assert!(left.is_empty(), "left running: {left:?}");
+    assert!(
+        cgroup_dirs().iter().all(|d| !d.ends_with(&b.id)),
+        "cgroup of {} left",
+        b.id
+    );
     // Where pid 1 holds capabilities this root lacks, its /proc/1/ns cannot be read at all.
     let pid1 = |name: &str| {
         if std::fs::read_link(format!("/proc/1/ns/{name}")).is_ok() {

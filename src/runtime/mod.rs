@@ -95,6 +95,15 @@ pub fn run(spec: &ContainerSpec, roots: &Roots) -> Result<i32> {
         }
     }
     if let Some(mut cg) = cgroup {
+        if spec
+            .namespace_paths
+            .iter()
+            .any(|(n, _)| *n == Namespace::Pid)
+        {
+            // In a pid namespace of its own, the init's end took every other process of
+            // the container with it; in a joined one they live on, in the cgroup.
+            kill_members(&cg.dirs);
+        }
         cg.remove()?;
     }
     Ok(match status {
@@ -331,6 +340,29 @@ impl Surface {
             device_program,
             joined,
         })
+    }
+}
+
+/// SIGKILL every process in the cgroup directories `dirs` (their cgroup.procs), until
+/// none is left or a second has passed: what a container leaves in a pid namespace it
+/// joined.
+fn kill_members(dirs: &[PathBuf]) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    loop {
+        let mut any = false;
+        for d in dirs {
+            let Ok(text) = std::fs::read_to_string(d.join(cgroup::PROCS)) else {
+                continue;
+            };
+            for pid in text.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+                any = true;
+                let _ = sys::kill(pid, libc::SIGKILL);
+            }
+        }
+        if !any || std::time::Instant::now() > deadline {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
 
