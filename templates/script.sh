@@ -276,7 +276,7 @@ root_is_initramfs() {
 # and be static: it maps no file but itself, which its own /proc/self/maps shows.
 check_busybox() {
 	busybox_applets=$("$busybox" --list)
-	for applet in sh umount mkdir env setpriv start-stop-daemon chroot hostname{% if lower.is_some() %} stat chown chmod{% endif %}; do
+	for applet in sh umount mkdir env setpriv start-stop-daemon chroot hostname{% if lower.is_some() %} stat chown chmod{% else if nodes %} chown{% endif %}; do
 		case "
 $busybox_applets
 " in
@@ -683,6 +683,12 @@ child() {
 {%- match m.mknod %}
 {%- when Some((major, minor)) %}
 {{ m.indent }}mknod -m 666 "$t" c {{ major }} {{ minor }}
+{%- when None %}
+{%- endmatch %}
+{%- match m.node %}
+{%- when Some(n) %}
+{{ m.indent }}mknod -m {{ n.mode }} "$t" {{ n.kind }}{% match n.numbers %}{% when Some((major, minor)) %} {{ major }} {{ minor }}{% when None %}{% endmatch %}
+{{ m.indent }}chown -h {{ n.owner }} "$t"
 {%- when None %}
 {%- endmatch %}
 {%- if m.mkdir %}

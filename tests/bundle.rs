@@ -1074,6 +1074,8 @@ fn linux_devices_are_made_with_their_mode_and_owner() {
         echo x > /dev/null && echo null-ok; \
         head -c1 /dev/test2 >/dev/null 2>&1 || echo disk-refused";
     let mut cfg = config(probe);
+    // The script backend cannot set rlimits.
+    cfg["process"].as_object_mut().unwrap().remove("rlimits");
     cfg["linux"]["devices"] = json!([
         {"path": "/dev/test1", "type": "c", "major": 10, "minor": 666,
          "fileMode": 0o660, "uid": 0, "gid": 0},
@@ -1084,18 +1086,31 @@ fn linux_devices_are_made_with_their_mode_and_owner() {
     let b = Bundle::new(&cfg);
     std::fs::create_dir(b.rootfs().join("work")).unwrap();
     let host = HostSnapshot::take();
+    let want = "/dev/test1 character special file a:29a 660 0:0\n\
+        /dev/test2 block special file 8:0 640 1000:1001\n\
+        /dev/test3 fifo 0:0 600 0:0\n\
+        null-ok\ndisk-refused\n";
     let out = b.run();
     host.assert_unchanged("run --bundle with linux.devices");
     assert_eq!(
         (out.status.code(), stdout(&out).as_str()),
-        (
-            Some(0),
-            "/dev/test1 character special file a:29a 660 0:0\n\
-             /dev/test2 block special file 8:0 640 1000:1001\n\
-             /dev/test3 fifo 0:0 600 0:0\n\
-             null-ok\ndisk-refused\n"
-        ),
+        (Some(0), want),
         "{}",
+        stderr(&out)
+    );
+    // The script makes the same nodes (mknod -m, chown -h).
+    let script = b.path().join("container.sh");
+    emit_to(&["--bundle".into(), b.path().into()], &script);
+    let out = Command::new("sh")
+        .arg(&script)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    host.assert_unchanged("the script with linux.devices");
+    assert_eq!(
+        (out.status.code(), stdout(&out).as_str()),
+        (Some(0), want),
+        "script: {}",
         stderr(&out)
     );
     for n in ["test1", "test2", "test3"] {

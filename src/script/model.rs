@@ -5,7 +5,7 @@ use super::Lang;
 use super::quote::{Quote, Word, quote_bytes};
 use crate::cgroup::{self, Controller, LimitFile, Version};
 use crate::host::{self, ScriptTool};
-use crate::mounts::{Mount, MountArg, MountCall, MountKind};
+use crate::mounts::{Mount, MountArg, MountCall, MountKind, NodeKind};
 use crate::spec::{ContainerSpec, DEFAULT_PATH, Root};
 use anyhow::{Context, Result};
 use askama::Template;
@@ -42,15 +42,6 @@ pub(super) fn render_lang(
     if spec.cgroup_path.is_some() {
         return Err(crate::error::Failure::Usage.with(
             "the script backend names its cgroup gocker/<its pid>, not a bundle's cgroupsPath: run the container with gocker run",
-        ));
-    }
-    if spec
-        .mounts
-        .iter()
-        .any(|m| matches!(m.kind, MountKind::Node { .. }))
-    {
-        return Err(crate::error::Failure::Usage.with(
-            "the script backend cannot make a bundle's linux.devices nodes yet: run the container with gocker run",
         ));
     }
     if spec.mounts.iter().any(|m| m.kind == MountKind::Propagation) {
@@ -170,6 +161,7 @@ pub(super) fn render_lang(
             .collect::<Vec<_>>()
             .join(","),
         remount_below: mounts.iter().any(|m| m.remount_below.is_some()),
+        nodes: mounts.iter().any(|m| m.node.is_some()),
         mounts,
         dev_probe: crate::mounts::ROOT_HAS_DEV,
         hostname: &spec.hostname,
@@ -218,13 +210,26 @@ fn setup_caps(spec: &ContainerSpec) -> Vec<&'static str> {
         .iter()
         .position(|n| *n == "mknod")
         .unwrap_or(27) as u32;
+    let nodes = spec
+        .mounts
+        .iter()
+        .any(|m| matches!(m.kind, MountKind::Node { .. }));
     if !spec.capabilities.bounding.contains(mknod)
-        && spec
-            .mounts
-            .iter()
-            .any(|m| matches!(m.kind, MountKind::Device { .. }))
+        && (nodes
+            || spec
+                .mounts
+                .iter()
+                .any(|m| matches!(m.kind, MountKind::Device { .. })))
     {
         v.push("mknod");
+    }
+    // A linux.devices node gets its owner with chown(1).
+    let chown = crate::security::CAP_NAMES
+        .iter()
+        .position(|n| *n == "chown")
+        .unwrap_or(0) as u32;
+    if nodes && !spec.capabilities.bounding.contains(chown) {
+        v.push("chown");
     }
     v
 }
@@ -301,6 +306,8 @@ pub(super) struct Script<'a> {
     mounts: Vec<MountStep>,
     /// Whether any step needs the `remount_below` function.
     remount_below: bool,
+    /// Whether any step makes a `linux.devices` node (busybox's chown gives its owner).
+    nodes: bool,
     /// The file whose presence as a device means the root has its own /dev.
     dev_probe: &'static str,
     hostname: &'a str,
@@ -380,6 +387,14 @@ impl Script<'_> {
     }
 }
 
+/// A node of `linux.devices`, as mknod(1) and chown(1) words.
+pub(super) struct NodeStep {
+    mode: String,
+    kind: &'static str,
+    numbers: Option<(u32, u32)>,
+    owner: String,
+}
+
 pub(super) struct CgroupDir {
     controller: &'static str,
     option: &'static str,
@@ -427,6 +442,8 @@ pub(super) struct MountStep {
     symlink: Option<OsString>,
     /// `mknod -m 666 "$t" c MAJOR MINOR` instead of a mount.
     mknod: Option<(u32, u32)>,
+    /// A `linux.devices` node: `mknod -m MODE "$t" TYPE [MAJOR MINOR]`, then its owner.
+    node: Option<NodeStep>,
     /// The symlink is skipped when it exists already.
     link_optional: bool,
     /// Leading tabs: one, or two inside the /dev block.
@@ -469,6 +486,7 @@ pub(super) fn mount_steps(mounts: &[Mount]) -> Vec<MountStep> {
             touch: false,
             symlink: None,
             mknod: None,
+            node: None,
             link_optional: m.optional && is_link,
             indent: if m.dev { "\t\t" } else { "\t" },
             dev_open: m.dev && !prev_dev,
@@ -496,6 +514,28 @@ pub(super) fn mount_steps(mounts: &[Mount]) -> Vec<MountStep> {
         match (&m.kind, m.mountpoint_is_dir()) {
             (MountKind::Symlink { to }, _) => step.symlink = Some(to.into()),
             (MountKind::Device { major, minor }, _) => step.mknod = Some((*major, *minor)),
+            (
+                MountKind::Node {
+                    kind,
+                    major,
+                    minor,
+                    mode,
+                    uid,
+                    gid,
+                },
+                _,
+            ) => {
+                step.node = Some(NodeStep {
+                    mode: format!("{mode:o}"),
+                    kind: match kind {
+                        NodeKind::Char => "c",
+                        NodeKind::Block => "b",
+                        NodeKind::Fifo => "p",
+                    },
+                    numbers: (*kind != NodeKind::Fifo).then_some((*major, *minor)),
+                    owner: format!("{uid}:{gid}"),
+                })
+            }
             // An optional target exists by definition when its step runs.
             _ if m.optional => {}
             (_, Some(true)) => step.mkdir = true,
