@@ -48,10 +48,44 @@ pub enum MountKind {
     Symlink { to: String },
     /// Not a mount: a character device node, made with mknod(2), mode 0666.
     Device { major: u32, minor: u32 },
+    /// Not a mount: a node of a bundle's `linux.devices`, made with mknod(2) with its
+    /// permission bits, then given its owner; only ever on a tmpfs the container mounts.
+    Node {
+        kind: NodeKind,
+        major: u32,
+        minor: u32,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+    },
+    /// Not a mount: the propagation of the mount on the target changed (a bundle's
+    /// `shared`, `slave`, `unbindable` mount options): `flags` is the propagation call's
+    /// word, one of ms::SHARED, SLAVE, UNBINDABLE, with ms::REC for the r- forms (the
+    /// step's `MountFlags` stay empty). gocker made `/` private or slave first, so a
+    /// shared mount's peers are the container's own, never the host's.
+    Propagation { flags: u64 },
     /// A path of the container hidden (OCI `maskedPaths`): what lies there decides how,
     /// so each backend looks when it gets there (runc does the same): a directory gets an
     /// empty read-only tmpfs, anything else the host's /dev/null; a missing one is skipped.
     Mask,
+}
+
+/// What a `MountKind::Node` is: its `S_IF*` type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NodeKind {
+    Char,
+    Block,
+    Fifo,
+}
+
+impl NodeKind {
+    pub fn type_bits(self) -> u32 {
+        match self {
+            NodeKind::Char => libc::S_IFCHR,
+            NodeKind::Block => libc::S_IFBLK,
+            NodeKind::Fifo => libc::S_IFIFO,
+        }
+    }
 }
 
 /// The options of one step, typed: the per-mount flags mount(8) spells `ro`, `nosuid`,
@@ -164,6 +198,8 @@ impl Mount {
             MountKind::Rebind
             | MountKind::Symlink { .. }
             | MountKind::Device { .. }
+            | MountKind::Node { .. }
+            | MountKind::Propagation { .. }
             | MountKind::Mask => None,
         }
     }
@@ -205,7 +241,11 @@ impl Mount {
                 flags: per_mount,
                 data: data.clone(),
             }],
-            MountKind::Symlink { .. } | MountKind::Device { .. } | MountKind::Mask => vec![],
+            MountKind::Symlink { .. }
+            | MountKind::Device { .. }
+            | MountKind::Node { .. }
+            | MountKind::Propagation { .. }
+            | MountKind::Mask => vec![],
         }
     }
 

@@ -8,7 +8,7 @@
 
 use crate::error::{Failure, fail};
 use crate::mounts::Mount;
-pub use crate::security::CapSet;
+pub use crate::security::{CapSet, Capabilities};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::ffi::{OsStr, OsString};
@@ -28,12 +28,16 @@ pub struct ContainerSpec {
     pub process: Process,
     pub hostname: String,
     pub namespaces: Vec<Namespace>,
+    /// Namespaces joined instead of made (a bundle's `linux.namespaces[].path`): each
+    /// type at most once, none of them also in `namespaces`, none gocker's own.
+    #[serde(default)]
+    pub namespace_paths: Vec<(Namespace, PathBuf)>,
     /// Mounts under the new root, in order; each target is a path inside the container.
     pub mounts: Vec<Mount>,
     pub limits: Limits,
     pub confinement: Confinement,
-    /// The capabilities kept: bounding, effective and permitted are exactly these.
-    pub capabilities: CapSet,
+    /// The process's five capability sets (checked: `Capabilities::check`).
+    pub capabilities: Capabilities,
     /// Set `no_new_privs`: no execve can gain privileges (setuid files, file caps).
     pub no_new_privs: bool,
     /// Resource limits set with setrlimit(2) before exec, in order.
@@ -129,6 +133,12 @@ pub fn sysctl_file(key: &str) -> PathBuf {
 }
 
 impl ContainerSpec {
+    /// Whether the container has a namespace of type `ns` other than gocker's: made, or
+    /// joined by path.
+    pub fn has_own(&self, ns: Namespace) -> bool {
+        self.namespaces.contains(&ns) || self.namespace_paths.iter().any(|(n, _)| *n == ns)
+    }
+
     /// The cgroup's path below each hierarchy's root: `gocker/<id>` unless the front end
     /// placed it (`cgroup_path`).
     pub fn cgroup_leaf(&self) -> PathBuf {
@@ -239,6 +249,10 @@ pub struct Process {
     pub user: User,
     /// /proc/PID/oom_score_adj, when set (-1000..=1000).
     pub oom_score_adj: Option<i32>,
+    /// The umask the command starts with (OCI `process.user.umask`); none keeps the
+    /// caller's.
+    #[serde(default)]
+    pub umask: Option<u32>,
 }
 
 /// The command's credentials: setgroups(2), setresgid(2), setresuid(2), in that order,

@@ -276,7 +276,7 @@ root_is_initramfs() {
 # and be static: it maps no file but itself, which its own /proc/self/maps shows.
 check_busybox() {
 	busybox_applets=$("$busybox" --list)
-	for applet in sh umount mkdir env setpriv start-stop-daemon chroot hostname{% if lower.is_some() %} stat chown chmod{% endif %}; do
+	for applet in sh umount mkdir env setpriv start-stop-daemon chroot hostname{% if lower.is_some() %} stat chown chmod{% else if nodes %} chown{% endif %}; do
 		case "
 $busybox_applets
 " in
@@ -482,9 +482,14 @@ run() {
 	#    the container the same way. (The kernel refuses to raise an inheritable capability
 	#    the bounding set lacks, so this comes before the cut.) The child clears them
 	#    just before the command.
+{%- if !inheritable.is_empty() %}
+	#    [beyond lesson 18: process.capabilities] The bundle's inheritable set goes in
+	#    with them and stays there to the end (gocker checked it is inside the bounding
+	#    set).
+{%- endif %}
 	status=0
 	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(1) }} "unshare({{ clone_flags }}){{ self.t(" from ", "，离开 ") }}$(readlink /proc/self/ns/mnt)"
-	"$setpriv" --pdeathsig KILL --inh-caps -all,{{ self.setup_caps("+") }} -- \
+	"$setpriv" --pdeathsig KILL --inh-caps -all,{{ self.carried_caps() }} -- \
 		"$unshare" {{ namespaces }} --propagation {% if rootfs_slave %}slave{% else %}private{% endif %} -- \
 {%- if !terminal %}
 		setsid -- \
@@ -680,6 +685,12 @@ child() {
 {{ m.indent }}mknod -m 666 "$t" c {{ major }} {{ minor }}
 {%- when None %}
 {%- endmatch %}
+{%- match m.node %}
+{%- when Some(n) %}
+{{ m.indent }}mknod -m {{ n.mode }} "$t" {{ n.kind }}{% match n.numbers %}{% when Some((major, minor)) %} {{ major }} {{ minor }}{% when None %}{% endmatch %}
+{{ m.indent }}chown -h {{ n.owner }} "$t"
+{%- when None %}
+{%- endmatch %}
 {%- if m.mkdir %}
 {{ m.indent }}[ -d "$t" ] || mkdir -p "$t"
 {%- endif %}
@@ -791,18 +802,27 @@ inside() {
 	# start-stop-daemon execs the command: -x the file found, -a the argv[0] given (env
 	# and setpriv would run an applet of busybox's for a name such as sh, not the
 	# image's), after "--" the rest.
+{%- if !ambient.is_empty() %}
+	# [beyond lesson 18: process.capabilities] That setpriv also raises the bundle's
+	# ambient set (prctl PR_CAP_AMBIENT_RAISE), which the command keeps across execve.
+{%- endif %}
 	set -f
 	set -- \
 		{% for a in argv %}{% if !loop.first %} {% endif %}{{ a|quote }}{% endfor %}
 	find_command "$1" {{ search_path|quote }}
 	argv0=$1
 	shift
+{%- if let Some(m) = umask %}
+	# [beyond lesson 18: process.user.umask] umask(2): the permission bits that files
+	# the command makes lack.
+	umask {{ m }}
+{%- endif %}
 	[ -z "${GOCKER_TRACE:-}" ] || trace {{ self.step(8) }} "execve($exe)"
 	exec env -i -- \
 {%- for e in env %}
 		{{ e|quote }} \
 {%- endfor %}
-		setpriv --inh-caps {{ self.setup_caps("-") }} -- \
+		setpriv {{ self.final_caps() }} -- \
 		start-stop-daemon -S -q -x "$exe" -a "$argv0" -- "$@"
 }
 

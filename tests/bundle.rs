@@ -410,6 +410,7 @@ fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
     let _turn = turn();
     let probes: &[(&str, &str)] = &[
         ("user", "id -u; id -g"),
+        ("umask", "umask"),
         ("oom score", "cat /proc/self/oom_score_adj"),
         (
             "cgroup mount",
@@ -452,6 +453,7 @@ fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
     let mut cfg = config("");
     cfg["process"].as_object_mut().unwrap().remove("rlimits");
     cfg["process"]["oomScoreAdj"] = json!(300);
+    cfg["process"]["user"]["umask"] = json!(0o027);
     cfg["mounts"]
         .as_array_mut()
         .unwrap()
@@ -490,6 +492,7 @@ fn emit_script_bundle_and_run_bundle_agree_on_every_probe() {
         // What run must show, so that both cannot agree by failing alike.
         let want: Option<(i32, &str)> = match *name {
             "user" => Some((0, "0\n0")),
+            "umask" => Some((0, "0027")),
             "oom score" => Some((0, "300")),
             "cgroup mount" => Some((0, "listed\nro")),
             "sysctl" => Some((0, "1\n1234")),
@@ -768,4 +771,407 @@ fn rootfs_propagation_slave_lets_the_hosts_later_mounts_in() {
     assert_eq!(host_mount_arrives(true), "arrived\n");
     assert_eq!(host_mount_arrives(false), "not-arrived\n");
     host.assert_unchanged("rootfsPropagation");
+}
+
+/// The five capability sets of a bundle, read from /proc/self/status inside: as root
+/// (execve gives it bounding plus inheritable, under no_new_privs only what was
+/// permitted), as another user (only the ambient set survives execve), through run
+/// --bundle and the script alike; and a caller holding inheritable capabilities adds
+/// none of them (issue 10, for bundles).
+#[test]
+fn the_five_capability_sets_are_the_configs_alone() {
+    let test = "the_five_capability_sets_are_the_configs_alone";
+    if !need_root(test) {
+        return;
+    }
+    let Some(setpriv) = tool("setpriv", test) else {
+        return;
+    };
+    let _turn = turn();
+    let probe = "grep -E '^Cap(Inh|Prm|Eff|Bnd|Amb)' /proc/self/status";
+    let mut cfg = config(probe);
+    // The script backend cannot set rlimits.
+    cfg["process"].as_object_mut().unwrap().remove("rlimits");
+    // chown 0, kill 5, net_bind_service 10, net_raw 13.
+    cfg["process"]["capabilities"] = json!({
+        "bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW"],
+        "effective": ["CAP_CHOWN", "CAP_KILL"],
+        "permitted": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"],
+        "inheritable": ["CAP_KILL", "CAP_NET_RAW"],
+        "ambient": ["CAP_KILL"]
+    });
+    let sets = |prm_eff: &str| {
+        format!(
+            "CapInh:\t0000000000002020\nCapPrm:\t{prm_eff}\nCapEff:\t{prm_eff}\n\
+             CapBnd:\t0000000000002421\nCapAmb:\t0000000000000020\n"
+        )
+    };
+    let b = Bundle::new(&cfg);
+    std::fs::create_dir(b.rootfs().join("work")).unwrap();
+    let host = HostSnapshot::take();
+    // The caller's inheritable CAP_SYS_ADMIN and CAP_SYS_MODULE must not show anywhere.
+    let under_setpriv = |c: &mut Command| {
+        let mut s = Command::new(&setpriv);
+        s.args(["--inh-caps", "+sys_admin,+sys_module", "--"])
+            .arg(c.get_program())
+            .args(c.get_args())
+            .stdin(Stdio::null());
+        s.output().unwrap()
+    };
+    let script = b.path().join("container.sh");
+    let run_both = |want: &str| {
+        let out = under_setpriv(&mut b.command());
+        host.assert_unchanged("run --bundle, five sets");
+        assert_eq!(
+            (out.status.code(), stdout(&out).as_str()),
+            (Some(0), want),
+            "{}",
+            stderr(&out)
+        );
+        emit_to(&["--bundle".into(), b.path().into()], &script);
+        let mut sh = Command::new("sh");
+        sh.arg(&script);
+        let out = under_setpriv(&mut sh);
+        host.assert_unchanged("the script, five sets");
+        assert_eq!(
+            (out.status.code(), stdout(&out).as_str()),
+            (Some(0), want),
+            "script: {}",
+            stderr(&out)
+        );
+    };
+    // Under no_new_privs execve keeps no more than was permitted: chown, kill, net_raw.
+    let out = under_setpriv(&mut b.command());
+    host.assert_unchanged("run --bundle, five sets, no_new_privs");
+    assert_eq!(
+        (out.status.code(), stdout(&out)),
+        (Some(0), sets("0000000000002021")),
+        "{}",
+        stderr(&out)
+    );
+    // The script cannot cut the permitted set, so it says so rather than keep more.
+    let o = gocker()
+        .arg("emit-script")
+        .arg("--bundle")
+        .arg(b.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125));
+    assert!(stderr(&o).contains("permitted"), "{}", stderr(&o));
+    // Without it, a root command gets the bounding set plus the inheritable one.
+    cfg["process"]["noNewPrivileges"] = json!(false);
+    b.write(&cfg);
+    run_both(&sets("0000000000002421"));
+    // With a permitted set that cuts nothing, the same under no_new_privs.
+    cfg["process"]["noNewPrivileges"] = json!(true);
+    cfg["process"]["capabilities"]["permitted"] = json!([
+        "CAP_CHOWN",
+        "CAP_KILL",
+        "CAP_NET_BIND_SERVICE",
+        "CAP_NET_RAW"
+    ]);
+    b.write(&cfg);
+    run_both(&sets("0000000000002421"));
+    // Another user keeps its ambient set alone across execve, with CAP_KILL effective.
+    cfg["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+    b.write(&cfg);
+    let out = b.run();
+    host.assert_unchanged("run --bundle as uid 1000");
+    assert_eq!(
+        (out.status.code(), stdout(&out)),
+        (Some(0), sets("0000000000000020")),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A process of its own namespaces (`unshare --fork sleep`), killed with its child when
+/// dropped: what a bundle joins by path.
+struct Unshared(std::process::Child);
+
+impl Unshared {
+    fn start(test: &str) -> Option<Unshared> {
+        let unshare = tool("unshare", test)?;
+        let child = Command::new(unshare)
+            .args(["--ipc", "--uts", "--net", "--mount", "--pid", "--fork"])
+            .args(["sleep", "100"])
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        let u = Unshared(child);
+        // unshare has made them once its net namespace is no longer ours.
+        let ours = std::fs::read_link("/proc/self/ns/net").unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::fs::read_link(u.ns("net"))
+            .ok()
+            .is_none_or(|l| l == ours)
+            || std::fs::read_link(u.ns("pid_for_children")).is_err()
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "unshare did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        Some(u)
+    }
+
+    fn ns(&self, name: &str) -> PathBuf {
+        PathBuf::from(format!("/proc/{}/ns/{name}", self.0.id()))
+    }
+}
+
+impl Drop for Unshared {
+    fn drop(&mut self) {
+        // sleep is PID 1 of the new pid namespace: it dies with it when unshare is killed.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `linux.namespaces[].path`: the container is in exactly the namespaces given (the pid
+/// one too, where it is not PID 1), the host's mounts are untouched by a root built in
+/// a joined mount namespace; a file of the wrong type, one that is no namespace, and
+/// gocker's own namespace (the host's) are refused before anything runs.
+#[test]
+fn namespaces_given_by_path_are_joined() {
+    let test = "namespaces_given_by_path_are_joined";
+    if !need_root(test) {
+        return;
+    }
+    let _turn = turn();
+    let Some(u) = Unshared::start(test) else {
+        return;
+    };
+    let names = ["ipc", "uts", "net", "mnt", "pid"];
+    let probe = names
+        .iter()
+        .map(|n| format!("readlink /proc/self/ns/{n}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+        + "; echo pid $$";
+    let mut cfg = config(&probe);
+    for (i, name) in [
+        (0, "pid_for_children"),
+        (1, "net"),
+        (2, "ipc"),
+        (3, "uts"),
+        (4, "mnt"),
+    ] {
+        cfg["linux"]["namespaces"][i]["path"] = json!(u.ns(name));
+    }
+    let b = Bundle::new(&cfg);
+    std::fs::create_dir(b.rootfs().join("work")).unwrap();
+    let want: String = names
+        .iter()
+        .map(|n| {
+            let n = if *n == "pid" { "pid_for_children" } else { n };
+            format!("{}\n", std::fs::read_link(u.ns(n)).unwrap().display())
+        })
+        .collect::<String>()
+        // sleep is PID 1 there.
+        + "pid 2\n";
+    let host = HostSnapshot::take();
+    let out = b.run();
+    host.assert_unchanged("run --bundle in joined namespaces");
+    assert_eq!(
+        (out.status.code(), stdout(&out)),
+        (Some(0), want),
+        "{}",
+        stderr(&out)
+    );
+    // The init is not PID 1 there: what it leaves running does not end with it, so run
+    // kills it (it is in the container's cgroup), and nothing is left.
+    let mut bg = cfg.clone();
+    bg["process"]["args"] = json!(["sh", "-c", "sleep 4321 & echo started"]);
+    // A mount namespace of its own: the first container's pivot_root left the joined
+    // one with that container's root, where this bundle's rootfs path is not.
+    bg["linux"]["namespaces"][4] = json!({"type": "mount"});
+    b.write(&bg);
+    let out = b.run();
+    host.assert_unchanged("run --bundle leaving a process in a joined pid namespace");
+    assert_eq!(
+        (out.status.code(), stdout(&out).as_str()),
+        (Some(0), "started\n"),
+        "{}",
+        stderr(&out)
+    );
+    let left: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.trim_end() == "sleep 4321")
+        .collect();
+    assert!(left.is_empty(), "left running: {left:?}");
+    assert!(
+        cgroup_dirs().iter().all(|d| !d.ends_with(&b.id)),
+        "cgroup of {} left",
+        b.id
+    );
+    // Where pid 1 holds capabilities this root lacks, its /proc/1/ns cannot be read at all.
+    let pid1 = |name: &str| {
+        if std::fs::read_link(format!("/proc/1/ns/{name}")).is_ok() {
+            format!("gocker's own {name} namespace or pid 1's")
+        } else {
+            "permission denied".to_string()
+        }
+    };
+    for (path, says) in [
+        (
+            "/proc/self/ns/ipc",
+            "is a ipc namespace, not a net one".to_string(),
+        ),
+        ("/etc/hostname", "not a namespace file".to_string()),
+        (
+            "/proc/self/ns/net",
+            "gocker's own net namespace or pid 1's".to_string(),
+        ),
+        ("/proc/1/ns/net", pid1("net")),
+    ] {
+        let mut cfg = cfg.clone();
+        cfg["linux"]["namespaces"][1]["path"] = json!(path);
+        b.write(&cfg);
+        let out = b.run();
+        host.assert_unchanged(path);
+        assert_eq!(out.status.code(), Some(125), "{path}: {}", stdout(&out));
+        assert!(
+            stdout(&out).is_empty() && stderr(&out).contains(&says),
+            "{path}: {}",
+            stderr(&out)
+        );
+    }
+    // gocker in a mount namespace of its own (as in the conformance lane): pid 1's is
+    // still the host's, and refused.
+    let mut cfg = cfg.clone();
+    cfg["linux"]["namespaces"][4]["path"] = json!("/proc/1/ns/mnt");
+    b.write(&cfg);
+    let unshare = tool("unshare", test).unwrap();
+    let inner = b.command();
+    let out = Command::new(unshare)
+        .args(["--mount", "--propagation", "slave", "--"])
+        .arg(inner.get_program())
+        .args(inner.get_args())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    host.assert_unchanged("/proc/1/ns/mnt from a mount namespace of gocker's own");
+    assert_eq!(out.status.code(), Some(125), "{}", stdout(&out));
+    assert!(stderr(&out).contains(&pid1("mnt")), "{}", stderr(&out));
+}
+
+/// `linux.devices`: each node is made on the container's /dev tmpfs with its type,
+/// numbers, mode and owner; making one gives no access (the device rules still refuse
+/// to open a disk's node); nothing is left in the rootfs.
+#[test]
+fn linux_devices_are_made_with_their_mode_and_owner() {
+    let test = "linux_devices_are_made_with_their_mode_and_owner";
+    if !need_root(test) {
+        return;
+    }
+    let _turn = turn();
+    let probe = "stat -c '%n %F %t:%T %a %u:%g' /dev/test1 /dev/test2 /dev/test3; \
+        echo x > /dev/null && echo null-ok; \
+        head -c1 /dev/test2 >/dev/null 2>&1 || echo disk-refused";
+    let mut cfg = config(probe);
+    // The script backend cannot set rlimits.
+    cfg["process"].as_object_mut().unwrap().remove("rlimits");
+    cfg["linux"]["devices"] = json!([
+        {"path": "/dev/test1", "type": "c", "major": 10, "minor": 666,
+         "fileMode": 0o660, "uid": 0, "gid": 0},
+        {"path": "/dev/test2", "type": "b", "major": 8, "minor": 0,
+         "fileMode": 0o640, "uid": 1000, "gid": 1001},
+        {"path": "/dev/test3", "type": "p", "fileMode": 0o600}
+    ]);
+    let b = Bundle::new(&cfg);
+    std::fs::create_dir(b.rootfs().join("work")).unwrap();
+    let host = HostSnapshot::take();
+    let want = "/dev/test1 character special file a:29a 660 0:0\n\
+        /dev/test2 block special file 8:0 640 1000:1001\n\
+        /dev/test3 fifo 0:0 600 0:0\n\
+        null-ok\ndisk-refused\n";
+    let out = b.run();
+    host.assert_unchanged("run --bundle with linux.devices");
+    assert_eq!(
+        (out.status.code(), stdout(&out).as_str()),
+        (Some(0), want),
+        "{}",
+        stderr(&out)
+    );
+    // The script makes the same nodes (mknod -m, chown -h).
+    let script = b.path().join("container.sh");
+    emit_to(&["--bundle".into(), b.path().into()], &script);
+    let out = Command::new("sh")
+        .arg(&script)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    host.assert_unchanged("the script with linux.devices");
+    assert_eq!(
+        (out.status.code(), stdout(&out).as_str()),
+        (Some(0), want),
+        "script: {}",
+        stderr(&out)
+    );
+    for n in ["test1", "test2", "test3"] {
+        assert!(
+            !b.rootfs().join("dev").join(n).exists(),
+            "{n} left in the rootfs"
+        );
+    }
+}
+
+/// A mount's propagation option is applied to that mount (mountinfo's optional fields:
+/// `shared:N`, none for private), and a shared mount's peers are the container's own:
+/// nothing mounted under it reaches the host.
+#[test]
+fn mount_propagation_options_apply_inside_only() {
+    let test = "mount_propagation_options_apply_inside_only";
+    if !need_root(test) {
+        return;
+    }
+    let _turn = turn();
+    let probe = "mkdir -p /mnt/s/sub && mount -t tmpfs t /mnt/s/sub; \
+        for m in /mnt/s /mnt/u /mnt/p; do \
+          awk -v m=$m '$5 == m { f = \"\"; for (i = 7; $i != \"-\"; i++) f = f \" \" $i; print m f }' /proc/self/mountinfo; \
+        done";
+    let mut cfg = config(probe);
+    // So that the script backend's refusal below is the propagation's.
+    cfg["process"].as_object_mut().unwrap().remove("rlimits");
+    // Mounting inside needs CAP_SYS_ADMIN.
+    for set in ["bounding", "effective", "permitted"] {
+        cfg["process"]["capabilities"][set]
+            .as_array_mut()
+            .unwrap()
+            .push(json!("CAP_SYS_ADMIN"));
+    }
+    let m = cfg["mounts"].as_array_mut().unwrap();
+    m.push(
+        json!({"destination": "/mnt/s", "type": "tmpfs", "source": "tmpfs", "options": ["shared"]}),
+    );
+    m.push(json!({"destination": "/mnt/u", "type": "tmpfs", "source": "tmpfs", "options": ["unbindable"]}));
+    m.push(json!({"destination": "/mnt/p", "type": "tmpfs", "source": "tmpfs", "options": ["private"]}));
+    let b = Bundle::new(&cfg);
+    std::fs::create_dir(b.rootfs().join("work")).unwrap();
+    let host = HostSnapshot::take();
+    let out = b.run();
+    host.assert_unchanged("run --bundle with propagation options");
+    let got = stdout(&out);
+    let lines: Vec<&str> = got.lines().collect();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        lines.len() == 3
+            && lines[0].starts_with("/mnt/s shared:")
+            && lines[1] == "/mnt/u unbindable"
+            && lines[2] == "/mnt/p",
+        "{got}"
+    );
+    let o = gocker()
+        .arg("emit-script")
+        .arg("--bundle")
+        .arg(b.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125));
+    assert!(stderr(&o).contains("propagation"), "{}", stderr(&o));
 }

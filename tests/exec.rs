@@ -583,6 +583,61 @@ fn process_json_is_the_oci_way_in() {
     );
 }
 
+/// process.json's five capability sets are the process's alone: another user keeps its
+/// ambient set across execve (as runc exec gives it), and a set outside the kernel's
+/// rules is refused before anything runs.
+#[test]
+fn process_json_capability_sets_reach_another_user_through_ambient() {
+    root_or_skip!("process_json_capability_sets_reach_another_user_through_ambient");
+    let c = Container::start(&[]);
+    let dir = TempDir::new("process");
+    let p = dir.path().join("process.json");
+    let sets = r#"["CAP_KILL", "CAP_CHOWN"]"#;
+    std::fs::write(
+        &p,
+        format!(
+            r#"{{"user": {{"uid": 1000, "gid": 1000}}, "cwd": "/",
+                "args": ["grep", "-E", "^Cap(Inh|Prm|Eff|Bnd|Amb)", "/proc/self/status"],
+                "env": ["PATH=/bin"],
+                "capabilities": {{"bounding": {sets}, "effective": {sets}, "permitted": {sets},
+                                  "inheritable": {sets}, "ambient": {sets}}}}}"#
+        ),
+    )
+    .unwrap();
+    let o = c
+        .exec_cmd()
+        .arg("--process")
+        .arg(&p)
+        .arg(&c.id)
+        .output()
+        .unwrap();
+    // CAP_CHOWN is 0, CAP_KILL is 5.
+    assert_eq!(
+        ok(&o),
+        "CapInh:\t0000000000000021\nCapPrm:\t0000000000000021\nCapEff:\t0000000000000021\n\
+         CapBnd:\t0000000000000021\nCapAmb:\t0000000000000021\n"
+    );
+    std::fs::write(
+        &p,
+        r#"{"args": ["true"], "capabilities": {"bounding": ["CAP_KILL"], "permitted": ["CAP_KILL"],
+            "ambient": ["CAP_KILL"]}}"#,
+    )
+    .unwrap();
+    let o = c
+        .exec_cmd()
+        .arg("--process")
+        .arg(&p)
+        .arg(&c.id)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("process.capabilities.ambient: CAP_KILL"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 #[test]
 fn bad_input_is_refused_before_anything_runs() {
     root_or_skip!("bad_input_is_refused_before_anything_runs");

@@ -896,3 +896,51 @@ fn assert_same_trace_words(
         }
     }
 }
+
+/// A bundle's inheritable and ambient sets, umask and linux.devices nodes add comments
+/// and steps of their own: the Chinese script explains them too, with the same code.
+#[test]
+fn a_bundles_capability_sets_umask_and_nodes_are_explained_in_chinese_too() {
+    let dir = TempDir::new("zh-bundle");
+    std::fs::create_dir(dir.path().join("rootfs")).unwrap();
+    let caps = serde_json::json!(["CAP_KILL", "CAP_CHOWN"]);
+    let config = serde_json::json!({
+        "ociVersion": "1.0.2",
+        "root": {"path": "rootfs"},
+        "process": {
+            "args": ["sh"], "cwd": "/", "env": ["PATH=/bin"],
+            "user": {"uid": 0, "gid": 0, "umask": 18},
+            "capabilities": {"bounding": caps, "effective": caps, "permitted": caps,
+                             "inheritable": caps, "ambient": ["CAP_KILL"]}
+        },
+        "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["mode=755"]}
+        ],
+        "linux": {
+            "namespaces": [{"type": "pid"}, {"type": "uts"}, {"type": "mount"}],
+            "devices": [{"path": "/dev/x1", "type": "c", "major": 1, "minor": 3}]
+        }
+    });
+    std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
+    let args = vec![OsString::from("--bundle"), dir.path().into()];
+    let en = emit(&args);
+    for step in [
+        "--ambient-caps +kill",
+        "+chown,+kill --",
+        "umask 0022",
+        "mknod -m 666 \"$t\" c 1 3",
+    ] {
+        assert!(en.contains(step), "no {step:?} in:\n{en}");
+    }
+    let mut zh_args = os(&["--lang", "zh"]);
+    zh_args.extend(args);
+    let zh = emit(&zh_args);
+    assert_same_code(&en, &zh, "a bundle's five sets, umask and nodes");
+    let missing = untranslated(&zh);
+    assert!(
+        missing.is_empty(),
+        "comment lines left in English:\n{}",
+        missing.join("\n")
+    );
+}

@@ -8,7 +8,7 @@
 
 use crate::error::{Failure, fail};
 use crate::runtime::exec::{ExecOptions, Target, exec};
-use crate::security::{CAP_NAMES, CapSet};
+use crate::security::{CAP_NAMES, CapSet, Capabilities};
 use crate::spec::{self, ContainerSpec, Process};
 use crate::state::{Record, Status, Store};
 use anyhow::{Context, Result};
@@ -233,6 +233,7 @@ impl ExecArgs {
                 },
                 // The init's; an exec'd process inherits gocker's.
                 oom_score_adj: None,
+                umask: None,
             },
             detach: false,
             pid_file: None,
@@ -328,6 +329,10 @@ struct CapsJson {
     effective: Option<Vec<String>>,
     #[serde(default)]
     permitted: Option<Vec<String>>,
+    #[serde(default)]
+    inheritable: Option<Vec<String>>,
+    #[serde(default)]
+    ambient: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -371,16 +376,29 @@ fn process_json(text: &[u8], spec: &ContainerSpec) -> Result<ExecOptions> {
         None => None,
     };
     let capabilities = match p.capabilities {
+        // The five sets exactly as given (a set left out is empty, as in runc), checked
+        // by the kernel's rules before anything runs, as config.json's are.
         Some(c) => {
-            // gocker keeps one set (bounding = effective = permitted): the bounding set,
-            // and only what the others grant too, so nothing is gained over any of them.
-            let sets = [c.bounding, c.effective, c.permitted];
-            let mut kept: Option<u64> = None;
-            for set in sets.into_iter().flatten() {
-                let m = cap_mask(&set)?;
-                kept = Some(kept.map_or(m, |k| k & m));
+            let set =
+                |v: &Option<Vec<String>>| cap_mask(v.as_deref().unwrap_or_default()).map(CapSet);
+            let caps = Capabilities {
+                bounding: set(&c.bounding)?,
+                effective: set(&c.effective)?,
+                permitted: set(&c.permitted)?,
+                inheritable: set(&c.inheritable)?,
+                ambient: set(&c.ambient)?,
+            };
+            if let Err((field, bad, why)) = caps.check() {
+                let names: Vec<String> = bad
+                    .names()
+                    .map(|n| format!("CAP_{}", n.to_uppercase()))
+                    .collect();
+                fail(
+                    Failure::Usage,
+                    format!("process.capabilities.{field}: {}: {why}", names.join(", ")),
+                )?;
             }
-            Some(CapSet(kept.unwrap_or(0)))
+            Some(caps)
         }
         None => None,
     };
@@ -408,6 +426,7 @@ fn process_json(text: &[u8], spec: &ContainerSpec) -> Result<ExecOptions> {
             stdin: true,
             user: user.unwrap_or_else(|| spec.process.user.clone()),
             oom_score_adj: None,
+            umask: None,
         },
         detach: false,
         pid_file: None,

@@ -10,9 +10,10 @@
 use crate::error::{Failure, fail};
 use crate::mounts::{DEV_LINKS, DEVICES, KERNEL_READONLY, Mount, MountFlags, MountKind};
 use crate::spec::{
-    CapSet, Confinement, ContainerSpec, CpuLimit, Limits, Namespace, PIDS_MAX, Process, Rlimit,
-    Root, container_path, validate_hostname, validate_rootfs,
+    CapSet, Capabilities, Confinement, ContainerSpec, CpuLimit, Limits, Namespace, PIDS_MAX,
+    Process, Rlimit, Root, container_path, validate_hostname, validate_rootfs,
 };
+use crate::sys::ms;
 use anyhow::{Context, Result};
 use oci_spec::runtime as oci;
 use std::ffi::OsString;
@@ -235,10 +236,12 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
     )?;
     let process = process(p)?;
     let linux = c.linux().clone().unwrap_or_default();
-    let namespaces = namespaces(&linux)?;
+    let (namespaces, namespace_paths) = namespaces(&linux)?;
     let hostname = match c.hostname() {
         Some(h) => {
-            if !namespaces.contains(&Namespace::Uts) {
+            if !namespaces.contains(&Namespace::Uts)
+                && !namespace_paths.iter().any(|(n, _)| *n == Namespace::Uts)
+            {
                 refuse::<()>("hostname", "needs a uts namespace of its own")?;
             }
             validate_hostname(h).map_err(|e| {
@@ -267,6 +270,12 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
     let bundle_mounts = c.mounts().clone().unwrap_or_default();
     for (i, m) in bundle_mounts.iter().enumerate() {
         mounts.extend(mount(i, m, bundle)?);
+    }
+    for (i, d) in linux.devices().iter().flatten().enumerate() {
+        let node = device(i, d, &mounts)?;
+        // The config's node wins over gocker's own of the same path (runc's rule).
+        mounts.retain(|m| !(m.target == node.target && matches!(m.kind, MountKind::Device { .. })));
+        mounts.push(node);
     }
     if process.terminal
         && !mounts.iter().any(|m| {
@@ -310,7 +319,12 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
     let seccomp_profile = linux.seccomp().as_ref().map(seccomp).transpose()?;
     other_linux_fields(&linux)?;
     let (capabilities, rlimits, no_new_privs) = privileges(p)?;
-    let sysctl = sysctl(&linux, &namespaces)?;
+    let own: Vec<Namespace> = namespaces
+        .iter()
+        .copied()
+        .chain(namespace_paths.iter().map(|(n, _)| *n))
+        .collect();
+    let sysctl = sysctl(&linux, &own)?;
     Ok(ContainerSpec {
         id: id.to_owned(),
         root,
@@ -318,6 +332,7 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
         process,
         hostname,
         namespaces,
+        namespace_paths,
         mounts,
         limits,
         confinement,
@@ -582,16 +597,10 @@ fn process(p: &oci::Process) -> Result<Process> {
         gid: u.gid(),
         additional_gids: u.additional_gids().clone().unwrap_or_default(),
     };
-    // 0022 is what gocker's caller has anyway in every engine seen; another would change
-    // the modes of files the container makes.
-    if let Some(m) = u.umask()
-        && m != 0o022
-    {
-        refuse::<()>(
-            "process.user.umask",
-            format!("{m:#o}: only 022 is supported"),
-        )?;
-    }
+    let umask = match u.umask() {
+        Some(m) if m > 0o777 => refuse("process.user.umask", format!("{m:#o}: above 0777"))?,
+        m => m,
+    };
     let oom_score_adj = match p.oom_score_adj() {
         Some(n) if !(-1000..=1000).contains(&n) => refuse(
             "process.oomScoreAdj",
@@ -620,11 +629,13 @@ fn process(p: &oci::Process) -> Result<Process> {
         stdin: true,
         user,
         oom_score_adj,
+        umask,
     })
 }
 
-/// Capabilities (bounding is the kept set), rlimits and noNewPrivileges.
-fn privileges(p: &oci::Process) -> Result<(CapSet, Vec<Rlimit>, bool)> {
+/// The five capability sets, rlimits and noNewPrivileges. A set left out is empty (as
+/// in runc); nothing of the caller's joins any set (the child sets each whole).
+fn privileges(p: &oci::Process) -> Result<(Capabilities, Vec<Rlimit>, bool)> {
     let caps = p.capabilities().clone().unwrap_or_default();
     let set = |field: &str, s: &Option<oci::Capabilities>| -> Result<CapSet> {
         let mut m = 0u64;
@@ -640,25 +651,22 @@ fn privileges(p: &oci::Process) -> Result<(CapSet, Vec<Rlimit>, bool)> {
         }
         Ok(CapSet(m))
     };
-    let bounding = set("process.capabilities.bounding", caps.bounding())?;
-    // gocker's child sets effective = permitted = bounding and empties inheritable and
-    // ambient (runtime/child.rs); a config that asks for other sets is refused, never
-    // given more than it asked for.
-    for (field, s) in [
-        ("process.capabilities.effective", caps.effective()),
-        ("process.capabilities.permitted", caps.permitted()),
-    ] {
-        if s.is_some() && set(field, s)? != bounding {
-            refuse::<()>(field, "must equal the bounding set (gocker keeps one set)")?;
-        }
-    }
-    for (field, s) in [
-        ("process.capabilities.inheritable", caps.inheritable()),
-        ("process.capabilities.ambient", caps.ambient()),
-    ] {
-        if set(field, s)?.0 != 0 {
-            refuse::<()>(field, "must be empty (gocker empties it)")?;
-        }
+    let capabilities = Capabilities {
+        bounding: set("process.capabilities.bounding", caps.bounding())?,
+        effective: set("process.capabilities.effective", caps.effective())?,
+        permitted: set("process.capabilities.permitted", caps.permitted())?,
+        inheritable: set("process.capabilities.inheritable", caps.inheritable())?,
+        ambient: set("process.capabilities.ambient", caps.ambient())?,
+    };
+    if let Err((field, bad, why)) = capabilities.check() {
+        let names: Vec<String> = bad
+            .names()
+            .map(|n| format!("CAP_{}", n.to_uppercase()))
+            .collect();
+        refuse::<()>(
+            &format!("process.capabilities.{field}"),
+            format!("{}: {why}", names.join(", ")),
+        )?;
     }
     let mut rlimits = Vec::new();
     for r in p.rlimits().clone().unwrap_or_default() {
@@ -674,7 +682,11 @@ fn privileges(p: &oci::Process) -> Result<(CapSet, Vec<Rlimit>, bool)> {
             hard: r.hard(),
         });
     }
-    Ok((bounding, rlimits, p.no_new_privileges().unwrap_or(false)))
+    Ok((
+        capabilities,
+        rlimits,
+        p.no_new_privileges().unwrap_or(false),
+    ))
 }
 
 // glibc's RLIMIT_* are u32, musl's c_int: the cast is needed on one of them.
@@ -701,14 +713,15 @@ pub(crate) fn rlimit_number(t: oci::PosixRlimitType) -> u32 {
     }) as u32
 }
 
-fn namespaces(linux: &oci::Linux) -> Result<Vec<Namespace>> {
+/// The namespaces made (no path) and those joined (a path, opened and checked when the
+/// container starts: `runtime::Joined`).
+type Namespaces = (Vec<Namespace>, Vec<(Namespace, PathBuf)>);
+
+fn namespaces(linux: &oci::Linux) -> Result<Namespaces> {
     use oci::LinuxNamespaceType as T;
-    let mut v = Vec::new();
+    let (mut made, mut joined): Namespaces = (Vec::new(), Vec::new());
     for ns in linux.namespaces().clone().unwrap_or_default() {
         let field = format!("linux.namespaces ({})", ns.typ());
-        if ns.path().is_some() {
-            refuse::<()>(&field, "joining a namespace by path is not supported yet")?;
-        }
         let n = match ns.typ() {
             T::Mount => Namespace::Mount,
             T::Uts => Namespace::Uts,
@@ -719,28 +732,39 @@ fn namespaces(linux: &oci::Linux) -> Result<Vec<Namespace>> {
             T::User => refuse(&field, "user namespaces (rootless) are not supported yet")?,
             T::Time => refuse(&field, "time namespaces are not supported")?,
         };
-        if v.contains(&n) {
+        if made.contains(&n) || joined.iter().any(|(j, _)| *j == n) {
             refuse::<()>(&field, "listed twice")?;
         }
-        v.push(n);
+        match ns.path() {
+            None => made.push(n),
+            Some(p) => {
+                if !p.is_absolute() {
+                    refuse::<()>(&field, format!("path {}: must be absolute", p.display()))?;
+                }
+                crate::spec::no_nul(p.as_os_str(), &format!("config.json: {field} path"))?;
+                joined.push((n, p.clone()));
+            }
+        }
     }
-    // gocker builds the root in a mount namespace of its own and runs the command as
-    // that namespace's PID 1; without them the host's mounts or processes would change.
+    // gocker builds the root in a mount namespace other than its own and runs the
+    // command in a pid namespace other than its own (made or joined); in its own, the
+    // host's mounts or processes would change.
+    let has = |n: Namespace| made.contains(&n) || joined.iter().any(|(j, _)| *j == n);
     for (n, name) in [(Namespace::Mount, "mount"), (Namespace::Pid, "pid")] {
-        if !v.contains(&n) {
+        if !has(n) {
             refuse::<()>(
                 "linux.namespaces",
-                format!("gocker needs a new {name} namespace"),
+                format!("gocker needs a {name} namespace of the container's own (new, or by path)"),
             )?;
         }
     }
-    if !v.contains(&Namespace::Uts) {
+    if !has(Namespace::Uts) {
         refuse::<()>(
             "linux.namespaces",
-            "gocker needs a new uts namespace (it sets the hostname)",
+            "gocker needs a uts namespace of the container's own, new or by path (it sets the hostname)",
         )?;
     }
-    Ok(v)
+    Ok((made, joined))
 }
 
 /// Where the host's cgroup hierarchies are mounted: a bundle's cgroup mount shows it.
@@ -753,6 +777,8 @@ struct Options {
     flags: MountFlags,
     bind: Option<bool>,
     data: Vec<String>,
+    /// A propagation option's flags (the last one given wins, as in runc).
+    propagation: Option<u64>,
 }
 
 fn options(field: &str, opts: &[String]) -> Result<Options> {
@@ -781,10 +807,15 @@ fn options(field: &str, opts: &[String]) -> Result<Options> {
             // gocker makes `/` recursively private before any mount: these are what every
             // mount of the container is anyway.
             "private" | "rprivate" => {}
-            "shared" | "rshared" | "slave" | "rslave" | "unbindable" | "runbindable" => refuse(
-                field,
-                format!("propagation option {opt} is not supported yet"),
-            )?,
+            "shared" | "rshared" | "slave" | "rslave" | "unbindable" | "runbindable" => {
+                let rec = if opt.starts_with('r') { ms::REC } else { 0 };
+                let kind = match opt.trim_start_matches('r') {
+                    "shared" => ms::SHARED,
+                    "slave" => ms::SLAVE,
+                    _ => ms::UNBINDABLE,
+                };
+                o.propagation = Some(kind | rec);
+            }
             "sync" | "async" | "dirsync" | "mand" | "nomand" | "remount" | "silent" | "loud"
             | "nosymfollow" | "symfollow" | "idmap" | "ridmap" | "recursive" => {
                 refuse(field, format!("option {opt} is not supported"))?
@@ -810,9 +841,27 @@ fn options(field: &str, opts: &[String]) -> Result<Options> {
     Ok(o)
 }
 
-/// One entry of `mounts`: the mount, and for a tmpfs on /dev the nodes and links runc
-/// makes in it.
+/// One entry of `mounts`: the mount, its propagation option if it has one, and for a
+/// tmpfs on /dev the nodes and links runc makes in it.
 fn mount(i: usize, m: &oci::Mount, bundle: &Path) -> Result<Vec<Mount>> {
+    let mut v = mount_entries(i, m, bundle)?;
+    let field = format!("mounts[{i}] ({})", m.destination().display());
+    let o = options(&field, m.options().as_deref().unwrap_or_default())?;
+    if let (Some(flags), Some(first)) = (o.propagation, v.first()) {
+        let p = Mount {
+            kind: MountKind::Propagation { flags },
+            target: first.target.clone(),
+            flags: MountFlags::NONE,
+            optional: false,
+            dev: false,
+            why: format!("propagation (config.json mounts[{i}])").into(),
+        };
+        v.insert(1, p);
+    }
+    Ok(v)
+}
+
+fn mount_entries(i: usize, m: &oci::Mount, bundle: &Path) -> Result<Vec<Mount>> {
     let field = format!("mounts[{i}] ({})", m.destination().display());
     let target = container_path(
         m.destination().as_os_str(),
@@ -862,12 +911,21 @@ fn mount(i: usize, m: &oci::Mount, bundle: &Path) -> Result<Vec<Mount>> {
         }]);
     }
     if o.bind.is_some() || typ == "bind" {
-        if !o.data.is_empty() {
+        // mount(2) ignores the data of a bind (runc passes it, to that effect), so a
+        // filesystem's KEY=VALUE option (mode=755, size=1k) changes nothing and is
+        // dropped; a bare word that is no flag gocker knows is refused, as it may be a
+        // misspelt one (nosiud) that would leave the mount without it.
+        let words: Vec<&String> = o.data.iter().filter(|d| !d.contains('=')).collect();
+        if !words.is_empty() {
             refuse::<()>(
                 &field,
                 format!(
                     "option {} is not supported on a bind mount",
-                    o.data.join(",")
+                    words
+                        .iter()
+                        .map(|w| w.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
                 ),
             )?;
         }
@@ -947,6 +1005,68 @@ fn mount(i: usize, m: &oci::Mount, bundle: &Path) -> Result<Vec<Mount>> {
         }
     }
     Ok(v)
+}
+
+/// One entry of `linux.devices`: a node made after the config's mounts, on a tmpfs one
+/// of them mounted (made on the rootfs, it would stay on the host's disk). Whether the
+/// container may open it is the device rules' matter, as for every node.
+fn device(i: usize, d: &oci::LinuxDevice, mounts: &[Mount]) -> Result<Mount> {
+    use crate::mounts::NodeKind;
+    use oci::LinuxDeviceType as T;
+    let field = format!("linux.devices[{i}] ({})", d.path().display());
+    let target = container_path(d.path().as_os_str(), &format!("config.json: {field}"))?;
+    let kind = match d.typ() {
+        T::C | T::U => NodeKind::Char,
+        T::B => NodeKind::Block,
+        T::P => NodeKind::Fifo,
+        T::A => refuse(&field, "type a (all) names no node")?,
+    };
+    let number = |what: &str, n: i64| -> Result<u32> {
+        match u32::try_from(n) {
+            Ok(v) => Ok(v),
+            Err(_) => refuse(&field, format!("{what} {n}: not a device number")),
+        }
+    };
+    let (major, minor) = match kind {
+        NodeKind::Fifo => (0, 0),
+        _ => (number("major", d.major())?, number("minor", d.minor())?),
+    };
+    let mode = match d.file_mode() {
+        None => 0o666,
+        Some(m) if m <= 0o777 => m,
+        Some(m) => refuse(
+            &field,
+            format!("fileMode {m:#o}: only permission bits (at most 0777)"),
+        )?,
+    };
+    // The innermost of the config's mounts that holds the node's directory.
+    let holder = mounts
+        .iter()
+        .filter(|m| !matches!(m.kind, MountKind::Device { .. } | MountKind::Symlink { .. }))
+        .filter(|m| target.parent().is_some_and(|p| p.starts_with(&m.target)))
+        .max_by_key(|m| m.target.components().count());
+    match holder.map(|m| &m.kind) {
+        Some(MountKind::Fs { fstype, .. }) if fstype == "tmpfs" => {}
+        _ => refuse(
+            &field,
+            "must be on a tmpfs that mounts mounts (such as /dev): made in the rootfs, the node would stay on the host's disk",
+        )?,
+    }
+    Ok(Mount {
+        kind: MountKind::Node {
+            kind,
+            major,
+            minor,
+            mode,
+            uid: d.uid().unwrap_or(0),
+            gid: d.gid().unwrap_or(0),
+        },
+        target,
+        flags: MountFlags::NONE,
+        optional: false,
+        dev: false,
+        why: format!("device node (config.json linux.devices[{i}])").into(),
+    })
 }
 
 fn limits(linux: &oci::Linux) -> Result<Limits> {
@@ -1272,10 +1392,6 @@ fn other_linux_fields(linux: &oci::Linux) -> Result<()> {
         (
             "gidMappings",
             linux.gid_mappings().as_ref().is_some_and(|v| !v.is_empty()),
-        ),
-        (
-            "devices",
-            linux.devices().as_ref().is_some_and(|v| !v.is_empty()),
         ),
         (
             "mountLabel",

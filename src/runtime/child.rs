@@ -38,6 +38,9 @@ pub struct ChildSetup<'a> {
     /// init along (which holds a copy of the entry's lock until it execs) instead of
     /// leaving it there forever. It is cleared once the gate opens.
     pub monitored: bool,
+    /// Namespaces given by path, joined before anything else is done (all but the pid
+    /// namespace, which the parent entered for the clone).
+    pub joined: &'a super::joined::Joined,
 }
 
 pub fn run(setup: ChildSetup, ends: ChildEnds) -> ! {
@@ -82,6 +85,9 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
                 .with_context(|| format!("open {}", dir.display()))
         })
         .collect::<Result<Vec<_>>>()?;
+    // After what is opened by the host's paths above: a joined mount namespace has its
+    // own.
+    s.joined.join_in_child()?;
     new_session()?;
     // /proc/sys is the host's /proc still, but a namespaced key's file shows the
     // namespace of whoever writes it: ours.
@@ -139,6 +145,10 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
         )
         .context("remount / read-only (root.readonly)")?;
     }
+    if let Some(m) = spec.process.umask {
+        // After the workdir is made and before the command runs, as runc sets it.
+        sys::umask(m);
+    }
     let command = resolve_command(&spec.process)?;
     drop(root);
     set_rlimits(&spec.rlimits)?;
@@ -158,7 +168,7 @@ fn setup_and_exec(s: &ChildSetup, ends: &ChildEnds) -> Result<Never> {
     join_cgroups(&join)?;
     let late = s.seccomp.before_cap_drop(spec.no_new_privs)?;
     drop_privileges_as(
-        spec.capabilities,
+        &spec.capabilities,
         spec.no_new_privs,
         Some(&spec.process.user),
     )?;
@@ -285,7 +295,7 @@ fn try_join_and_exec(
 
 /// Into the container's cgroup (each `(dir, file)`: write 0 to `file` under the open
 /// `dir`): from here on, the limits hold.
-fn join_cgroups(join: &[(&OwnedFd, &Path)]) -> Result<()> {
+pub(super) fn join_cgroups(join: &[(&OwnedFd, &Path)]) -> Result<()> {
     if join.is_empty() {
         return Ok(());
     }
@@ -474,31 +484,29 @@ pub(super) fn resolve_command(p: &Process) -> Result<Command> {
     })
 }
 
-/// Cut the capabilities to `kept` (bounding, effective, permitted; inheritable and
-/// ambient emptied) and set `no_new_privs`, switching to `user` (process.user) between
-/// the bounding set and the other sets, as runc does: the init's and every exec'd
-/// process's.
+/// Set the five capability sets to `caps` and `no_new_privs`, in runc's order: the
+/// bounding set is cut first, then the switch to `user` (process.user), then
+/// effective, permitted and inheritable (capset), then each ambient capability is raised
+/// (the kernel wants it permitted and inheritable first), then no_new_privs. The
+/// init's and every exec'd process's.
 pub(super) fn drop_privileges_as(
-    kept: crate::spec::CapSet,
+    caps: &crate::spec::Capabilities,
     no_new_privs: bool,
     user: Option<&crate::spec::User>,
 ) -> Result<()> {
     // Capabilities this kernel does not know make PR_CAPBSET_DROP fail with EINVAL:
     // that is where the list ends (no need to read /proc/sys/kernel/cap_last_cap).
-    for cap in kept.dropped(63) {
+    for cap in caps.bounding.dropped(63) {
         match sys::drop_bounding_cap(cap) {
             Ok(()) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => break,
             Err(e) => return Err(e).with_context(|| format!("drop capability {cap}")),
         }
     }
-    // The bounding set limits what execve grants, but not what the inheritable and
-    // ambient sets carry through it: a caller holding inheritable CAP_SYS_ADMIN would hand
-    // it on. Both are emptied, and effective/permitted cut to the kept set.
     if let Some(user) = user.filter(|u| !u.is_root()) {
         // Keep the permitted set across the change of uid, so that the sets below can
-        // still be set; a command run by a user other than root then loses them at
-        // execve, as under runc (no ambient set).
+        // still be set; a command run by a user other than root then keeps only the
+        // ambient set through execve, as under runc.
         sys::set_keep_caps(true).context("prctl PR_SET_KEEPCAPS")?;
         sys::set_user(user.uid, user.gid, &user.additional_gids).with_context(|| {
             format!(
@@ -508,8 +516,18 @@ pub(super) fn drop_privileges_as(
         })?;
         sys::set_keep_caps(false).context("prctl PR_SET_KEEPCAPS")?;
     }
+    // The bounding set limits what execve grants, but not what the inheritable and
+    // ambient sets carry through it: a caller holding inheritable CAP_SYS_ADMIN would hand
+    // it on. So every set is set whole, to the spec's alone, and the caller's ambient
+    // set is emptied before the spec's is raised.
     sys::clear_ambient_caps().context("clear the ambient capabilities")?;
-    sys::set_caps(kept.0, kept.0, 0).context("set the capability sets (capset)")?;
+    sys::set_caps(caps.effective.0, caps.permitted.0, caps.inheritable.0)
+        .context("set the capability sets (capset)")?;
+    for cap in caps.ambient.members() {
+        sys::raise_ambient_cap(cap).with_context(|| {
+            format!("raise ambient capability {cap} (prctl PR_CAP_AMBIENT_RAISE)")
+        })?;
+    }
     if no_new_privs {
         sys::set_no_new_privs().context("set no_new_privs")?;
     }

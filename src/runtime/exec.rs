@@ -15,7 +15,7 @@
 use super::channel::{self, ChildEnds};
 use super::child;
 use crate::error::Failure;
-use crate::spec::{CapSet, ContainerSpec, Namespace, Process};
+use crate::spec::{Capabilities, ContainerSpec, Namespace, Process};
 use crate::sys;
 use anyhow::{Context, Result};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -44,8 +44,8 @@ pub struct ExecOptions {
     /// With a terminal: send its master over this socket (SCM_RIGHTS, runc's payload)
     /// instead of relaying it on our own stdio.
     pub console_socket: Option<PathBuf>,
-    /// The capabilities to keep, when the process asks for others than the container's.
-    pub capabilities: Option<CapSet>,
+    /// The process's five capability sets, when it asks for others than the container's.
+    pub capabilities: Option<Capabilities>,
     /// `no_new_privs`, when the process says otherwise than the container.
     pub no_new_privs: Option<bool>,
     /// Resource limits instead of the container's.
@@ -372,7 +372,7 @@ struct Setup<'a> {
     namespaces: &'a Joinable,
     cgroups: &'a [CgroupDir],
     process: &'a Process,
-    capabilities: CapSet,
+    capabilities: Capabilities,
     no_new_privs: bool,
     rlimits: &'a [crate::spec::Rlimit],
     seccomp: child::Filters<'a>,
@@ -457,16 +457,19 @@ fn enter_and_exec(
     sys::chdir(cwd).with_context(|| format!("chdir to the working directory {}", cwd.display()))?;
     let command = child::resolve_command(s.process)?;
     child::set_rlimits(s.rlimits)?;
-    // process.user between the bounding set and the other sets (runc's order).
-    let late = s.seccomp.before_cap_drop(s.no_new_privs)?;
-    child::drop_privileges_as(s.capabilities, s.no_new_privs, Some(&s.process.user))?;
     let join: Vec<(&OwnedFd, &Path)> = s
         .cgroups
         .iter()
         .filter(|c| !(c.v2 && in_cgroup))
         .map(|c| (&c.dir, c.file))
         .collect();
-    Err(child::join_and_exec(&join, mask, None, late, &command))
+    // Into the cgroup while still root with every capability, as the init does: a user
+    // other than root without CAP_DAC_OVERRIDE could not write the cgroup's file.
+    child::join_cgroups(&join)?;
+    // process.user between the bounding set and the other sets (runc's order).
+    let late = s.seccomp.before_cap_drop(s.no_new_privs)?;
+    child::drop_privileges_as(&s.capabilities, s.no_new_privs, Some(&s.process.user))?;
+    Err(child::join_and_exec(&[], mask, None, late, &command))
 }
 
 /// The pid the middle process said, if it got that far.

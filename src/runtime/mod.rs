@@ -12,6 +12,7 @@ pub mod create;
 pub mod detach;
 pub mod exec;
 pub mod hooks;
+mod joined;
 pub mod layer;
 pub(crate) mod newroot;
 mod parent;
@@ -95,6 +96,15 @@ pub fn run(spec: &ContainerSpec, roots: &Roots) -> Result<i32> {
         }
     }
     if let Some(mut cg) = cgroup {
+        if spec
+            .namespace_paths
+            .iter()
+            .any(|(n, _)| *n == Namespace::Pid)
+        {
+            // In a pid namespace of its own, the init's end took every other process of
+            // the container with it; in a joined one they live on, in the cgroup.
+            kill_members(&cg.dirs);
+        }
         cg.remove()?;
     }
     Ok(match status {
@@ -191,37 +201,42 @@ pub(crate) fn launch(
     crate::trace::step(1, || crate::trace::clone_call(spec));
     // The child closes its copies of the parent's ends; the parent keeps them.
     let mut parent_slot = Some(parent_ends);
-    let (pid, _) = sys::clone(&clone_args, |in_cgroup| {
-        drop(parent_slot.take());
-        // Not born in its cgroup (v1, or a v2 kernel before 5.7): the child joins by
-        // itself, just before exec.
-        let join = match cg_host {
-            Some(h) if !in_cgroup => cgroup::join_points(
-                h.version(),
-                &h.root,
-                &cgroup::controllers(&spec.limits, spec.confinement.devices),
-                leaf,
-            ),
-            _ => Vec::new(),
-        };
-        child::run(
-            child::ChildSetup {
-                spec,
-                root,
-                signal_mask: &old_mask,
-                join: &join,
-                seccomp: child::Filters {
-                    programs: &surface.seccomp,
-                    profile: spec.seccomp_profile.is_some(),
+    // A pid namespace given by path applies to the children of whoever enters it.
+    let cloned = joined::in_pid_namespace(&surface.joined, || {
+        sys::clone(&clone_args, |in_cgroup| {
+            drop(parent_slot.take());
+            // Not born in its cgroup (v1, or a v2 kernel before 5.7): the child joins by
+            // itself, just before exec.
+            let join = match cg_host {
+                Some(h) if !in_cgroup => cgroup::join_points(
+                    h.version(),
+                    &h.root,
+                    &cgroup::controllers(&spec.limits, spec.confinement.devices),
+                    leaf,
+                ),
+                _ => Vec::new(),
+            };
+            child::run(
+                child::ChildSetup {
+                    spec,
+                    root,
+                    signal_mask: &old_mask,
+                    join: &join,
+                    seccomp: child::Filters {
+                        programs: &surface.seccomp,
+                        profile: spec.seccomp_profile.is_some(),
+                    },
+                    gate,
+                    layer,
+                    monitored,
+                    joined: &surface.joined,
                 },
-                gate,
-                layer,
-                monitored,
-            },
-            child_ends,
-        )
-    })
-    .map_err(|e| crate::host::explain_clone_failure(e, &spec.namespaces, roots))?;
+                child_ends,
+            )
+        })
+    })?;
+    let (pid, _) =
+        cloned.map_err(|e| crate::host::explain_clone_failure(e, &spec.namespaces, roots))?;
     let mut parent_ends = parent_slot.context("the parent's ends of the channels")?;
     drop(cgroup_fd);
     let guard = parent::ChildGuard::new(pid);
@@ -298,11 +313,14 @@ pub(crate) fn seccomp_programs(spec: &ContainerSpec) -> Result<Vec<seccompiler::
 
 /// The kernel walls made ready before anything exists, so that a host that cannot
 /// have them is refused early: the seccomp filter, compiled (~5 us), and on v2 the
-/// device program, loaded and verified by the kernel (attached once the cgroup exists).
+/// device program, loaded and verified by the kernel (attached once the cgroup exists);
+/// and the namespace files a bundle joins, opened and checked.
 pub(crate) struct Surface {
     /// The filters to install, in order: the default one, a bundle's profile's, or none.
     seccomp: Vec<seccompiler::BpfProgram>,
     device_program: Option<std::os::fd::OwnedFd>,
+    /// The namespaces a bundle joins by path, open and checked.
+    joined: joined::Joined,
 }
 
 impl Surface {
@@ -321,10 +339,39 @@ impl Surface {
             ),
             _ => None,
         };
+        let joined = if spec.namespace_paths.is_empty() {
+            joined::Joined::NONE
+        } else {
+            joined::Joined::open(spec)?
+        };
         Ok(Surface {
             seccomp,
             device_program,
+            joined,
         })
+    }
+}
+
+/// SIGKILL every process in the cgroup directories `dirs` (their cgroup.procs), until
+/// none is left or a second has passed: what a container leaves in a pid namespace it
+/// joined.
+fn kill_members(dirs: &[PathBuf]) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    loop {
+        let mut any = false;
+        for d in dirs {
+            let Ok(text) = std::fs::read_to_string(d.join(cgroup::PROCS)) else {
+                continue;
+            };
+            for pid in text.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+                any = true;
+                let _ = sys::kill(pid, libc::SIGKILL);
+            }
+        }
+        if !any || std::time::Instant::now() > deadline {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
 

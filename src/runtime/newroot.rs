@@ -199,6 +199,28 @@ impl NewRoot {
                 })?
                 .with_context(|| format!("mknod {} c {major} {minor}", self.show(target)))
             }
+            Op::Node {
+                target,
+                mode,
+                major,
+                minor,
+                uid,
+                gid,
+            } => {
+                // Reached through real directories only; the front end placed it on a
+                // tmpfs of the container's, so nothing is left on the rootfs's disk.
+                self.in_parent_of(target, true, |dir, name| {
+                    sys::mknodat(dir, name, mode, major, minor)
+                        .and_then(|()| sys::fchownat_nofollow(dir, name, uid, gid))
+                })?
+                .with_context(|| {
+                    format!(
+                        "mknod {} {major}:{minor} mode {:o} owner {uid}:{gid} (linux.devices)",
+                        self.show(target),
+                        mode & 0o7777
+                    )
+                })
+            }
             Op::NewFs {
                 target,
                 fstype,
@@ -252,6 +274,14 @@ impl NewRoot {
                 sys::attach_mount(&tree, &at).with_context(what)
             }
             Op::Mask { target } => self.mask(target),
+            Op::Propagation { target, flags } => {
+                let at = self
+                    .resolve(target, 0, true)
+                    .map_err(|e| self.refusal(target, e))?;
+                sys::mount(None, &sys::fd_path(&at), None, flags, None).with_context(|| {
+                    format!("change the propagation of {} (mount(2))", self.show(target))
+                })
+            }
             Op::Rebind {
                 target,
                 per_mount,
@@ -388,6 +418,18 @@ pub enum Op<'a> {
         major: u32,
         minor: u32,
     },
+    /// The propagation of the mount on `target` set to `flags` (ms::SHARED, SLAVE or
+    /// UNBINDABLE, maybe with ms::REC).
+    Propagation { target: &'a Path, flags: u64 },
+    /// A node of `linux.devices`: `mode` is its type and permission bits.
+    Node {
+        target: &'a Path,
+        mode: u32,
+        major: u32,
+        minor: u32,
+        uid: u32,
+        gid: u32,
+    },
     /// A new filesystem instance on a real directory of the image, never onto `/`.
     NewFs {
         target: &'a Path,
@@ -434,6 +476,21 @@ impl<'a> Op<'a> {
                 major: *major,
                 minor: *minor,
             },
+            MountKind::Node {
+                kind,
+                major,
+                minor,
+                mode,
+                uid,
+                gid,
+            } => Op::Node {
+                target,
+                mode: kind.type_bits() | mode,
+                major: *major,
+                minor: *minor,
+                uid: *uid,
+                gid: *gid,
+            },
             MountKind::Fs {
                 fstype,
                 source,
@@ -461,6 +518,10 @@ impl<'a> Op<'a> {
                 optional: m.optional,
             },
             MountKind::Mask => Op::Mask { target },
+            MountKind::Propagation { flags } => Op::Propagation {
+                target,
+                flags: *flags,
+            },
         }
     }
 }
@@ -539,6 +600,17 @@ mod tests {
                     major,
                     minor,
                 } => format!("mknod {} {major}:{minor}", target.display()),
+                Op::Node {
+                    target,
+                    mode,
+                    major,
+                    minor,
+                    uid,
+                    gid,
+                } => format!(
+                    "node {} {mode:o} {major}:{minor} {uid}:{gid}",
+                    target.display()
+                ),
                 Op::NewFs {
                     target,
                     fstype,
@@ -572,6 +644,9 @@ mod tests {
                     target.display()
                 ),
                 Op::Mask { target } => format!("mask {}", target.display()),
+                Op::Propagation { target, flags } => {
+                    format!("propagation {} {flags:#x}", target.display())
+                }
             });
             Ok(())
         }

@@ -5,7 +5,7 @@ use super::Lang;
 use super::quote::{Quote, Word, quote_bytes};
 use crate::cgroup::{self, Controller, LimitFile, Version};
 use crate::host::{self, ScriptTool};
-use crate::mounts::{Mount, MountArg, MountCall, MountKind};
+use crate::mounts::{Mount, MountArg, MountCall, MountKind, NodeKind};
 use crate::spec::{ContainerSpec, DEFAULT_PATH, Root};
 use anyhow::{Context, Result};
 use askama::Template;
@@ -59,9 +59,36 @@ pub(super) fn render_lang(
     if let Some(why) = cgroup::refused_on(&spec.limits, version) {
         return Err(crate::error::Failure::Usage.with(why));
     }
+    if spec
+        .mounts
+        .iter()
+        .any(|m| matches!(m.kind, MountKind::Propagation { .. }))
+    {
+        return Err(crate::error::Failure::Usage.with(
+            "the script backend cannot change a mount's propagation (a bundle's shared, slave or unbindable mount option) yet: run the container with gocker run",
+        ));
+    }
+    if let Some((ns, _)) = spec.namespace_paths.first() {
+        return Err(crate::error::Failure::Usage.with(format!(
+            "the script backend makes every namespace with unshare(1); it cannot join the {} namespace a bundle gives by path: run the container with gocker run",
+            ns.proc_name()
+        )));
+    }
     if !spec.process.user.is_root() {
         return Err(crate::error::Failure::Usage.with(
             "the script backend cannot run the command as another user (busybox's setpriv has no --reuid): run the container with gocker run",
+        ));
+    }
+    // A root command's execve makes its permitted and effective sets the bounding set
+    // plus the inheritable one, and under no_new_privs only as much of that as it was
+    // permitted before: gocker run sets permitted first, the script has no tool that
+    // does (setpriv sets the other three sets), so it can only be the same container
+    // when nothing is cut that way.
+    let c = &spec.capabilities;
+    let after_exec = c.bounding.0 | c.inheritable.0;
+    if spec.no_new_privs && after_exec & !c.permitted.0 != 0 {
+        return Err(crate::error::Failure::Usage.with(
+            "the script backend cannot set the permitted capability set (no host tool does), and under noNewPrivileges it would keep more than process.capabilities.permitted: run the container with gocker run",
         ));
     }
     let limits = cgroup::limit_files(&spec.limits, version);
@@ -140,12 +167,20 @@ pub(super) fn render_lang(
             .collect::<Vec<_>>()
             .join("|"),
         setup_caps: setup_caps(spec),
+        inheritable: spec.capabilities.inheritable.names().collect(),
+        ambient: spec.capabilities.ambient.names().collect(),
         no_new_privs: spec.no_new_privs,
         bounding_set: std::iter::once("-all".to_string())
-            .chain(spec.capabilities.names().map(|name| format!("+{name}")))
+            .chain(
+                spec.capabilities
+                    .bounding
+                    .names()
+                    .map(|name| format!("+{name}")),
+            )
             .collect::<Vec<_>>()
             .join(","),
         remount_below: mounts.iter().any(|m| m.remount_below.is_some()),
+        nodes: mounts.iter().any(|m| m.node.is_some()),
         mounts,
         dev_probe: crate::mounts::ROOT_HAS_DEV,
         hostname: &spec.hostname,
@@ -153,6 +188,7 @@ pub(super) fn render_lang(
         stdin: spec.process.stdin,
         cwd: (spec.process.cwd != Path::new("/")).then_some(spec.process.cwd.as_path()),
         oom_score_adj: spec.process.oom_score_adj,
+        umask: spec.process.umask.map(|m| format!("{m:04o}")),
         sysctl: spec
             .sysctl
             .iter()
@@ -193,13 +229,26 @@ fn setup_caps(spec: &ContainerSpec) -> Vec<&'static str> {
         .iter()
         .position(|n| *n == "mknod")
         .unwrap_or(27) as u32;
-    if !spec.capabilities.contains(mknod)
-        && spec
-            .mounts
-            .iter()
-            .any(|m| matches!(m.kind, MountKind::Device { .. }))
+    let nodes = spec
+        .mounts
+        .iter()
+        .any(|m| matches!(m.kind, MountKind::Node { .. }));
+    if !spec.capabilities.bounding.contains(mknod)
+        && (nodes
+            || spec
+                .mounts
+                .iter()
+                .any(|m| matches!(m.kind, MountKind::Device { .. })))
     {
         v.push("mknod");
+    }
+    // A linux.devices node gets its owner with chown(1).
+    let chown = crate::security::CAP_NAMES
+        .iter()
+        .position(|n| *n == "chown")
+        .unwrap_or(0) as u32;
+    if nodes && !spec.capabilities.bounding.contains(chown) {
+        v.push("chown");
     }
     v
 }
@@ -262,12 +311,22 @@ pub(super) struct Script<'a> {
     /// The capabilities carried across the bounding set's cut for the setup steps
     /// (`SETUP_CAPS`, and `CAP_MKNOD` when the kept set lacks it and nodes are made).
     setup_caps: Vec<&'static str>,
+    /// The spec's inheritable set, carried from the start like the setup capabilities
+    /// but kept at the end (a bundle's; the CLI's is empty). The effective and permitted
+    /// sets need no step: the command runs as root, whose execve makes them the bounding
+    /// set plus the inheritable one, as it does under gocker run (`render` refuses a spec
+    /// whose permitted set would cut that under no_new_privs).
+    inheritable: Vec<std::borrow::Cow<'static, str>>,
+    /// The spec's ambient set, raised just before the command (busybox setpriv).
+    ambient: Vec<std::borrow::Cow<'static, str>>,
     /// `setpriv --no-new-privs` (the spec's `no_new_privs`).
     no_new_privs: bool,
     bounding_set: String,
     mounts: Vec<MountStep>,
     /// Whether any step needs the `remount_below` function.
     remount_below: bool,
+    /// Whether any step makes a `linux.devices` node (busybox's chown gives its owner).
+    nodes: bool,
     /// The file whose presence as a device means the root has its own /dev.
     dev_probe: &'static str,
     hostname: &'a str,
@@ -278,6 +337,8 @@ pub(super) struct Script<'a> {
     sysctl: Vec<(PathBuf, &'a str)>,
     /// Written to /proc/self/oom_score_adj by the container's PID 1, before its setup.
     oom_score_adj: Option<i32>,
+    /// The command's umask, in octal (OCI `process.user.umask`), when the spec sets one.
+    umask: Option<String>,
     /// `/` recursively slave rather than private (OCI rootfsPropagation).
     rootfs_slave: bool,
     /// Remount `/` read-only after the working directory is made (OCI `root.readonly`).
@@ -307,13 +368,50 @@ impl Script<'_> {
         }
     }
 
-    fn setup_caps(&self, sign: &str) -> String {
+    /// `+CAP,...` for the first setpriv's inheritable set: the setup capabilities, then
+    /// the spec's inheritable ones not among them.
+    fn carried_caps(&self) -> String {
         self.setup_caps
             .iter()
-            .map(|c| format!("{sign}{c}"))
+            .copied()
+            .chain(
+                self.inheritable
+                    .iter()
+                    .map(|c| c.as_ref())
+                    .filter(|c| !self.setup_caps.contains(c)),
+            )
+            .map(|c| format!("+{c}"))
             .collect::<Vec<_>>()
             .join(",")
     }
+
+    /// The last setpriv's options: the setup capabilities the spec's inheritable set
+    /// lacks leave it (`--inh-caps -CAP,...`), then the ambient set is raised.
+    fn final_caps(&self) -> String {
+        let cleared: Vec<String> = self
+            .setup_caps
+            .iter()
+            .filter(|c| !self.inheritable.iter().any(|i| i == *c))
+            .map(|c| format!("-{c}"))
+            .collect();
+        let mut v = Vec::new();
+        if !cleared.is_empty() {
+            v.push(format!("--inh-caps {}", cleared.join(",")));
+        }
+        if !self.ambient.is_empty() {
+            let raised: Vec<String> = self.ambient.iter().map(|c| format!("+{c}")).collect();
+            v.push(format!("--ambient-caps {}", raised.join(",")));
+        }
+        v.join(" ")
+    }
+}
+
+/// A node of `linux.devices`, as mknod(1) and chown(1) words.
+pub(super) struct NodeStep {
+    mode: String,
+    kind: &'static str,
+    numbers: Option<(u32, u32)>,
+    owner: String,
 }
 
 pub(super) struct CgroupDir {
@@ -363,6 +461,8 @@ pub(super) struct MountStep {
     symlink: Option<OsString>,
     /// `mknod -m 666 "$t" c MAJOR MINOR` instead of a mount.
     mknod: Option<(u32, u32)>,
+    /// A `linux.devices` node: `mknod -m MODE "$t" TYPE [MAJOR MINOR]`, then its owner.
+    node: Option<NodeStep>,
     /// The symlink is skipped when it exists already.
     link_optional: bool,
     /// Leading tabs: one, or two inside the /dev block.
@@ -393,8 +493,10 @@ pub(super) fn mount_steps(mounts: &[Mount]) -> Vec<MountStep> {
             resolve: match m.kind {
                 MountKind::Fs { .. } => "fs_target",
                 MountKind::Bind { .. } => "volume_target",
-                MountKind::Rebind | MountKind::Mask => "in_root",
-                MountKind::Symlink { .. } | MountKind::Device { .. } => "new_entry",
+                MountKind::Rebind | MountKind::Mask | MountKind::Propagation { .. } => "in_root",
+                MountKind::Symlink { .. } | MountKind::Device { .. } | MountKind::Node { .. } => {
+                    "new_entry"
+                }
             },
             // A mask skips a missing path by itself (it looks at what is there anyway).
             only_if: m.optional && !is_link && m.kind != MountKind::Mask,
@@ -403,6 +505,7 @@ pub(super) fn mount_steps(mounts: &[Mount]) -> Vec<MountStep> {
             touch: false,
             symlink: None,
             mknod: None,
+            node: None,
             link_optional: m.optional && is_link,
             indent: if m.dev { "\t\t" } else { "\t" },
             dev_open: m.dev && !prev_dev,
@@ -426,6 +529,28 @@ pub(super) fn mount_steps(mounts: &[Mount]) -> Vec<MountStep> {
         match (&m.kind, m.mountpoint_is_dir()) {
             (MountKind::Symlink { to }, _) => step.symlink = Some(to.into()),
             (MountKind::Device { major, minor }, _) => step.mknod = Some((*major, *minor)),
+            (
+                MountKind::Node {
+                    kind,
+                    major,
+                    minor,
+                    mode,
+                    uid,
+                    gid,
+                },
+                _,
+            ) => {
+                step.node = Some(NodeStep {
+                    mode: format!("{mode:o}"),
+                    kind: match kind {
+                        NodeKind::Char => "c",
+                        NodeKind::Block => "b",
+                        NodeKind::Fifo => "p",
+                    },
+                    numbers: (*kind != NodeKind::Fifo).then_some((*major, *minor)),
+                    owner: format!("{uid}:{gid}"),
+                })
+            }
             // An optional target exists by definition when its step runs.
             _ if m.optional => {}
             (_, Some(true)) => step.mkdir = true,

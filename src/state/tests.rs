@@ -1,6 +1,6 @@
 use super::*;
 use crate::mounts::standard_mounts;
-use crate::spec::{CapSet, Confinement, Limits, Namespace, Process, Root};
+use crate::spec::{CapSet, Capabilities, Confinement, Limits, Namespace, Process, Root};
 use crate::testutil::TempDir;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
@@ -18,13 +18,15 @@ fn spec(id: &str) -> ContainerSpec {
             stdin: false,
             user: Default::default(),
             oom_score_adj: None,
+            umask: None,
         },
         hostname: "gocker".into(),
         namespaces: Namespace::LESSON.to_vec(),
+        namespace_paths: Vec::new(),
         mounts: standard_mounts(true),
         limits: Limits::default(),
         confinement: Confinement::default(),
-        capabilities: CapSet::DOCKER_DEFAULT,
+        capabilities: Capabilities::kept(CapSet::DOCKER_DEFAULT),
         no_new_privs: true,
         rlimits: vec![],
         sysctl: Vec::new(),

@@ -88,6 +88,22 @@ pub fn clear_ambient_caps() -> io::Result<()> {
     .map(drop)
 }
 
+/// prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE): `cap` survives execve, even for a user
+/// other than root. It must be permitted and inheritable already (EPERM otherwise).
+pub fn raise_ambient_cap(cap: u32) -> io::Result<()> {
+    // SAFETY: PR_CAP_AMBIENT_RAISE takes a capability number and zeros (prctl(2)).
+    check(unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong,
+            cap as libc::c_ulong,
+            0,
+            0,
+        )
+    })
+    .map(drop)
+}
+
 /// prctl(PR_SET_KEEPCAPS): whether the permitted set survives a change of uid from 0.
 pub fn set_keep_caps(keep: bool) -> io::Result<()> {
     // SAFETY: PR_SET_KEEPCAPS takes 0 or 1 (prctl(2)).

@@ -14,6 +14,8 @@ pub mod ms {
     pub const REC: u64 = libc::MS_REC;
     pub const PRIVATE: u64 = libc::MS_PRIVATE;
     pub const SLAVE: u64 = libc::MS_SLAVE;
+    pub const SHARED: u64 = libc::MS_SHARED;
+    pub const UNBINDABLE: u64 = libc::MS_UNBINDABLE;
     pub const MOVE: u64 = libc::MS_MOVE;
 }
 
@@ -185,6 +187,39 @@ pub fn mknodat_char(
             n.as_ptr(),
             libc::S_IFCHR | mode,
             libc::makedev(major, minor),
+        )
+    })
+    .map(drop)
+}
+
+/// mknodat(2) of any node `name` in `dir`: `mode` holds its type (S_IFCHR, S_IFBLK,
+/// S_IFIFO) and permission bits (the umask applies).
+pub fn mknodat(dir: &OwnedFd, name: &OsStr, mode: u32, major: u32, minor: u32) -> io::Result<()> {
+    let n = at_path(name)?;
+    // SAFETY: dir is an open directory fd, n a valid C string; makedev packs two numbers
+    // (mknodat(2)).
+    check(unsafe {
+        libc::mknodat(
+            dir.as_raw_fd(),
+            n.as_ptr(),
+            mode as libc::mode_t,
+            libc::makedev(major, minor),
+        )
+    })
+    .map(drop)
+}
+
+/// fchownat(2) of `name` in `dir`, never following a symlink there.
+pub fn fchownat_nofollow(dir: &OwnedFd, name: &OsStr, uid: u32, gid: u32) -> io::Result<()> {
+    let n = at_path(name)?;
+    // SAFETY: dir is an open directory fd and n a valid C string (fchownat(2)).
+    check(unsafe {
+        libc::fchownat(
+            dir.as_raw_fd(),
+            n.as_ptr(),
+            uid,
+            gid,
+            libc::AT_SYMLINK_NOFOLLOW,
         )
     })
     .map(drop)

@@ -34,6 +34,15 @@ pub fn setns_flags(fd: &OwnedFd, flags: u64) -> io::Result<()> {
     check(unsafe { libc::setns(fd.as_raw_fd(), flags as libc::c_int) }).map(drop)
 }
 
+/// ioctl(NS_GET_NSTYPE) (Linux 4.11): the CLONE_NEW* flag of the namespace a namespace
+/// file `fd` names; ENOTTY for any other file.
+pub fn namespace_type(fd: &OwnedFd) -> io::Result<u64> {
+    // _IO(0xb7, 0x3) from linux/nsfs.h.
+    const NS_GET_NSTYPE: u64 = 0xb703;
+    // SAFETY: NS_GET_NSTYPE takes no argument and returns the type (ioctl_ns(2)).
+    check(unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_NSTYPE as _) }).map(|t| t as u64)
+}
+
 /// Like `clone`, but the child is a sibling: CLONE_PARENT makes it a child of our parent,
 /// which waits for it and learns its status (as runc's nsexec does). Namespaces are not
 /// created; the child is born in the pid namespace setns chose for our children, and,

@@ -158,22 +158,6 @@ pub fn dir_names(dir: &OwnedFd) -> io::Result<Vec<OsString>> {
     result.map(|()| names)
 }
 
-/// mknodat(2): a node `name` in `dir`; `mode` holds the type (S_IFCHR, S_IFBLK, S_IFIFO).
-pub fn mknodat(dir: &OwnedFd, name: &OsStr, mode: u32, major: u32, minor: u32) -> io::Result<()> {
-    let n = cstr(name)?;
-    // SAFETY: dir is an open directory fd, n a valid C string; makedev packs two numbers
-    // (mknodat(2)).
-    check(unsafe {
-        libc::mknodat(
-            dir.as_raw_fd(),
-            n.as_ptr(),
-            mode as libc::mode_t,
-            libc::makedev(major, minor),
-        )
-    })
-    .map(drop)
-}
-
 /// linkat(2) without following: `new_name` in `new_dir` becomes a hard link to `old_name`
 /// in `old_dir` (the link itself if that is a symlink).
 pub fn linkat(

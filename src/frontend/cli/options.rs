@@ -8,9 +8,9 @@ use crate::error::{Failure, fail};
 use crate::host::HostFacts;
 use crate::mounts::{Mount, host_view_mounts, standard_mounts};
 use crate::spec::{
-    CPU_MIN_QUOTA_US, CPU_PERIOD_US, CapSet, Confinement, ContainerSpec, CpuLimit, DEFAULT_PATH,
-    Limits, MEMORY_MIN_BYTES, Namespace, PIDS_MAX, Process, Root, container_path, no_nul,
-    validate_hostname, validate_rootfs,
+    CPU_MIN_QUOTA_US, CPU_PERIOD_US, CapSet, Capabilities, Confinement, ContainerSpec, CpuLimit,
+    DEFAULT_PATH, Limits, MEMORY_MIN_BYTES, Namespace, PIDS_MAX, Process, Root, container_path,
+    no_nul, validate_hostname, validate_rootfs,
 };
 use anyhow::Result;
 use std::ffi::{OsStr, OsString};
@@ -85,13 +85,15 @@ impl RunArgs {
                 stdin: args.interactive,
                 user: Default::default(),
                 oom_score_adj: None,
+                umask: None,
             },
             hostname,
             namespaces: Namespace::LESSON.to_vec(),
+            namespace_paths: Vec::new(),
             mounts,
             limits,
             confinement: parse_security_opts(&args.security_opt)?,
-            capabilities: CapSet::DOCKER_DEFAULT,
+            capabilities: Capabilities::kept(CapSet::DOCKER_DEFAULT),
             no_new_privs: true,
             rlimits: Vec::new(),
             cgroup_path: None,

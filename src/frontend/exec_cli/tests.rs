@@ -17,13 +17,15 @@ fn spec() -> ContainerSpec {
                 additional_gids: vec![5],
             },
             oom_score_adj: None,
+            umask: None,
         },
         hostname: "box".into(),
         namespaces: Namespace::LESSON.to_vec(),
+        namespace_paths: Vec::new(),
         mounts: vec![],
         limits: Limits::default(),
         confinement: Confinement::default(),
-        capabilities: CapSet::DOCKER_DEFAULT,
+        capabilities: crate::spec::Capabilities::kept(CapSet::DOCKER_DEFAULT),
         no_new_privs: true,
         rlimits: vec![],
         sysctl: Vec::new(),
@@ -129,8 +131,18 @@ fn process_json_fields() {
     assert_eq!(o.process.env, ["A=1"].map(OsString::from));
     assert_eq!(o.process.cwd, Path::new("/w"));
     assert!(o.process.terminal && o.process.stdin);
-    // Only what every given set grants: CHOWN (0) and KILL (5).
-    assert_eq!(o.capabilities, Some(CapSet(0b10_0001)));
+    // Each set as given (CHOWN 0, KILL 5, NET_RAW 13, SYS_ADMIN 21); the two left out
+    // are empty.
+    assert_eq!(
+        o.capabilities,
+        Some(crate::spec::Capabilities {
+            bounding: CapSet(1 | 1 << 5 | 1 << 13),
+            effective: CapSet(1 | 1 << 5),
+            permitted: CapSet(1 | 1 << 5 | 1 << 21),
+            inheritable: CapSet(0),
+            ambient: CapSet(0),
+        })
+    );
     assert_eq!(o.no_new_privs, Some(false));
     assert_eq!(
         o.process.user,
@@ -166,6 +178,14 @@ fn process_json_refusals() {
         (
             r#"{"args": ["x"], "capabilities": {"bounding": ["CAP_NOPE"]}}"#,
             "CAP_NOPE",
+        ),
+        (
+            r#"{"args": ["x"], "capabilities": {"bounding": ["CAP_KILL"], "inheritable": ["CAP_SYS_ADMIN"]}}"#,
+            "process.capabilities.inheritable: CAP_SYS_ADMIN: not in the bounding set",
+        ),
+        (
+            r#"{"args": ["x"], "capabilities": {"permitted": ["CAP_KILL"], "ambient": ["CAP_KILL"]}}"#,
+            "process.capabilities.ambient: CAP_KILL",
         ),
         (
             r#"{"args": ["x"], "rlimits": [{"type": "RLIMIT_X", "hard": 1, "soft": 1}]}"#,

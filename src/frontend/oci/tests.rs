@@ -95,6 +95,224 @@ fn refused(config: &Value) -> String {
 }
 
 #[test]
+fn linux_devices_are_nodes_made_after_the_mounts() {
+    use crate::mounts::NodeKind;
+    let s = load(&with(|v| {
+        v["linux"]["devices"] = json!([
+            {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229,
+             "fileMode": 0o660, "uid": 5, "gid": 6},
+            {"path": "/dev/sdz", "type": "b", "major": 8, "minor": 16},
+            {"path": "/dev/fifo", "type": "p"},
+            {"path": "/dev/null", "type": "c", "major": 1, "minor": 3, "fileMode": 0o600}
+        ])
+    }))
+    .unwrap();
+    let nodes: Vec<(&Path, &MountKind)> = s
+        .mounts
+        .iter()
+        .filter(|m| matches!(m.kind, MountKind::Node { .. }))
+        .map(|m| (m.target.as_path(), &m.kind))
+        .collect();
+    let node = |kind, major, minor, mode, uid, gid| MountKind::Node {
+        kind,
+        major,
+        minor,
+        mode,
+        uid,
+        gid,
+    };
+    assert_eq!(
+        nodes,
+        [
+            (
+                Path::new("/dev/fuse"),
+                &node(NodeKind::Char, 10, 229, 0o660, 5, 6)
+            ),
+            (
+                Path::new("/dev/sdz"),
+                &node(NodeKind::Block, 8, 16, 0o666, 0, 0)
+            ),
+            (
+                Path::new("/dev/fifo"),
+                &node(NodeKind::Fifo, 0, 0, 0o666, 0, 0)
+            ),
+            (
+                Path::new("/dev/null"),
+                &node(NodeKind::Char, 1, 3, 0o600, 0, 0)
+            ),
+        ]
+    );
+    // The config's /dev/null replaces gocker's own; the nodes come after every mount.
+    assert!(
+        !s.mounts
+            .iter()
+            .any(|m| m.target == Path::new("/dev/null")
+                && matches!(m.kind, MountKind::Device { .. }))
+    );
+    let last_fs = s
+        .mounts
+        .iter()
+        .rposition(|m| matches!(m.kind, MountKind::Fs { .. }))
+        .unwrap();
+    let first_node = s
+        .mounts
+        .iter()
+        .position(|m| matches!(m.kind, MountKind::Node { .. }))
+        .unwrap();
+    assert!(first_node > last_fs);
+}
+
+#[test]
+fn a_binds_filesystem_options_change_nothing_and_are_dropped() {
+    let s = load(&with(|v| {
+        v["mounts"].as_array_mut().unwrap().push(
+            json!({"destination": "/y", "source": "/etc", "options": ["bind", "nosuid", "mode=755", "size=1k"]}),
+        )
+    }))
+    .unwrap();
+    let y = s
+        .mounts
+        .iter()
+        .find(|m| m.target == Path::new("/y"))
+        .unwrap();
+    assert!(matches!(y.kind, MountKind::Bind { .. }), "{y:?}");
+    assert_eq!(y.flags, flags(&["nosuid"]));
+}
+
+#[test]
+fn propagation_options_follow_their_mount() {
+    use crate::sys::ms;
+    let s = load(&with(|v| {
+        let m = v["mounts"].as_array_mut().unwrap();
+        m.push(json!({"destination": "/a", "type": "tmpfs", "options": ["shared"]}));
+        m.push(json!({"destination": "/b", "source": "/etc", "options": ["rbind", "rslave"]}));
+        m.push(
+            json!({"destination": "/c", "type": "tmpfs", "options": ["runbindable", "private"]}),
+        );
+    }))
+    .unwrap();
+    let steps: Vec<(&Path, u64)> = s
+        .mounts
+        .iter()
+        .skip_while(|m| m.target != Path::new("/a"))
+        .take(6)
+        .map(|m| {
+            let word = match m.kind {
+                MountKind::Propagation { flags } => flags,
+                _ => 0,
+            };
+            (m.target.as_path(), word)
+        })
+        .collect();
+    assert_eq!(
+        steps.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+        ["/a", "/a", "/b", "/b", "/c", "/c"].map(Path::new)
+    );
+    let kinds: Vec<bool> = s
+        .mounts
+        .iter()
+        .skip_while(|m| m.target != Path::new("/a"))
+        .take(6)
+        .map(|m| matches!(m.kind, MountKind::Propagation { .. }))
+        .collect();
+    assert_eq!(kinds, [false, true, false, true, false, true]);
+    assert_eq!(steps[1].1, ms::SHARED);
+    assert_eq!(steps[3].1, ms::SLAVE | ms::REC);
+    // private changes nothing (gocker made every mount private already).
+    assert_eq!(steps[5].1, ms::UNBINDABLE | ms::REC);
+}
+
+#[test]
+fn the_umask_is_the_configs() {
+    let s = load(&with(|v| v["process"]["user"]["umask"] = json!(0o002))).unwrap();
+    assert_eq!(s.process.umask, Some(0o002));
+}
+
+#[test]
+fn namespaces_with_a_path_are_joined_not_made() {
+    let s = load(&with(|v| {
+        v["linux"]["namespaces"][1]["path"] = json!("/proc/77/ns/net");
+        v["linux"]["namespaces"][4]["path"] = json!("/proc/77/ns/mnt");
+    }))
+    .unwrap();
+    assert_eq!(
+        s.namespaces,
+        [Namespace::Pid, Namespace::Ipc, Namespace::Uts]
+    );
+    assert_eq!(
+        s.namespace_paths,
+        [
+            (Namespace::Net, PathBuf::from("/proc/77/ns/net")),
+            (Namespace::Mount, PathBuf::from("/proc/77/ns/mnt"))
+        ]
+    );
+    // A joined uts namespace takes the hostname, a joined network namespace net.* keys.
+    assert!(s.has_own(Namespace::Net) && s.has_own(Namespace::Mount));
+    let s = load(&with(|v| {
+        v["linux"]["namespaces"][1]["path"] = json!("/proc/77/ns/net");
+        v["linux"]["namespaces"][3]["path"] = json!("/proc/77/ns/uts");
+        v["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1"});
+    }))
+    .unwrap();
+    assert_eq!(s.hostname, "box");
+    assert_eq!(s.process.umask, None);
+    assert_eq!(s.sysctl, [("net.ipv4.ip_forward".into(), "1".into())]);
+}
+
+#[test]
+fn the_five_capability_sets_map_each_as_given() {
+    let s = load(&with(|v| {
+        v["process"]["capabilities"] = json!({
+            "bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"],
+            "effective": ["CAP_KILL"],
+            "permitted": ["CAP_KILL", "CAP_CHOWN", "CAP_SYS_ADMIN"],
+            "inheritable": ["CAP_KILL", "CAP_NET_RAW"],
+            "ambient": ["CAP_KILL"]
+        })
+    }))
+    .unwrap();
+    let (chown, kill, net_raw, sys_admin) = (1 << 0, 1 << 5, 1 << 13, 1 << 21);
+    assert_eq!(
+        s.capabilities,
+        Capabilities {
+            bounding: CapSet(chown | kill | net_raw),
+            effective: CapSet(kill),
+            permitted: CapSet(kill | chown | sys_admin),
+            inheritable: CapSet(kill | net_raw),
+            ambient: CapSet(kill),
+        }
+    );
+    // A set left out is empty, as in runc.
+    let s = load(&with(|v| {
+        v["process"]["capabilities"] = json!({"bounding": ["CAP_KILL"]})
+    }))
+    .unwrap();
+    assert_eq!(
+        s.capabilities,
+        Capabilities {
+            bounding: CapSet(kill),
+            ..Capabilities::kept(CapSet(0))
+        }
+    );
+    // Without process.capabilities, oci-spec reads runc's `spec` default (AUDIT_WRITE,
+    // KILL, NET_BIND_SERVICE) into every set: fewer than runc keeps then (it changes
+    // nothing), and none outside the bounding set.
+    let s = load(&with(|v| {
+        v["process"].as_object_mut().unwrap().remove("capabilities");
+    }))
+    .unwrap();
+    let three = CapSet(1 << 29 | kill | 1 << 10);
+    assert_eq!(
+        s.capabilities,
+        Capabilities {
+            inheritable: three,
+            ambient: three,
+            ..Capabilities::kept(three)
+        }
+    );
+}
+
+#[test]
 fn process_root_hostname_and_privileges_map() {
     let b = Bundle::new(&base());
     let s = load_bundle(b.path(), "c1").unwrap();
@@ -110,7 +328,7 @@ fn process_root_hostname_and_privileges_map() {
     assert!(!s.process.terminal);
     assert!(s.process.stdin);
     assert_eq!(s.hostname, "box");
-    assert_eq!(s.capabilities, CapSet(1 << 0 | 1 << 5));
+    assert_eq!(s.capabilities, Capabilities::kept(CapSet(1 << 0 | 1 << 5)));
     assert!(s.no_new_privs);
     assert_eq!(
         s.rlimits,
@@ -438,16 +656,25 @@ fn every_refusal_names_its_field() {
             with(|v| v["process"]["apparmorProfile"] = json!("x")),
         ),
         (
-            "process.capabilities.effective",
-            with(|v| v["process"]["capabilities"]["effective"] = json!(["CAP_CHOWN"])),
+            "process.capabilities.effective: CAP_SYS_ADMIN: not in the permitted set",
+            with(|v| {
+                v["process"]["capabilities"]["effective"] = json!(["CAP_CHOWN", "CAP_SYS_ADMIN"])
+            }),
         ),
         (
-            "process.capabilities.ambient",
+            "process.capabilities.ambient: CAP_KILL: not in both the permitted and the inheritable set",
             with(|v| v["process"]["capabilities"]["ambient"] = json!(["CAP_KILL"])),
         ),
         (
-            "process.capabilities.inheritable",
-            with(|v| v["process"]["capabilities"]["inheritable"] = json!(["CAP_KILL"])),
+            "process.capabilities.inheritable: CAP_SYS_MODULE, CAP_SYS_ADMIN: not in the bounding set",
+            with(|v| {
+                v["process"]["capabilities"]["inheritable"] =
+                    json!(["CAP_KILL", "CAP_SYS_MODULE", "CAP_SYS_ADMIN"])
+            }),
+        ),
+        (
+            "CAP_TEST",
+            with(|v| v["process"]["capabilities"]["inheritable"] = json!(["CAP_TEST"])),
         ),
         (
             "process.rlimits",
@@ -485,8 +712,21 @@ fn every_refusal_names_its_field() {
             }),
         ),
         (
-            "linux.namespaces (net)",
-            with(|v| v["linux"]["namespaces"][1]["path"] = json!("/proc/1/ns/net")),
+            "linux.namespaces (net): path proc/1/ns/net: must be absolute",
+            with(|v| v["linux"]["namespaces"][1]["path"] = json!("proc/1/ns/net")),
+        ),
+        (
+            "process.user.umask: 0o10000: above 0777",
+            with(|v| v["process"]["user"]["umask"] = json!(4096)),
+        ),
+        (
+            "linux.namespaces (net): listed twice",
+            with(|v| {
+                v["linux"]["namespaces"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"type": "network", "path": "/proc/1/ns/net"}))
+            }),
         ),
         (
             "mount namespace",
@@ -512,12 +752,20 @@ fn every_refusal_names_its_field() {
             }),
         ),
         (
-            "mounts[3] (/y)",
+            "mounts[3] (/y): option nosiud is not supported on a bind mount",
+            with(|v| {
+                v["mounts"].as_array_mut().unwrap().push(
+                    json!({"destination": "/y", "source": "/etc", "options": ["bind", "mode=755", "nosiud"]}),
+                )
+            }),
+        ),
+        (
+            "mounts[3] (/y): option sync is not supported",
             with(|v| {
                 v["mounts"]
                     .as_array_mut()
                     .unwrap()
-                    .push(json!({"destination": "/y", "type": "tmpfs", "options": ["rshared"]}))
+                    .push(json!({"destination": "/y", "type": "tmpfs", "options": ["sync"]}))
             }),
         ),
         (
@@ -559,11 +807,26 @@ fn every_refusal_names_its_field() {
             with(|v| v["linux"]["cgroupsPath"] = json!("/../..")),
         ),
         (
-            "linux.devices",
+            "linux.devices[0] (/fuse): must be on a tmpfs",
             with(|v| {
                 v["linux"]["devices"] =
-                    json!([{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}])
+                    json!([{"path": "/fuse", "type": "c", "major": 10, "minor": 229}])
             }),
+        ),
+        (
+            "linux.devices[1] (/dev/pts/x): must be on a tmpfs",
+            with(|v| {
+                v["linux"]["devices"] = json!([
+                    {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229},
+                    {"path": "/dev/pts/x", "type": "c", "major": 10, "minor": 229}
+                ])
+            }),
+        ),
+        (
+            "linux.devices[0] (/dev/x): fileMode 0o4666",
+            with(
+                |v| v["linux"]["devices"] = json!([{"path": "/dev/x", "type": "b", "major": 8, "minor": 0, "fileMode": 0o4666}]),
+            ),
         ),
         (
             "linux.rootfsPropagation",

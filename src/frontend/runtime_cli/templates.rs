@@ -74,7 +74,8 @@ pub fn features() -> Value {
         "hooks": ["prestart", "createRuntime", "poststart", "poststop"],
         "mountOptions": [
             "bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec",
-            "private", "rprivate", "strictatime", "relatime", "norelatime", "noatime", "atime",
+            "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable",
+            "runbindable", "strictatime", "relatime", "norelatime", "noatime", "atime",
             "nodiratime", "diratime"
         ],
         "linux": {
