@@ -311,7 +311,29 @@ pub fn to_spec(c: &oci::Spec, bundle: &Path, id: &str) -> Result<ContainerSpec> 
             why: "maskedPaths (config.json)".into(),
         });
     }
-    let limits = limits(&linux)?;
+    let mut limits = limits(&linux)?;
+    // A node the config asks for is one the container may use (runc allows each of
+    // linux.devices after the resources' rules): on v2 the child is born in its cgroup,
+    // so without the rule even making the node would be refused.
+    for m in &mounts {
+        if let MountKind::Node {
+            kind, major, minor, ..
+        } = m.kind
+        {
+            let kind = match kind {
+                crate::mounts::NodeKind::Char => crate::devices::Kind::Char,
+                crate::mounts::NodeKind::Block => crate::devices::Kind::Block,
+                crate::mounts::NodeKind::Fifo => continue,
+            };
+            limits.devices.push(crate::devices::Rule {
+                allow: true,
+                kind: Some(kind),
+                major: Some(major),
+                minor: Some(minor),
+                access: crate::devices::ACC_ALL,
+            });
+        }
+    }
     let confinement = Confinement {
         seccomp: false,
         devices: true,

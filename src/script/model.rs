@@ -44,9 +44,24 @@ pub(super) fn render_lang(
             "the script backend names its cgroup gocker/<its pid>, not a bundle's cgroupsPath: run the container with gocker run",
         ));
     }
-    if crate::devices::List::for_container(&spec.limits.devices)
-        != crate::devices::List::for_container(&[])
-    {
+    // The allow rule of each linux.devices node is honoured by having no list at all.
+    let node_rule = |r: &crate::devices::Rule| {
+        r.allow
+            && spec.mounts.iter().any(|m| match m.kind {
+                MountKind::Node { major, minor, .. } => {
+                    r.major == Some(major) && r.minor == Some(minor)
+                }
+                _ => false,
+            })
+    };
+    let rules: Vec<_> = spec
+        .limits
+        .devices
+        .iter()
+        .filter(|r| !node_rule(r))
+        .copied()
+        .collect();
+    if crate::devices::List::for_container(&rules) != crate::devices::List::for_container(&[]) {
         return Err(crate::error::Failure::Usage.with(
             "the script backend applies no device list, so it cannot honour config.json's linux.resources.devices rules: run the container with gocker run",
         ));

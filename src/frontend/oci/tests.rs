@@ -142,6 +142,23 @@ fn linux_devices_are_nodes_made_after_the_mounts() {
             ),
         ]
     );
+    // Each char or block node is allowed, after the resources' rules (runc's order);
+    // a fifo needs no rule.
+    let allowed: Vec<_> = s
+        .limits
+        .devices
+        .iter()
+        .map(|r| (r.allow, r.kind, r.major, r.minor, r.access))
+        .collect();
+    use crate::devices::{ACC_ALL, Kind};
+    assert_eq!(
+        &allowed[allowed.len() - 3..],
+        [
+            (true, Some(Kind::Char), Some(10), Some(229), ACC_ALL),
+            (true, Some(Kind::Block), Some(8), Some(16), ACC_ALL),
+            (true, Some(Kind::Char), Some(1), Some(3), ACC_ALL),
+        ]
+    );
     // The config's /dev/null replaces gocker's own; the nodes come after every mount.
     assert!(
         !s.mounts
