@@ -2,7 +2,9 @@
 # tests/bench/detached.sh - the speed targets of detached containers (issue 15, item 7):
 #   `gocker run -d` of /bin/true against a foreground `gocker run` of /bin/true (target:
 #   no more than 2x), and `gocker ps` / `ps -a` with 100 containers in the store (target:
-#   under 50 ms). Prints the medians and the ratio.
+#   under 50 ms). Prints the medians and the ratio, and beside them the peer that has the
+#   same commands: podman driving gocker as its runtime (tests/oci/podman.sh with
+#   OCI_PODMAN_BENCH set), when podman is installed.
 #
 # Usage: tests/bench/detached.sh [--quick]
 #        GOCKER_BIN=path/to/gocker tests/bench/detached.sh   (skip the build)
@@ -89,3 +91,17 @@ awk -v a="$dt_med" -v b="$fg_med" -v c="$dt_min" -v d="$fg_min" \
 	'BEGIN {printf "ratio run -d / run:                 %.2fx; %.2fx (target <= 2x)\n", a / b, c / d}'
 echo "gocker ps, $count containers:         $(ms "$ps_med") (target < 50 ms)"
 echo "gocker ps -a --format json:          $(ms "$psa_med")"
+
+# The peer: podman with gocker as its runtime, the same two commands (its private store and
+# configuration are tests/oci/podman.sh's, which also checks that nothing is left).
+if command -v podman >/dev/null 2>&1 && command -v conmon >/dev/null 2>&1; then
+	peer=$(OCI_PODMAN_BENCH="$RUNS" bash "$REPO_ROOT/tests/oci/podman.sh" "$G" 2>&1 | grep '^BENCH ' || true)
+	while IFS= read -r line; do
+		[ -n "$line" ] || continue
+		what=${line#BENCH }
+		echo "${what%: *}: $(ms "${what##*: }")"
+	done <<<"$peer"
+	[ -n "$peer" ] || echo "podman peer: no numbers (see: OCI_PODMAN_BENCH=1 bash tests/oci/podman.sh $G)"
+else
+	echo "podman peer: podman or conmon not installed"
+fi

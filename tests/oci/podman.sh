@@ -180,6 +180,34 @@ done
 [ "$n" = 3 ] && [ -z "$left" ]
 check "rm: no cgroup or runtime state of the 3 containers is left" $? "$n create events: $ids; left: ${left:-none}"
 
+# OCI_PODMAN_BENCH=N (tests/bench/detached.sh sets it): the peer rows of the detached
+# benchmark, podman with this runtime doing what `gocker run -d` and `gocker ps` do: the
+# median of N `run -d --rm` of /bin/true, and of N `ps` with 100 containers running.
+# Printed as "BENCH <what>: <microseconds>"; the containers are gone before the checks below.
+if [ -n "${OCI_PODMAN_BENCH:-}" ]; then
+	usec() {
+		local t0=$EPOCHREALTIME
+		"$@" >/dev/null 2>&1 </dev/null
+		local t1=$EPOCHREALTIME
+		echo $((${t1/./} - ${t0/./}))
+	}
+	med() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+	samples=()
+	for _ in $(seq "$OCI_PODMAN_BENCH"); do
+		samples+=("$(usec pm run -d --rm "${run_flags[@]}" "$image" /bin/true)")
+	done
+	echo "BENCH podman run -d --rm /bin/true: $(printf '%s\n' "${samples[@]}" | med)"
+	for i in $(seq 100); do
+		pm run -d --name "bench-$i" "${run_flags[@]}" "$image" sleep 600 >/dev/null 2>&1
+	done
+	samples=()
+	for _ in $(seq "$OCI_PODMAN_BENCH"); do
+		samples+=("$(usec pm ps)")
+	done
+	echo "BENCH podman ps, $(pm ps -q | wc -l) containers: $(printf '%s\n' "${samples[@]}" | med)"
+	pm rm --all --force --time 0 >/dev/null 2>&1
+fi
+
 # Nothing left behind: stop podman's own leftovers (image, conmon cgroup) and look for ours.
 pm rmi --all --force >/dev/null 2>&1
 wait_procs_gone "$tmp" 20
