@@ -10,7 +10,7 @@ use crate::error::{Failure, fail};
 use crate::runtime::exec::{ExecOptions, Target, exec};
 use crate::security::{CAP_NAMES, CapSet, Capabilities};
 use crate::spec::{self, ContainerSpec, Process};
-use crate::state::{Record, Status, Store};
+use crate::state::{Status, Store};
 use anyhow::{Context, Result};
 use clap::Args;
 use serde::Deserialize;
@@ -91,7 +91,7 @@ pub fn dispatch(args: &ExecArgs, global: &super::runtime_cli::GlobalArgs) -> Res
 /// `gocker exec` on the store at `root`.
 pub fn run(args: &ExecArgs, root: &Path) -> Result<i32> {
     let store = Store::open(root)?;
-    let record = find(&store, &args.id)?;
+    let record = store.find(&args.id)?;
     match record.status() {
         Status::Running => {}
         Status::Paused => fail(
@@ -118,12 +118,6 @@ pub fn run(args: &ExecArgs, root: &Path) -> Result<i32> {
         spec: &record.spec,
     };
     exec(&target, &opts)
-}
-
-/// The record of `id`: by id, else by name, else by a prefix of exactly one id
-/// (`Store::find`, shared with the Docker front end's commands).
-pub fn find(store: &Store, id: &str) -> Result<Record> {
-    store.find(id)
 }
 
 impl ExecArgs {

@@ -79,7 +79,7 @@ fn run_export(args: &ExportArgs, global: &super::runtime_cli::GlobalArgs) -> Res
         )?;
     }
     let store = Store::open(&global.root)?;
-    let record = super::exec_cli::find(&store, &args.id)?;
+    let record = store.find(&args.id)?;
     match &args.output {
         Some(path) => {
             let file = std::fs::OpenOptions::new()
@@ -113,7 +113,7 @@ fn run_export(args: &ExportArgs, global: &super::runtime_cli::GlobalArgs) -> Res
 
 fn run_commit(args: &CommitArgs, global: &super::runtime_cli::GlobalArgs) -> Result<i32> {
     let store = Store::open(&global.root)?;
-    let record = super::exec_cli::find(&store, &args.id)?;
+    let record = store.find(&args.id)?;
     image::commit(&record, &args.dir).with_context(|| format!("commit container {}", record.id))?;
     Ok(0)
 }

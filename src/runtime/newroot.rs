@@ -195,7 +195,7 @@ impl NewRoot {
             } => {
                 // Device nodes go only into the /dev tmpfs gocker itself just mounted.
                 self.in_parent_of(target, true, |dir, name| {
-                    sys::mknodat_char(dir, name, 0o666, major, minor)
+                    sys::mknodat(dir, name, libc::S_IFCHR | 0o666, major, minor)
                 })?
                 .with_context(|| format!("mknod {} c {major} {minor}", self.show(target)))
             }

@@ -170,28 +170,6 @@ pub fn mkdirat(dir: &OwnedFd, name: &OsStr, mode: u32) -> io::Result<()> {
     check(unsafe { libc::mkdirat(dir.as_raw_fd(), n.as_ptr(), mode as libc::mode_t) }).map(drop)
 }
 
-/// mknodat(2) of a character device `name` in `dir` (the umask applies to `mode`).
-pub fn mknodat_char(
-    dir: &OwnedFd,
-    name: &OsStr,
-    mode: u32,
-    major: u32,
-    minor: u32,
-) -> io::Result<()> {
-    let n = at_path(name)?;
-    // SAFETY: dir is an open directory fd, n a valid C string; makedev packs two numbers
-    // (mknodat(2)).
-    check(unsafe {
-        libc::mknodat(
-            dir.as_raw_fd(),
-            n.as_ptr(),
-            libc::S_IFCHR | mode,
-            libc::makedev(major, minor),
-        )
-    })
-    .map(drop)
-}
-
 /// mknodat(2) of any node `name` in `dir`: `mode` holds its type (S_IFCHR, S_IFBLK,
 /// S_IFIFO) and permission bits (the umask applies).
 pub fn mknodat(dir: &OwnedFd, name: &OsStr, mode: u32, major: u32, minor: u32) -> io::Result<()> {
